@@ -1,0 +1,1 @@
+/* audit_file.c — being written */

@@ -1,0 +1,1 @@
+/* aws_creds.c — being written */

@@ -1,0 +1,59 @@
+/*
+ * log.h — the daemon's only way to say something.
+ *
+ * Each event goes either to the systemd journal (sd_journal_send, with structured fields and
+ * a MESSAGE_ID) or to stderr as one line: "<level> <message> key=value ...". Target "auto"
+ * picks the journal when stderr is connected to it (JOURNAL_STREAM matches stderr's
+ * device:inode), else the console. Library code never logs; the daemon logs once, where it
+ * decides. Never pass a secret in a message or a field.
+ */
+#ifndef GPD_LOG_H
+#define GPD_LOG_H
+
+#include <syslog.h>
+
+#include "util.h"
+
+/* Structured fields of an event; NULL members are left out. */
+struct gpd_logctx {
+	const char *env;        /* GPRDSD_ENV */
+	const char *database;   /* GPRDSD_DATABASE */
+	const char *key;        /* GPRDSD_KEY */
+	const char *action;     /* GPRDSD_ACTION */
+	const char *state_from; /* GPRDSD_STATE_FROM */
+	const char *state_to;   /* GPRDSD_STATE_TO */
+	const char *commit;     /* GPRDSD_COMMIT */
+	const char *run;        /* GPRDSD_RUN */
+	const char *error;      /* GPRDSD_ERROR: SQLSTATE or AWS error code */
+};
+
+/* MESSAGE_IDs; explained in contrib/systemd/gprdsd.catalog. */
+#define GPD_MID_PASS_STARTED "3a1f6c0e52d74b0c9a4e8f1d2b7c6a01"
+#define GPD_MID_PASS_FINISHED "3a1f6c0e52d74b0c9a4e8f1d2b7c6a02"
+#define GPD_MID_ACTION_APPLIED "3a1f6c0e52d74b0c9a4e8f1d2b7c6a03"
+#define GPD_MID_ACTION_FAILED "3a1f6c0e52d74b0c9a4e8f1d2b7c6a04"
+#define GPD_MID_TRANSITION "3a1f6c0e52d74b0c9a4e8f1d2b7c6a05"
+#define GPD_MID_GATE_HOLDING "3a1f6c0e52d74b0c9a4e8f1d2b7c6a06"
+#define GPD_MID_DRIFT_REPAIRED "3a1f6c0e52d74b0c9a4e8f1d2b7c6a07"
+#define GPD_MID_CONFIG_RELOADED "3a1f6c0e52d74b0c9a4e8f1d2b7c6a08"
+#define GPD_MID_LEADER_GAINED "3a1f6c0e52d74b0c9a4e8f1d2b7c6a09"
+#define GPD_MID_LEADER_LOST "3a1f6c0e52d74b0c9a4e8f1d2b7c6a0a"
+#define GPD_MID_INPUT_ERROR "3a1f6c0e52d74b0c9a4e8f1d2b7c6a0b"
+#define GPD_MID_ENV_FAILED "3a1f6c0e52d74b0c9a4e8f1d2b7c6a0c"
+
+enum gpd_log_target { GPD_LOG_AUTO, GPD_LOG_JOURNAL, GPD_LOG_CONSOLE };
+
+/* level: "debug", "info", "notice", "warning", "error". Returns 0 or -EINVAL. */
+int gpd_log_setup(const char *target, const char *level);
+int gpd_log_level_from_string(const char *s); /* LOG_* value or -EINVAL */
+bool gpd_log_enabled(int prio);
+
+void gpd_log(int prio, const char *message_id, const struct gpd_logctx *ctx, const char *fmt, ...)
+	_printf_(4, 5);
+
+#define gpd_log_error(ctx, ...) gpd_log(LOG_ERR, NULL, (ctx), __VA_ARGS__)
+#define gpd_log_warning(ctx, ...) gpd_log(LOG_WARNING, NULL, (ctx), __VA_ARGS__)
+#define gpd_log_info(ctx, ...) gpd_log(LOG_INFO, NULL, (ctx), __VA_ARGS__)
+#define gpd_log_debug(ctx, ...) gpd_log(LOG_DEBUG, NULL, (ctx), __VA_ARGS__)
+
+#endif

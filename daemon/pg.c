@@ -1,0 +1,1 @@
+/* pg.c — being written */

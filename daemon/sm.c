@@ -1,0 +1,1 @@
+/* sm.c — being written */

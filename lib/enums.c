@@ -1,0 +1,1 @@
+/* enums.c — being written */

@@ -1,0 +1,1 @@
+/* hcl.c — being written */

@@ -1,0 +1,1 @@
+/* sql.c — being written */

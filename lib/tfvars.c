@@ -1,0 +1,1 @@
+/* tfvars.c — being written */

@@ -1,0 +1,110 @@
+/*
+ * util.h — small helpers shared by lib/ and daemon/.
+ *
+ * _cleanup_(f) runs f(&var) when var goes out of scope; TAKE_PTR(p) hands ownership on and
+ * leaves NULL behind. struct gp_buf is a growable byte buffer that is always NUL-terminated.
+ * Allocation failure in these helpers is reported as -ENOMEM, never by aborting.
+ */
+#ifndef GP_UTIL_H
+#define GP_UTIL_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _unused_ __attribute__((unused))
+#define _warn_unused_ __attribute__((warn_unused_result))
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+#define TAKE_PTR(p)                                                                                \
+	({                                                                                         \
+		__typeof__(p) _tp = (p);                                                           \
+		(p) = NULL;                                                                        \
+		_tp;                                                                               \
+	})
+
+#define DEFINE_FREEP(type, fn)                                                                     \
+	static inline void fn##p(type **p)                                                         \
+	{                                                                                          \
+		fn(*p);                                                                            \
+		*p = NULL;                                                                         \
+	}
+
+static inline void
+gp_freep(void *p)
+{
+	free(*(void **)p);
+	*(void **)p = NULL;
+}
+#define _cleanup_free_ _cleanup_(gp_freep)
+
+static inline bool
+gp_streq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static inline bool
+gp_isempty(const char *s)
+{
+	return !s || !*s;
+}
+
+/* strdup that accepts NULL (returns NULL, which callers must tell apart from ENOMEM). */
+char *gp_strdup0(const char *s);
+
+/* Growable, NUL-terminated byte buffer. Zero-initialise, then append. */
+struct gp_buf {
+	char *p;
+	size_t len;
+	size_t cap;
+	bool oom; /* sticky: an append failed; the content is incomplete */
+};
+
+int gp_buf_reserve(struct gp_buf *b, size_t extra);
+int gp_buf_append(struct gp_buf *b, const void *data, size_t len);
+int gp_buf_puts(struct gp_buf *b, const char *s);
+int gp_buf_putc(struct gp_buf *b, char c);
+int gp_buf_printf(struct gp_buf *b, const char *fmt, ...) _printf_(2, 3);
+int gp_buf_vprintf(struct gp_buf *b, const char *fmt, va_list ap) _printf_(2, 0);
+/* Returns the string (owned by the caller) and resets the buffer; NULL after an OOM. */
+char *gp_buf_steal(struct gp_buf *b);
+void gp_buf_release(struct gp_buf *b);
+/* Wipes the content (explicit_bzero) before freeing: for buffers that held a secret. */
+void gp_buf_release_secure(struct gp_buf *b);
+
+/* Growable array of owned strings. */
+struct gp_strv {
+	char **v;
+	size_t n;
+	size_t cap;
+};
+int gp_strv_push(struct gp_strv *sv, const char *s);
+bool gp_strv_contains(const struct gp_strv *sv, const char *s);
+void gp_strv_release(struct gp_strv *sv);
+
+/*
+ * Durations "30s", "5m", "1h", "14d" (and "250ms", plain "0") → milliseconds.
+ * Returns 0 or -EINVAL.
+ */
+int gp_duration_parse(const char *s, uint64_t *ret_ms);
+/* Formats ms as the largest exact unit ("90s", "5m", "14d"). */
+void gp_duration_format(uint64_t ms, char *buf, size_t len);
+
+/* Seconds since the epoch ↔ "YYYY-MM-DDTHH:MM:SSZ". Pure (no time zone, no clock). */
+void gp_time_format(int64_t t, char buf[static 21]);
+int gp_time_parse(const char *s, int64_t *ret);
+
+/* True when s is valid UTF-8 without NUL bytes (len bytes). */
+bool gp_utf8_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,2 @@
+/* placeholder until the module tests land */
+int main(void) { return 77; }
