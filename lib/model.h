@@ -18,6 +18,7 @@
 #define GP_MODEL_H
 
 #include "diag.h"
+#include "doc.h"
 
 /* A string that came from an input file, with where it stood. */
 struct gp_field {
