@@ -16,6 +16,9 @@
 
 #include "model.h"
 
+#define GP_DEFAULT_CATALOG "docs/20-contracts/resource-catalogs/rds-catalog.yaml"
+#define GP_DEFAULT_ENUMS "schemas/metadata/enums.yaml"
+
 struct gp_env_config {
 	char *name;
 	enum gp_mode mode;

@@ -59,6 +59,7 @@ struct gp_entry_plan {
 	bool held;              /* at a gate or invalid: no actions */
 	bool waiting;           /* failed and waiting for its retry time: no actions */
 	bool needs_value;       /* the secret value must be fetched before planning is final */
+	char *note;             /* why it waits (e.g. for its database), or NULL */
 	struct gp_action *actions;
 	size_t n_actions;
 	size_t n_changes;       /* actions other than GP_WHY_CHECK */
@@ -77,6 +78,8 @@ struct gp_plan_opts {
 	uint64_t verify_interval_ms; /* re-verify credentials by login after this long */
 	const char *commit;          /* commit of the inputs (may be NULL) */
 	const struct gp_env_config *env;
+	const char *secret_host;     /* endpoint written into secrets (master's, or secret.host) */
+	const char *secret_port;     /* likewise, as a string */
 };
 
 /*
@@ -97,6 +100,9 @@ DEFINE_FREEP(struct gp_plan, gp_plan_free)
 /* Human text (the `plan` output) and JSON (`plan --json`). Canonical: golden-file stable. */
 int gp_plan_format_text(const struct gp_plan *p, const struct gp_desired *d, struct gp_buf *out);
 int gp_plan_format_json(const struct gp_plan *p, const struct gp_desired *d, struct gp_buf *out);
+/* The JSON object of one environment's plan (caller owns; cJSON_Delete). NULL on ENOMEM. */
+struct cJSON;
+struct cJSON *gp_plan_to_json(const struct gp_plan *p, const struct gp_desired *d);
 /* One line describing an action ("create_role inventory_user (new)"). */
 int gp_action_describe(const struct gp_action *a, struct gp_buf *out);
 

@@ -1,2 +1,396 @@
-/* placeholder until the module tests land */
-int main(void) { return 77; }
+/*
+ * Planner tests: desired + observed + records → actions, compared with golden files
+ * (test/golden/plan/NAME.txt, regenerate with GPRDSD_UPDATE_GOLDEN=1), plus targeted checks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "golden.h"
+#include "plan.h"
+
+#define NOW 1800000000
+
+struct fixture {
+	struct gp_desired *d;
+	struct gp_observed *o;
+	struct gp_state_file *s;
+	struct gp_env_config env;
+	struct gp_plan_opts opts;
+};
+
+static void
+add_entry(struct fixture *f, const char *key, const char *db, const char *user,
+	  enum gp_access access, const char *owner)
+{
+	struct gp_desired *d = f->d;
+	struct gp_entry *e;
+	char name[256];
+
+	d->v = realloc(d->v, (d->n + 1) * sizeof(*d->v));
+	e = &d->v[d->n++];
+	snprintf(name, sizeof(name), "goldenpath/dev/%s/postgres", key);
+	*e = (struct gp_entry){
+		.key = strdup(key),
+		.database = strdup(db),
+		.username = strdup(user),
+		.access = access,
+		.risk = GP_RISK_MEDIUM,
+		.size = GP_SIZE_SMALL,
+		.requested = GP_STATE_PENDING,
+		.has_tfvars = true,
+		.has_catalog = true,
+		.owner_role = strdup(owner),
+		.secret_name = strdup(name),
+		.createdb = true,
+	};
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	f->d = calloc(1, sizeof(*f->d));
+	f->d->env = strdup("dev");
+	f->o = gp_observed_new();
+	f->o->master_user = strdup("rdsmaster");
+	f->s = gp_state_file_new("dev");
+	f->env.name = "dev";
+	gp_strv_push(&f->env.secret.password_aliases, "postgres-password");
+	f->opts = (struct gp_plan_opts){.now = NOW, .verify_interval_ms = 3600000,
+					.commit = "c0ffee", .env = &f->env,
+					.secret_host = "db.example", .secret_port = "5432"};
+	add_entry(f, "inventory", "inventory_service", "inventory_user", GP_ACCESS_OWNER,
+		  "inventory_user");
+	add_entry(f, "billing", "billing", "billing_user", GP_ACCESS_OWNER, "billing_user");
+	add_entry(f, "inventory-rw", "inventory_service", "inventory_rw", GP_ACCESS_EDITOR,
+		  "inventory_user");
+	add_entry(f, "reporting", "inventory_service", "reporting_ro", GP_ACCESS_READER,
+		  "inventory_user");
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	gp_desired_free(f->d);
+	gp_observed_free(f->o);
+	gp_state_file_free(f->s);
+	gp_strv_release(&f->env.secret.password_aliases);
+	free(f);
+	return 0;
+}
+
+static char *
+plan_text(struct fixture *f, struct gp_plan **ret)
+{
+	struct gp_plan *p = NULL;
+	struct gp_buf b = {0};
+
+	gp_observed_sort(f->o);
+	assert_int_equal(gp_plan_build(f->d, f->o, f->s, &f->opts, &p), 0);
+	assert_int_equal(gp_plan_format_text(p, f->d, &b), 0);
+	if (ret)
+		*ret = p;
+	else
+		gp_plan_free(p);
+	return gp_buf_steal(&b);
+}
+
+/* Observed state of a fully provisioned environment, as gprdsd itself would leave it. */
+static void
+observe_converged(struct fixture *f)
+{
+	struct gp_observed *o = f->o;
+
+	o->n_roles = f->d->n;
+	o->roles = calloc(o->n_roles, sizeof(*o->roles));
+	o->n_secrets = f->d->n;
+	o->secrets = calloc(o->n_secrets, sizeof(*o->secrets));
+	o->n_members = 2;
+	o->members = calloc(2, sizeof(*o->members));
+	o->members[0] = (struct gp_obs_membership){strdup("inventory_user"), strdup("rdsmaster")};
+	o->members[1] = (struct gp_obs_membership){strdup("billing_user"), strdup("rdsmaster")};
+	for (size_t i = 0; i < f->d->n; i++) {
+		const struct gp_entry *e = &f->d->v[i];
+		char comment[200];
+		struct gp_record *rec;
+
+		snprintf(comment, sizeof(comment), "managed by gprdsd: env=dev key=%s", e->key);
+		o->roles[i] = (struct gp_obs_role){.name = strdup(e->username), .login = true,
+						   .createdb = true, .inherit = true,
+						   .comment = strdup(comment)};
+		o->secrets[i] = (struct gp_obs_secret){.name = strdup(e->secret_name),
+						       .current_version = strdup("v1"),
+						       .managed = true};
+		gp_state_upsert(f->s, e->key, NOW - 100, &rec);
+		rec->state = GP_STATE_ACTIVE;
+		rec->verified_version = strdup("v1");
+		rec->verified_at = NOW - 60;
+		rec->last_commit = strdup("c0ffee");
+	}
+	o->n_databases = 2;
+	o->databases = calloc(2, sizeof(*o->databases));
+	for (size_t i = 0; i < 2; i++) {
+		const char *db = i ? "billing" : "inventory_service";
+		const char *owner = i ? "billing_user" : "inventory_user";
+		struct gp_obs_database *d = &o->databases[i];
+		size_t n = i ? 1 : 3;
+
+		*d = (struct gp_obs_database){.name = strdup(db), .owner = strdup(owner)};
+		d->grants = calloc(n, sizeof(*d->grants));
+		d->n_grants = n;
+		d->grants[0] = (struct gp_obs_grant){strdup(owner), true, true, true};
+		if (!i) {
+			d->grants[1] = (struct gp_obs_grant){strdup("inventory_rw"), true, true, false};
+			d->grants[2] = (struct gp_obs_grant){strdup("reporting_ro"), true, true, false};
+		}
+	}
+	o->n_access = 2;
+	o->access = calloc(2, sizeof(*o->access));
+	o->access[0] = (struct gp_obs_dbaccess){strdup("inventory_service"), strdup("inventory_rw"),
+						true, true, true, true};
+	o->access[1] = (struct gp_obs_dbaccess){strdup("inventory_service"), strdup("reporting_ro"),
+						true, true, true, true};
+}
+
+static void
+test_fresh(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_plan *p = NULL;
+	char *text = plan_text(f, &p);
+
+	assert_int_equal(golden_check("plan/fresh.txt", text), 0);
+	/* owner entries come first, and each starts with its secret */
+	assert_int_equal(p->v[0].actions[0].kind, GP_ACT_CREATE_SECRET);
+	assert_int_equal(p->v[0].actions[p->v[0].n_actions - 1].kind, GP_ACT_VERIFY_LOGIN);
+	assert_true(p->n_changes > 0);
+	free(text);
+	gp_plan_free(p);
+}
+
+static void
+test_fresh_json(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_plan *p = NULL;
+	struct gp_buf b = {0};
+	char *text = plan_text(f, &p);
+
+	assert_int_equal(gp_plan_format_json(p, f->d, &b), 0);
+	assert_non_null(strstr(b.p, "\"action\":\"create_database\""));
+	assert_non_null(strstr(b.p, "\"why\":\"new\""));
+	gp_buf_release(&b);
+	free(text);
+	gp_plan_free(p);
+}
+
+static void
+test_converged_is_noop(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_strv names = {0};
+	struct gp_plan *p = NULL;
+	char *text;
+
+	observe_converged(f);
+	text = plan_text(f, &p);
+	assert_int_equal(p->n_changes, 0);
+	for (size_t i = 0; i < p->n; i++)
+		assert_int_equal(p->v[i].n_actions, 0);
+	assert_int_equal(gp_plan_values_needed(f->d, f->o, f->s, &f->opts, &names), 0);
+	assert_int_equal(names.n, 0);
+	assert_int_equal(golden_check("plan/converged.txt", text), 0);
+	gp_strv_release(&names);
+	free(text);
+	gp_plan_free(p);
+}
+
+static void
+test_verify_due(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_strv names = {0};
+	struct gp_plan *p = NULL;
+	char *text;
+
+	observe_converged(f);
+	f->opts.verify_interval_ms = 0; /* every pass */
+	gp_observed_sort(f->o);
+	assert_int_equal(gp_plan_values_needed(f->d, f->o, f->s, &f->opts, &names), 0);
+	assert_int_equal(names.n, 4);
+	text = plan_text(f, &p);
+	assert_int_equal(p->n_changes, 0);
+	assert_int_equal(p->v[0].n_actions, 1);
+	assert_int_equal(p->v[0].actions[0].kind, GP_ACT_VERIFY_LOGIN);
+	assert_int_equal(p->v[0].actions[0].why, GP_WHY_CHECK);
+	gp_strv_release(&names);
+	free(text);
+	gp_plan_free(p);
+}
+
+static void
+test_drift(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_obs_role *r;
+	char *text;
+
+	observe_converged(f);
+	gp_observed_sort(f->o);
+	r = (struct gp_obs_role *)gp_observed_role(f->o, "inventory_user");
+	r->createrole = true;
+	r->createdb = false;
+	/* CONNECT re-granted to PUBLIC on inventory_service, owner changed on billing */
+	{
+		struct gp_obs_database *db =
+			(struct gp_obs_database *)gp_observed_database(f->o, "inventory_service");
+
+		db->grants = realloc(db->grants, (db->n_grants + 1) * sizeof(*db->grants));
+		db->grants[db->n_grants++] = (struct gp_obs_grant){strdup(""), true, false, false};
+		db = (struct gp_obs_database *)gp_observed_database(f->o, "billing");
+		free(db->owner);
+		db->owner = strdup("someone_else");
+	}
+	/* the reader lost SELECT on a table; the editor's grant on the database went away */
+	((struct gp_obs_dbaccess *)gp_observed_access(f->o, "inventory_service", "reporting_ro"))
+		->tables_ok = false;
+	{
+		struct gp_obs_database *db =
+			(struct gp_obs_database *)gp_observed_database(f->o, "inventory_service");
+
+		db->grants[1].connect = false;
+	}
+	text = plan_text(f, NULL);
+	assert_int_equal(golden_check("plan/drift.txt", text), 0);
+	assert_non_null(strstr(text, "alter_role inventory_user (drift): createrole is on; createdb is off"));
+	assert_non_null(strstr(text, "revoke_public on inventory_service (drift)"));
+	assert_non_null(strstr(text, "alter_database_owner billing (drift)"));
+	assert_non_null(strstr(text, "apply_grants reporting_ro on inventory_service (drift)"));
+	free(text);
+}
+
+static void
+test_adopt(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_strv names = {0};
+	char *text;
+
+	/* A secret made by Terraform (no engine, port a number) and a role made by hand. */
+	f->o->n_secrets = 1;
+	f->o->secrets = calloc(1, sizeof(*f->o->secrets));
+	f->o->secrets[0] = (struct gp_obs_secret){
+		.name = strdup("goldenpath/dev/billing/postgres"),
+		.current_version = strdup("tf1"),
+	};
+	f->o->n_roles = 1;
+	f->o->roles = calloc(1, sizeof(*f->o->roles));
+	f->o->roles[0] = (struct gp_obs_role){.name = strdup("billing_user"), .login = true,
+					      .createdb = true, .inherit = true};
+	gp_observed_sort(f->o);
+	assert_int_equal(gp_plan_values_needed(f->d, f->o, f->s, &f->opts, &names), 0);
+	assert_int_equal(names.n, 1);
+	assert_string_equal(names.v[0], "goldenpath/dev/billing/postgres");
+	f->o->secrets[0].value_json =
+		strdup("{\"username\":\"billing_user\",\"password\":\"s3cretS3cretS3cret\","
+		       "\"host\":\"db.example\",\"port\":5432,\"dbname\":\"billing\"}");
+	text = plan_text(f, NULL);
+	assert_int_equal(golden_check("plan/adopt.txt", text), 0);
+	assert_non_null(strstr(text, "adopt_secret goldenpath/dev/billing/postgres (adopt)"));
+	assert_non_null(strstr(text, "set_password billing_user (adopt)"));
+	assert_null(strstr(text, "s3cret"));
+	gp_strv_release(&names);
+	free(text);
+}
+
+static void
+test_held_and_waiting(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_record *rec;
+	struct gp_plan *p = NULL;
+	char *text;
+
+	f->d->v[1].hold = GP_HOLD_NEEDS_APPROVAL;
+	f->d->v[1].reason = strdup("size_tier large needs metadata.approved_by");
+	gp_state_upsert(f->s, "inventory", NOW - 10, &rec);
+	rec->state = GP_STATE_FAILED;
+	rec->next_retry = NOW + 30;
+	rec->last_commit = strdup("c0ffee");
+	text = plan_text(f, &p);
+	assert_true(p->v[1].held);
+	assert_int_equal(p->v[1].n_actions, 0);
+	assert_true(p->v[0].waiting);
+	assert_int_equal(p->v[0].n_actions, 0);
+	assert_int_equal(golden_check("plan/held.txt", text), 0);
+	gp_plan_free(p);
+	free(text);
+	/* a new commit ends the wait: the input may have fixed the problem */
+	f->opts.commit = "beef";
+	text = plan_text(f, &p);
+	assert_false(p->v[0].waiting);
+	assert_true(p->v[0].n_actions > 0);
+	gp_plan_free(p);
+	free(text);
+}
+
+static void
+test_orphans(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_plan *p = NULL;
+	char *text;
+
+	observe_converged(f);
+	f->o->roles = realloc(f->o->roles, (f->o->n_roles + 1) * sizeof(*f->o->roles));
+	f->o->roles[f->o->n_roles++] = (struct gp_obs_role){
+		.name = strdup("old_user"), .login = true,
+		.comment = strdup("managed by gprdsd: env=dev key=old")};
+	f->o->secrets = realloc(f->o->secrets, (f->o->n_secrets + 1) * sizeof(*f->o->secrets));
+	f->o->secrets[f->o->n_secrets++] = (struct gp_obs_secret){
+		.name = strdup("goldenpath/dev/old/postgres"), .managed = true};
+	text = plan_text(f, &p);
+	assert_int_equal(p->orphans.n, 2);
+	assert_int_equal(p->n_changes, 0);
+	assert_non_null(strstr(text, "orphaned role old_user"));
+	assert_non_null(strstr(text, "orphaned secret goldenpath/dev/old/postgres"));
+	gp_plan_free(p);
+	free(text);
+}
+
+static void
+test_superuser_master_needs_no_membership(void **state)
+{
+	struct fixture *f = *state;
+	char *text;
+
+	f->o->master_superuser = true;
+	text = plan_text(f, NULL);
+	assert_null(strstr(text, "grant_membership"));
+	free(text);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fresh, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fresh_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_converged_is_noop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_due, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drift, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_and_waiting, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_orphans, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_superuser_master_needs_no_membership, setup,
+						teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
