@@ -1,1 +1,481 @@
-/* state.c — being written */
+/*
+ * state.c — the JSON codec of the lifecycle records (struct gp_state_file, model.h).
+ *
+ * Format, version 1 (cJSON_Print layout, entries sorted by key, one trailing newline):
+ *   {"version": 1, "env": "dev", "entries": [{"key": "inventory", "database": "...",
+ *    "username": "...", "state": "active", "since": "2026-01-15T10:00:00Z", "reason": null,
+ *    "attempts": 0, "next_retry": null, "transient": false, "last_commit": "...",
+ *    "verified_version": "...", "verified_at": "2026-01-15T10:00:00Z"}]}
+ * Times are "YYYY-MM-DDTHH:MM:SSZ"; 0 in next_retry/verified_at is written as null. Absent
+ * strings are null.
+ *
+ * Reading is strict where a mistake would change behaviour (unknown version or state, wrong
+ * types, duplicate keys, bad times: the whole file is refused, naming it) and lenient where it
+ * cannot: unknown members of an entry are ignored, so a downgrade after an upgrade that added
+ * a member still reads its records. Missing optional members read as null/0/false; key,
+ * state and since are required. Bytes inside strings are taken as they are (no UTF-8 check),
+ * so whatever render wrote, parse reads back.
+ *
+ * No file I/O here: daemon/state_store.c reads and writes the file.
+ */
+#include "doc.h"
+#include "model.h"
+
+#include <cjson/cJSON.h>
+#include <limits.h>
+
+#define GP_STATE_VERSION 1
+
+/* ---------------------------------------------------------------------------------------
+ * Rendering
+ */
+
+/* Adds v under k; consumes v even on failure. cJSON_Create* return NULL on ENOMEM. */
+static bool
+add(cJSON *o, const char *k, cJSON *v)
+{
+	if (!v)
+		return false;
+	if (!cJSON_AddItemToObject(o, k, v)) {
+		cJSON_Delete(v);
+		return false;
+	}
+	return true;
+}
+
+static cJSON *
+str_or_null(const char *s)
+{
+	return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+static cJSON *
+time_json(int64_t t, bool zero_is_null)
+{
+	char buf[21];
+
+	if (t == 0 && zero_is_null)
+		return cJSON_CreateNull();
+	gp_time_format(t, buf);
+	return cJSON_CreateString(buf);
+}
+
+static cJSON *
+record_json(const struct gp_record *r)
+{
+	const char *state = gp_state_to_string(r->state);
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	if (!state || !add(o, "key", cJSON_CreateString(r->key)) ||
+	    !add(o, "database", str_or_null(r->database)) ||
+	    !add(o, "username", str_or_null(r->username)) ||
+	    !add(o, "state", cJSON_CreateString(state)) ||
+	    !add(o, "since", time_json(r->since, false)) ||
+	    !add(o, "reason", str_or_null(r->reason)) ||
+	    !add(o, "attempts", cJSON_CreateNumber(r->attempts)) ||
+	    !add(o, "next_retry", time_json(r->next_retry, true)) ||
+	    !add(o, "transient", cJSON_CreateBool(r->transient)) ||
+	    !add(o, "last_commit", str_or_null(r->last_commit)) ||
+	    !add(o, "verified_version", str_or_null(r->verified_version)) ||
+	    !add(o, "verified_at", time_json(r->verified_at, true))) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int
+cmp_record_ptr(const void *a, const void *b)
+{
+	const struct gp_record *x = *(const struct gp_record *const *)a;
+	const struct gp_record *y = *(const struct gp_record *const *)b;
+
+	return strcmp(x->key, y->key);
+}
+
+/*
+ * The records in key order. s->v is documented as sorted, but the file must be canonical
+ * even if a caller broke that, and it must be readable back: no NULL, duplicate or unknown
+ * state may reach it (-EINVAL).
+ */
+static int
+sorted_records(const struct gp_state_file *s, const struct gp_record ***ret)
+{
+	const struct gp_record **v;
+
+	v = calloc(s->n ? s->n : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->v[i].key || !gp_state_to_string(s->v[i].state)) {
+			free(v);
+			return -EINVAL;
+		}
+		v[i] = &s->v[i];
+	}
+	qsort(v, s->n, sizeof(*v), cmp_record_ptr);
+	for (size_t i = 1; i < s->n; i++) {
+		if (strcmp(v[i - 1]->key, v[i]->key) == 0) {
+			free(v);
+			return -EINVAL;
+		}
+	}
+	*ret = v;
+	return 0;
+}
+
+static int
+state_json(const struct gp_state_file *s, cJSON **ret)
+{
+	_cleanup_free_ const struct gp_record **v = NULL;
+	cJSON *root, *entries;
+	int r;
+
+	r = sorted_records(s, &v);
+	if (r < 0)
+		return r;
+	root = cJSON_CreateObject();
+	if (!root)
+		return -ENOMEM;
+	entries = cJSON_CreateArray();
+	if (!add(root, "version", cJSON_CreateNumber(GP_STATE_VERSION)) ||
+	    !add(root, "env", cJSON_CreateString(s->env)) || !add(root, "entries", entries))
+		goto oom;
+	for (size_t i = 0; i < s->n; i++) {
+		cJSON *o = record_json(v[i]);
+
+		if (!o || !cJSON_AddItemToArray(entries, o)) {
+			cJSON_Delete(o);
+			goto oom;
+		}
+	}
+	*ret = root;
+	return 0;
+oom:
+	cJSON_Delete(root);
+	return -ENOMEM;
+}
+
+int
+gp_state_render(const struct gp_state_file *s, struct gp_buf *out)
+{
+	cJSON *root = NULL;
+	char *text;
+	int r;
+
+	if (!s->env)
+		return -EINVAL;
+	r = state_json(s, &root);
+	if (r < 0)
+		return r;
+	text = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (!text)
+		return -ENOMEM;
+	r = gp_buf_puts(out, text);
+	if (r == 0)
+		r = gp_buf_putc(out, '\n');
+	cJSON_free(text);
+	return r;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Parsing
+ */
+
+/* What an error message needs to say where it is: the file, and the entry when in one. */
+struct pctx {
+	const char *name;
+	struct gp_diags *diags;
+	long idx; /* -1: top level */
+	const char *key;
+};
+
+static int perr(struct pctx *c, const char *fmt, ...) _printf_(2, 3);
+
+/* Adds an error ("entries[3] (key "x"): ...") and returns -EINVAL, or -ENOMEM. */
+static int
+perr(struct pctx *c, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	struct gp_buf b = {0};
+	va_list ap;
+	int r;
+
+	if (c->idx >= 0 && c->key)
+		gp_buf_printf(&b, "entries[%ld] (key \"%s\"): ", c->idx, c->key);
+	else if (c->idx >= 0)
+		gp_buf_printf(&b, "entries[%ld]: ", c->idx);
+	va_start(ap, fmt);
+	gp_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	msg = gp_buf_steal(&b);
+	if (!msg)
+		return -ENOMEM;
+	r = gp_diag_error(c->diags, -EINVAL, c->name, 0, 0, "%s", msg);
+	return r < 0 ? r : -EINVAL;
+}
+
+/* A string member (NULL when null or absent and not required). */
+static int
+get_str(struct pctx *c, const cJSON *o, const char *k, bool required, char **ret)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	if (!v || cJSON_IsNull(v)) {
+		if (required)
+			return perr(c, "\"%s\" is missing", k);
+		*ret = NULL;
+		return 0;
+	}
+	if (!cJSON_IsString(v))
+		return perr(c, "\"%s\" must be a string", k);
+	if (required && !*v->valuestring)
+		return perr(c, "\"%s\" must not be empty", k);
+	*ret = strdup(v->valuestring);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* A time member; null or absent is 0 unless required. */
+static int
+get_time(struct pctx *c, const cJSON *o, const char *k, bool required, int64_t *ret)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	if (!v || cJSON_IsNull(v)) {
+		if (required)
+			return perr(c, "\"%s\" is missing", k);
+		*ret = 0;
+		return 0;
+	}
+	if (!cJSON_IsString(v) || gp_time_parse(v->valuestring, ret) < 0)
+		return perr(c, "\"%s\" must be a time like 2026-01-15T10:00:00Z", k);
+	return 0;
+}
+
+static int
+get_state(struct pctx *c, const cJSON *o, enum gp_state *ret)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "state");
+	int s;
+
+	if (!v || !cJSON_IsString(v))
+		return perr(c, "\"state\" is missing or not a string");
+	s = gp_state_from_string(v->valuestring);
+	if (s < 0)
+		return perr(c, "unknown state \"%s\"", v->valuestring);
+	*ret = (enum gp_state)s;
+	return 0;
+}
+
+static int
+get_uint(struct pctx *c, const cJSON *o, const char *k, unsigned *ret)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	double d;
+
+	if (!v) {
+		*ret = 0;
+		return 0;
+	}
+	d = cJSON_IsNumber(v) ? v->valuedouble : -1;
+	if (d < 0 || d > UINT_MAX || d != (double)(unsigned)d)
+		return perr(c, "\"%s\" must be an integer from 0 to %u", k, UINT_MAX);
+	*ret = (unsigned)d;
+	return 0;
+}
+
+static int
+get_bool(struct pctx *c, const cJSON *o, const char *k, bool *ret)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	if (!v) {
+		*ret = false;
+		return 0;
+	}
+	if (!cJSON_IsBool(v))
+		return perr(c, "\"%s\" must be true or false", k);
+	*ret = cJSON_IsTrue(v);
+	return 0;
+}
+
+/* Keeps the first error: later members are still read so that all problems are reported. */
+static void
+first_err(int *r, int q)
+{
+	if (q < 0 && (*r == 0 || q == -ENOMEM))
+		*r = q;
+}
+
+static int
+parse_record(struct pctx *c, const cJSON *o, struct gp_record *rec)
+{
+	int r = 0;
+
+	if (!cJSON_IsObject(o))
+		return perr(c, "must be an object");
+	first_err(&r, get_str(c, o, "key", true, &rec->key));
+	c->key = rec->key;
+	first_err(&r, get_str(c, o, "database", false, &rec->database));
+	first_err(&r, get_str(c, o, "username", false, &rec->username));
+	first_err(&r, get_state(c, o, &rec->state));
+	first_err(&r, get_time(c, o, "since", true, &rec->since));
+	first_err(&r, get_str(c, o, "reason", false, &rec->reason));
+	first_err(&r, get_uint(c, o, "attempts", &rec->attempts));
+	first_err(&r, get_time(c, o, "next_retry", false, &rec->next_retry));
+	first_err(&r, get_bool(c, o, "transient", &rec->transient));
+	first_err(&r, get_str(c, o, "last_commit", false, &rec->last_commit));
+	first_err(&r, get_str(c, o, "verified_version", false, &rec->verified_version));
+	first_err(&r, get_time(c, o, "verified_at", false, &rec->verified_at));
+	return r;
+}
+
+static int
+cmp_record(const void *a, const void *b)
+{
+	return strcmp(((const struct gp_record *)a)->key, ((const struct gp_record *)b)->key);
+}
+
+/* The parsed records, sorted by key; bad entries are reported and left out. */
+static int
+parse_entries(struct pctx *c, const cJSON *entries, struct gp_record **ret_v, size_t *ret_n)
+{
+	int n = cJSON_GetArraySize(entries), r = 0;
+	struct gp_record *v;
+	const cJSON *e;
+	size_t k = 0;
+
+	v = calloc(n > 0 ? (size_t)n : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	c->idx = 0;
+	cJSON_ArrayForEach(e, entries) {
+		int q;
+
+		c->key = NULL;
+		q = parse_record(c, e, &v[k]);
+		if (q < 0) {
+			gp_record_release(&v[k]);
+			memset(&v[k], 0, sizeof(v[k]));
+			first_err(&r, q);
+		} else {
+			k++;
+		}
+		c->idx++;
+	}
+	qsort(v, k, sizeof(*v), cmp_record);
+	c->idx = -1;
+	for (size_t i = 1; i < k; i++)
+		if (strcmp(v[i - 1].key, v[i].key) == 0)
+			first_err(&r, perr(c, "duplicate entry key \"%s\"", v[i].key));
+	*ret_v = v;
+	*ret_n = k;
+	return r;
+}
+
+/* Hands the records to s, which gp_state_file_free() then releases. */
+static void
+install_records(struct gp_state_file *s, struct gp_record *v, size_t n)
+{
+	for (size_t i = 0; i < s->n; i++)
+		gp_record_release(&s->v[i]);
+	free(s->v);
+	s->v = v;
+	s->n = n;
+}
+
+/* Adds an error at byte offset off of buf (1-based line and column); -EINVAL or -ENOMEM. */
+static int
+err_at(struct gp_diags *diags, const char *name, const char *buf, size_t off, const char *msg)
+{
+	unsigned line = 1, col = 1;
+	int r;
+
+	for (size_t i = 0; i < off; i++) {
+		if (buf[i] == '\n') {
+			line++;
+			col = 1;
+		} else {
+			col++;
+		}
+	}
+	r = gp_diag_error(diags, -EINVAL, name, line, col, "%s", msg);
+	return r < 0 ? r : -EINVAL;
+}
+
+/* Parses buf as exactly one JSON value (whitespace around it allowed). */
+static int
+parse_json(const char *buf, size_t len, const char *name, cJSON **ret, struct gp_diags *diags)
+{
+	const char *nul = memchr(buf, '\0', len), *end = NULL;
+	cJSON *root;
+
+	if (nul)
+		return err_at(diags, name, buf, (size_t)(nul - buf), "NUL byte in the state file");
+	root = cJSON_ParseWithLengthOpts(buf, len, &end, false);
+	if (!root) {
+		/* cJSON says where it stopped; ENOMEM looks the same, but is rare enough. */
+		size_t off = end && end >= buf && end <= buf + len ? (size_t)(end - buf) : 0;
+
+		return err_at(diags, name, buf, off, "not valid JSON");
+	}
+	while (end < buf + len && strchr(" \t\r\n", *end))
+		end++;
+	if (end < buf + len) {
+		cJSON_Delete(root);
+		return err_at(diags, name, buf, (size_t)(end - buf),
+			      "unexpected data after the JSON value");
+	}
+	*ret = root;
+	return 0;
+}
+
+/* Checks version and env and creates the (empty) state file. */
+static int
+parse_header(struct pctx *c, const cJSON *root, struct gp_state_file **ret)
+{
+	const cJSON *version = cJSON_GetObjectItemCaseSensitive(root, "version");
+	const cJSON *env = cJSON_GetObjectItemCaseSensitive(root, "env");
+
+	if (!cJSON_IsObject(root))
+		return perr(c, "the top level must be an object");
+	if (!cJSON_IsNumber(version) || version->valuedouble != GP_STATE_VERSION)
+		return perr(c, "unsupported \"version\" (this gprdsd reads version %d)",
+			    GP_STATE_VERSION);
+	if (!cJSON_IsString(env) || !*env->valuestring)
+		return perr(c, "\"env\" must be a non-empty string");
+	if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "entries")))
+		return perr(c, "\"entries\" must be an array");
+	*ret = gp_state_file_new(env->valuestring);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int
+gp_state_parse(const char *buf, size_t len, const char *name, struct gp_state_file **ret,
+	       struct gp_diags *diags)
+{
+	_cleanup_(gp_state_file_freep) struct gp_state_file *s = NULL;
+	struct pctx c = {.name = name, .diags = diags, .idx = -1};
+	struct gp_record *v = NULL;
+	cJSON *root = NULL;
+	size_t n = 0;
+	int r;
+
+	r = parse_json(buf, len, name, &root, diags);
+	if (r < 0)
+		return r;
+	r = parse_header(&c, root, &s);
+	if (r == 0) {
+		r = parse_entries(&c, cJSON_GetObjectItemCaseSensitive(root, "entries"), &v, &n);
+		if (v)
+			install_records(s, v, n);
+	}
+	cJSON_Delete(root);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(s);
+	return 0;
+}

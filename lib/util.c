@@ -6,7 +6,6 @@
 #include "util.h"
 
 #include <stdio.h>
-#include <time.h>
 
 char *
 gp_strdup0(const char *s)
@@ -33,6 +32,8 @@ gp_buf_reserve(struct gp_buf *b, size_t extra)
 	p = realloc(b->p, cap);
 	if (!p)
 		goto oom;
+	/* A fresh buffer must read as "" too: gp_buf_steal() may hand it out unwritten. */
+	p[b->len] = '\0';
 	b->p = p;
 	b->cap = cap;
 	return 0;
@@ -76,8 +77,10 @@ gp_buf_vprintf(struct gp_buf *b, const char *fmt, va_list ap)
 	va_copy(aq, ap);
 	n = vsnprintf(NULL, 0, fmt, aq);
 	va_end(aq);
-	if (n < 0)
+	if (n < 0) {
+		b->oom = true; /* the content is incomplete, as after a failed allocation */
 		return -EINVAL;
+	}
 	r = gp_buf_reserve(b, (size_t)n);
 	if (r < 0)
 		return r;
@@ -183,9 +186,11 @@ gp_duration_parse(const char *s, uint64_t *ret_ms)
 	if (!s || !*s)
 		return -EINVAL;
 	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > (UINT64_MAX - 9) / 10)
+		uint64_t d = (uint64_t)(*p - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
 			return -ERANGE;
-		v = v * 10 + (uint64_t)(*p - '0');
+		v = v * 10 + d;
 	}
 	if (p == s)
 		return -EINVAL;
@@ -226,41 +231,139 @@ gp_duration_format(uint64_t ms, char *buf, size_t len)
 	snprintf(buf, len, "%llums", (unsigned long long)ms);
 }
 
+/*
+ * Calendar arithmetic on the proleptic Gregorian calendar (H. Hinnant's days_from_civil and
+ * civil_from_days), so that neither direction depends on time_t, the C library's time zone
+ * state or strptime()'s leniency (it accepts " 7", single digits and February 30).
+ */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+/* The range the 4-digit year of the format can show: 0000-01-01 to 9999-12-31T23:59:59. */
+#define GP_TIME_MIN (-62167219200LL)
+#define GP_TIME_MAX (253402300799LL)
+
 void
 gp_time_format(int64_t t, char buf[static 21])
 {
-	struct tm tm;
-	time_t tt = (time_t)t;
+	int64_t days, secs, y;
+	unsigned m, d;
 
-	if (!gmtime_r(&tt, &tm)) {
-		strcpy(buf, "1970-01-01T00:00:00Z");
-		return;
+	/*
+	 * Clamp rather than fall back to the epoch: a "never" far in the future must still sort
+	 * after every real date when it is read back, not become 1970.
+	 */
+	if (t < GP_TIME_MIN)
+		t = GP_TIME_MIN;
+	if (t > GP_TIME_MAX)
+		t = GP_TIME_MAX;
+	days = t / 86400;
+	secs = t % 86400;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
 	}
-	strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	civil_from_days(days, &y, &m, &d);
+	/* The moduli change nothing after the clamp; they let the compiler see the widths. */
+	snprintf(buf, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)y % 10000, m % 100, d % 100,
+		 (unsigned)(secs / 3600) % 100, (unsigned)(secs / 60 % 60), (unsigned)(secs % 60));
+}
+
+/* Exactly n decimal digits at *p; advances *p. */
+static bool
+parse_digits(const char **p, unsigned n, unsigned *ret)
+{
+	unsigned v = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		char c = (*p)[i];
+
+		if (c < '0' || c > '9')
+			return false;
+		v = v * 10 + (unsigned)(c - '0');
+	}
+	*p += n;
+	*ret = v;
+	return true;
+}
+
+static bool
+parse_sep(const char **p, char c)
+{
+	if (**p != c)
+		return false;
+	(*p)++;
+	return true;
+}
+
+static unsigned
+days_in_month(unsigned y, unsigned m)
+{
+	static const unsigned char mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : mdays[m - 1];
 }
 
 int
 gp_time_parse(const char *s, int64_t *ret)
 {
-	struct tm tm = {0};
-	const char *end;
+	unsigned y, mo, d, h, mi, sec;
+	const char *p = s;
 
 	if (!s)
 		return -EINVAL;
-	end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!end)
+	if (!parse_digits(&p, 4, &y) || !parse_sep(&p, '-') || !parse_digits(&p, 2, &mo) ||
+	    !parse_sep(&p, '-') || !parse_digits(&p, 2, &d) || !parse_sep(&p, 'T') ||
+	    !parse_digits(&p, 2, &h) || !parse_sep(&p, ':') || !parse_digits(&p, 2, &mi) ||
+	    !parse_sep(&p, ':') || !parse_digits(&p, 2, &sec))
 		return -EINVAL;
-	/* Accept "Z" and an optional fraction: AWS dates come as 2026-01-15T10:00:00.123Z. */
-	if (*end == '.')
-		for (end++; *end >= '0' && *end <= '9'; end++)
-			;
-	if (*end == 'Z')
-		end++;
-	else if (strcmp(end, "+00:00") == 0)
-		end += 6;
-	if (*end)
+	/* 60 is a leap second; like timegm() it counts as the first second of the next minute. */
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60)
 		return -EINVAL;
-	*ret = (int64_t)timegm(&tm);
+	/* An optional fraction: AWS dates come as 2026-01-15T10:00:00.123Z. It is dropped. */
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (*p == 'Z')
+		p++;
+	else if (strncmp(p, "+00:00", 6) == 0)
+		p += 6;
+	else
+		return -EINVAL; /* no zone, or another one: refuse rather than guess */
+	if (*p)
+		return -EINVAL;
+	*ret = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
 	return 0;
 }
 

@@ -1,0 +1,39 @@
+/*
+ * state_store.h — gprdsd's lifecycle records on disk: one JSON file per environment,
+ * `<state_dir>/<env>.state.json` (DESIGN §4.1; lib/state.c is the codec).
+ *
+ * The file is replaced atomically (temp file, fsync, rename, fsync of the directory), so a
+ * crash leaves the previous or the new content, never a torn one. A missing file is a normal
+ * first start and reads as an empty record set; a file that exists but cannot be read or
+ * parsed is an error, never "no records", because forgetting the records would restart every
+ * entry's lifecycle (and its retry back-off) from pending.
+ *
+ * Error text: on failure *ret_err (when ret_err is not NULL) receives a new string, owned by
+ * the caller, that names the file: "path: reason" or, for parse errors, "path:line:col: error:
+ * ..." (several lines when there are several errors); NULL only when even that allocation
+ * failed. It never holds a secret. The module never logs.
+ */
+#ifndef GPD_STATE_STORE_H
+#define GPD_STATE_STORE_H
+
+#include "model.h"
+
+#define GPD_STATE_FILE_SUFFIX ".state.json"
+#define GPD_STATE_MAX_SIZE (16u * 1024 * 1024)
+
+/*
+ * Loads the records of env into *ret (owned by the caller). Missing file: an empty
+ * gp_state_file for env. Errors: -EINVAL (env not a single path component, the file does not
+ * parse, or it belongs to another environment), -EFBIG, -EISDIR, -ENOMEM, -errno of open/read.
+ */
+int gpd_state_load(const char *state_dir, const char *env, struct gp_state_file **ret,
+		   char **ret_err);
+
+/*
+ * Writes s to <state_dir>/<s->env>.state.json atomically with mode 0640, creating state_dir
+ * (0750) when missing. Errors: -EINVAL (bad env, or records gp_state_render() refuses),
+ * -ENOMEM, -errno of mkdir/write/fsync/rename.
+ */
+int gpd_state_save(const char *state_dir, const struct gp_state_file *s, char **ret_err);
+
+#endif
