@@ -1,1 +1,442 @@
-/* log.c — being written */
+/*
+ * log.c — one event in, one journal entry or one stderr line out.
+ *
+ * An event is a priority, an optional MESSAGE_ID, a struct gpd_logctx of structured fields and
+ * a printf-style message. The message is formatted into a bounded buffer (long ones end in
+ * "…"). With the journal as target, the event becomes one entry sent with sd_journal_sendv():
+ * MESSAGE, PRIORITY, SYSLOG_IDENTIFIER=gprdsd, MESSAGE_ID and a GPRDSD_* field per non-NULL
+ * member of the context. With the console as target, it becomes exactly one line on stderr,
+ * "<level> <message> env=... database=...", in which control characters are escaped and values
+ * that would be ambiguous are quoted, so that one event is always one line and a line can be
+ * split back into its fields.
+ *
+ * Any thread may log: the settings are atomics, the journal client is thread-safe, and a
+ * console line is written with one write(2) under a mutex so lines never interleave.
+ *
+ * Deliberately not here: no buffering, no rate limiting (journald does that per service), no
+ * colours, no timestamps on the console (whatever collects stderr adds its own), no heap
+ * allocation (logging must work when memory is short), and no knowledge of what a secret is.
+ * This module prints exactly what callers hand it; keeping secrets out is their job.
+ */
+#include "log.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* Without this, sd_journal_sendv() would record CODE_FILE=log.c for every entry, which tells
+ * the reader nothing and costs three fields per entry. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
+
+/* Bounds, in bytes, chosen so that an event never needs the heap and a worker thread's stack
+ * is not strained: a message longer than a screenful is a bug in the caller anyway. */
+#define GPD_LOG_MESSAGE_MAX 2048
+#define GPD_LOG_VALUE_MAX 256
+/* The worst case, every byte escaped to four, is about 17.5 KiB: a console line is never cut in
+ * practice, and the cut that remains is a safety net, not a format. */
+#define GPD_LOG_LINE_MAX 18432
+
+#define GPD_LOG_ELLIPSIS "\xe2\x80\xa6" /* "…" in UTF-8 */
+#define GPD_LOG_IDENTIFIER "gprdsd"
+
+static const struct {
+	const char *journal; /* journal field name */
+	const char *console; /* key on a console line */
+	size_t offset;	     /* of the const char * member in struct gpd_logctx */
+} gpd_log_fields[] = {
+	{"GPRDSD_ENV", "env", offsetof(struct gpd_logctx, env)},
+	{"GPRDSD_DATABASE", "database", offsetof(struct gpd_logctx, database)},
+	{"GPRDSD_KEY", "key", offsetof(struct gpd_logctx, key)},
+	{"GPRDSD_ACTION", "action", offsetof(struct gpd_logctx, action)},
+	{"GPRDSD_STATE_FROM", "from", offsetof(struct gpd_logctx, state_from)},
+	{"GPRDSD_STATE_TO", "to", offsetof(struct gpd_logctx, state_to)},
+	{"GPRDSD_COMMIT", "commit", offsetof(struct gpd_logctx, commit)},
+	{"GPRDSD_RUN", "run", offsetof(struct gpd_logctx, run)},
+	{"GPRDSD_ERROR", "error", offsetof(struct gpd_logctx, error)},
+};
+
+#define GPD_LOG_NFIELDS ELEMENTSOF(gpd_log_fields)
+
+/* Indexed by LOG_* priority. The first five are what gpd_log_setup() accepts; the others can
+ * still be logged, so they need a name on the console. */
+static const char *const gpd_log_level_names[] = {
+	[LOG_EMERG] = "emergency", [LOG_ALERT] = "alert",     [LOG_CRIT] = "critical",
+	[LOG_ERR] = "error",	   [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+	[LOG_INFO] = "info",	   [LOG_DEBUG] = "debug",
+};
+
+static const char *const gpd_log_target_names[] = {
+	[GPD_LOG_AUTO] = "auto",
+	[GPD_LOG_JOURNAL] = "journal",
+	[GPD_LOG_CONSOLE] = "console",
+};
+
+/* Settings are read by every logging thread and changed only by gpd_log_setup(), so relaxed
+ * atomics suffice: a thread that sees the old level for one more event does no harm. Before any
+ * setup, events at info and above go where "auto" says, so early errors are not lost. */
+static atomic_int gpd_log_max_level = LOG_INFO;
+static atomic_int gpd_log_resolved = -1; /* GPD_LOG_JOURNAL or GPD_LOG_CONSOLE once resolved */
+static pthread_mutex_t gpd_log_console_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int
+gpd_log_level_from_string(const char *s)
+{
+	static const int accepted[] = {LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARNING, LOG_ERR};
+
+	if (!s)
+		return -EINVAL;
+	for (size_t i = 0; i < ELEMENTSOF(accepted); i++)
+		if (strcmp(s, gpd_log_level_names[accepted[i]]) == 0)
+			return accepted[i];
+	return -EINVAL;
+}
+
+int
+gpd_log_target_from_string(const char *s)
+{
+	if (!s)
+		return -EINVAL;
+	for (size_t i = 0; i < ELEMENTSOF(gpd_log_target_names); i++)
+		if (strcmp(s, gpd_log_target_names[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
+/*
+ * systemd sets JOURNAL_STREAM="<dev>:<ino>" for a service whose stdout or stderr is connected
+ * to journald. Comparing it with what stderr actually is guards against the variable being
+ * inherited by a child whose stderr was redirected elsewhere (a shell, a pipe to a file).
+ */
+static bool
+gpd_log_stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char *end;
+
+	if (gp_isempty(e))
+		return false;
+	errno = 0;
+	dev = strtoull(e, &end, 10);
+	if (errno || end == e || *end != ':')
+		return false;
+	e = end + 1;
+	ino = strtoull(e, &end, 10);
+	if (errno || end == e || *end != '\0')
+		return false;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+/*
+ * sd_journal_sendv() silently succeeds when journald's socket does not exist, so a forced
+ * "journal" target on a host without journald (a container, CI) would swallow every event.
+ * Checked once, at setup: journald's socket, once there, stays while the host runs.
+ */
+static int
+gpd_log_resolve(int target)
+{
+	if (target == GPD_LOG_AUTO)
+		return gpd_log_stderr_is_journal() ? GPD_LOG_JOURNAL : GPD_LOG_CONSOLE;
+	if (target == GPD_LOG_JOURNAL && access("/run/systemd/journal/socket", F_OK) < 0)
+		return GPD_LOG_CONSOLE;
+	return target;
+}
+
+int
+gpd_log_setup(const char *target, const char *level)
+{
+	int t = gpd_log_target_from_string(target ? target : "auto");
+	int l = gpd_log_level_from_string(level ? level : "info");
+
+	/* Validate both before changing either, so a bad reload leaves logging as it was. */
+	if (t < 0 || l < 0)
+		return -EINVAL;
+	atomic_store_explicit(&gpd_log_resolved, gpd_log_resolve(t), memory_order_relaxed);
+	atomic_store_explicit(&gpd_log_max_level, l, memory_order_relaxed);
+	return 0;
+}
+
+bool
+gpd_log_enabled(int prio)
+{
+	return (prio & LOG_PRIMASK) <=
+	       atomic_load_explicit(&gpd_log_max_level, memory_order_relaxed);
+}
+
+static int
+gpd_log_target_now(void)
+{
+	int t = atomic_load_explicit(&gpd_log_resolved, memory_order_relaxed);
+
+	/* Two threads racing here compute the same answer, so the race is harmless. */
+	if (t < 0) {
+		t = gpd_log_resolve(GPD_LOG_AUTO);
+		atomic_store_explicit(&gpd_log_resolved, t, memory_order_relaxed);
+	}
+	return t;
+}
+
+/* Drops a UTF-8 sequence cut short at the end of s[0..*len), so a truncated string stays valid
+ * UTF-8 and the ellipsis does not fuse with half a character. */
+static void
+gpd_log_utf8_trim(const char *s, size_t *len)
+{
+	size_t n = *len, i = n, need;
+	unsigned char c;
+
+	while (i > 0 && n - i < 4 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0)
+		return;
+	c = (unsigned char)s[i - 1];
+	if (c < 0xc0)
+		return;
+	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+	if (n - (i - 1) < need)
+		*len = i - 1;
+}
+
+/* Copies src into dst[size], ending it in "…" when it does not fit. Returns the length. */
+static size_t
+gpd_log_copy_bounded(char *dst, size_t size, const char *src)
+{
+	size_t len = strlen(src), room = size - sizeof(GPD_LOG_ELLIPSIS);
+
+	if (len < size) {
+		memcpy(dst, src, len + 1);
+		return len;
+	}
+	len = room;
+	memcpy(dst, src, len);
+	gpd_log_utf8_trim(dst, &len);
+	memcpy(dst + len, GPD_LOG_ELLIPSIS, sizeof(GPD_LOG_ELLIPSIS));
+	return len + sizeof(GPD_LOG_ELLIPSIS) - 1;
+}
+
+static inline const char *
+gpd_log_field_value(const struct gpd_logctx *ctx, size_t i)
+{
+	return ctx ? *(const char *const *)((const char *)ctx + gpd_log_fields[i].offset) : NULL;
+}
+
+/* message is the whole "MESSAGE=..." field, len its length. Returns sd_journal_sendv()'s 0 or
+ * -errno. */
+static int
+gpd_log_journal(int prio, const char *message_id, const struct gpd_logctx *ctx, const char *message,
+		size_t len)
+{
+	char priority[sizeof("PRIORITY=") + 4], mid[sizeof("MESSAGE_ID=") + 32];
+	char fields[GPD_LOG_NFIELDS][sizeof("GPRDSD_STATE_FROM=") + GPD_LOG_VALUE_MAX];
+	struct iovec iov[4 + GPD_LOG_NFIELDS];
+	int n = 0;
+
+	iov[n++] = (struct iovec){(char *)message, len};
+	snprintf(priority, sizeof(priority), "PRIORITY=%d", prio & LOG_PRIMASK);
+	iov[n++] = (struct iovec){priority, strlen(priority)};
+	iov[n++] = (struct iovec){(char *)"SYSLOG_IDENTIFIER=" GPD_LOG_IDENTIFIER,
+				  sizeof("SYSLOG_IDENTIFIER=" GPD_LOG_IDENTIFIER) - 1};
+	if (message_id) {
+		snprintf(mid, sizeof(mid), "MESSAGE_ID=%s", message_id);
+		iov[n++] = (struct iovec){mid, strlen(mid)};
+	}
+	for (size_t i = 0; i < GPD_LOG_NFIELDS; i++) {
+		const char *v = gpd_log_field_value(ctx, i);
+		size_t k;
+
+		if (!v)
+			continue;
+		k = strlen(gpd_log_fields[i].journal);
+		memcpy(fields[i], gpd_log_fields[i].journal, k);
+		fields[i][k++] = '=';
+		/* Journal values may hold any byte, so no escaping; only the length is bounded. */
+		k += gpd_log_copy_bounded(fields[i] + k, GPD_LOG_VALUE_MAX, v);
+		iov[n++] = (struct iovec){fields[i], k};
+	}
+	return sd_journal_sendv(iov, n);
+}
+
+/* A console line under construction. Appends that do not fit set .full and are dropped whole,
+ * keeping room for the ellipsis and the newline, so the line is always well-formed. */
+struct gpd_log_line {
+	char p[GPD_LOG_LINE_MAX];
+	size_t len;
+	bool full;
+};
+
+static void
+gpd_log_put(struct gpd_log_line *l, const char *s, size_t n)
+{
+	if (l->full || n > sizeof(l->p) - sizeof(GPD_LOG_ELLIPSIS) - l->len) {
+		l->full = true;
+		return;
+	}
+	memcpy(l->p + l->len, s, n);
+	l->len += n;
+}
+
+static void
+gpd_log_puts(struct gpd_log_line *l, const char *s)
+{
+	gpd_log_put(l, s, strlen(s));
+}
+
+/* One byte, with control characters and '\' (and, in quoted values, '"') escaped, so that every
+ * escape on a line can be read back unambiguously. */
+static void
+gpd_log_put_escaped(struct gpd_log_line *l, unsigned char c, bool quoted)
+{
+	char esc[5];
+
+	switch (c) {
+	case '\n':
+		gpd_log_put(l, "\\n", 2);
+		return;
+	case '\r':
+		gpd_log_put(l, "\\r", 2);
+		return;
+	case '\t':
+		gpd_log_put(l, "\\t", 2);
+		return;
+	case '\\':
+		gpd_log_put(l, "\\\\", 2);
+		return;
+	case '"':
+		if (quoted) {
+			gpd_log_put(l, "\\\"", 2);
+			return;
+		}
+		break;
+	default:
+		if (c < 0x20 || c == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\x%02x", c);
+			gpd_log_put(l, esc, 4);
+			return;
+		}
+		break;
+	}
+	gpd_log_put(l, (const char *)&c, 1);
+}
+
+static bool
+gpd_log_needs_quotes(const char *v)
+{
+	if (!*v)
+		return true; /* key= would look like a missing value */
+	for (; *v; v++) {
+		unsigned char c = (unsigned char)*v;
+
+		if (c <= ' ' || c == 0x7f || c == '"' || c == '=' || c == '\\')
+			return true;
+	}
+	return false;
+}
+
+static void
+gpd_log_put_field(struct gpd_log_line *l, const char *key, const char *v)
+{
+	bool quoted = gpd_log_needs_quotes(v);
+	size_t len = strlen(v), keep = len;
+
+	/* Bound each value as the journal does, so both targets show the same text. */
+	if (len >= GPD_LOG_VALUE_MAX) {
+		keep = GPD_LOG_VALUE_MAX - sizeof(GPD_LOG_ELLIPSIS);
+		gpd_log_utf8_trim(v, &keep);
+	}
+	gpd_log_put(l, " ", 1);
+	gpd_log_puts(l, key);
+	gpd_log_put(l, quoted ? "=\"" : "=", quoted ? 2 : 1);
+	for (size_t i = 0; i < keep; i++)
+		gpd_log_put_escaped(l, (unsigned char)v[i], quoted);
+	if (keep < len)
+		gpd_log_puts(l, GPD_LOG_ELLIPSIS);
+	if (quoted)
+		gpd_log_put(l, "\"", 1);
+}
+
+static void
+gpd_log_write_all(const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = write(STDERR_FILENO, p, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return; /* nowhere left to complain to */
+		p += k;
+		n -= (size_t)k;
+	}
+}
+
+static void
+gpd_log_console(int prio, const struct gpd_logctx *ctx, const char *message)
+{
+	struct gpd_log_line line = {.len = 0};
+
+	gpd_log_puts(&line, gpd_log_level_names[prio & LOG_PRIMASK]);
+	gpd_log_put(&line, " ", 1);
+	for (const char *m = message; *m; m++)
+		gpd_log_put_escaped(&line, (unsigned char)*m, false);
+	for (size_t i = 0; i < GPD_LOG_NFIELDS; i++) {
+		const char *v = gpd_log_field_value(ctx, i);
+
+		if (v)
+			gpd_log_put_field(&line, gpd_log_fields[i].console, v);
+	}
+	if (line.full) {
+		gpd_log_utf8_trim(line.p, &line.len);
+		memcpy(line.p + line.len, GPD_LOG_ELLIPSIS, sizeof(GPD_LOG_ELLIPSIS) - 1);
+		line.len += sizeof(GPD_LOG_ELLIPSIS) - 1;
+	}
+	line.p[line.len++] = '\n';
+
+	/* One write per line under a lock: concurrent worker threads never split each other's
+	 * lines, and stdio's buffering never holds a line back when the process dies. */
+	pthread_mutex_lock(&gpd_log_console_lock);
+	gpd_log_write_all(line.p, line.len);
+	pthread_mutex_unlock(&gpd_log_console_lock);
+}
+
+void
+gpd_log(int prio, const char *message_id, const struct gpd_logctx *ctx, const char *fmt, ...)
+{
+	/* The message is formatted straight after a "MESSAGE=" prefix, so the journal gets the
+	 * field without a copy and the console gets the message alone. */
+	char buf[sizeof("MESSAGE=") - 1 + GPD_LOG_MESSAGE_MAX];
+	char *message = buf + sizeof("MESSAGE=") - 1;
+	int saved_errno = errno; /* callers log and then look at errno; %m needs it too */
+	va_list ap;
+	int n;
+
+	if (!gpd_log_enabled(prio))
+		return;
+	memcpy(buf, "MESSAGE=", sizeof("MESSAGE=") - 1);
+	va_start(ap, fmt);
+	n = vsnprintf(message, GPD_LOG_MESSAGE_MAX, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		n = (int)gpd_log_copy_bounded(message, GPD_LOG_MESSAGE_MAX,
+					      "(unformattable message)");
+	} else if ((size_t)n >= GPD_LOG_MESSAGE_MAX) {
+		size_t len = GPD_LOG_MESSAGE_MAX - sizeof(GPD_LOG_ELLIPSIS);
+
+		gpd_log_utf8_trim(message, &len);
+		memcpy(message + len, GPD_LOG_ELLIPSIS, sizeof(GPD_LOG_ELLIPSIS));
+		n = (int)(len + sizeof(GPD_LOG_ELLIPSIS) - 1);
+	}
+
+	/* If journald refuses the entry (too many queued, too big), the event still goes
+	 * somewhere a human can see it. */
+	if (gpd_log_target_now() != GPD_LOG_JOURNAL ||
+	    gpd_log_journal(prio, message_id, ctx, buf, sizeof("MESSAGE=") - 1 + (size_t)n) < 0)
+		gpd_log_console(prio, ctx, message);
+	errno = saved_errno;
+}

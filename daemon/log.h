@@ -6,6 +6,22 @@
  * picks the journal when stderr is connected to it (JOURNAL_STREAM matches stderr's
  * device:inode), else the console. Library code never logs; the daemon logs once, where it
  * decides. Never pass a secret in a message or a field.
+ *
+ * Secrets: this module prints exactly what it is given, to a place many people can read (the
+ * journal, CI logs). Passwords, secret JSON, connection strings with a password, AWS keys and
+ * session tokens, and request bodies sent to Secrets Manager must never reach gpd_log(), not
+ * even at debug level and not inside an error message copied from a library. Log the secret's
+ * name or ARN, never its value.
+ *
+ * Threads: every function here may be called from any thread, including libuv workers. A
+ * console event is written with a single write(2) under a lock, so lines never interleave.
+ * errno is preserved across gpd_log(), and "%m" in a format works.
+ *
+ * Bounds: a message is cut at 2 KiB and a field value at 256 bytes, marked with "…". On the
+ * console, control characters and '\' are escaped (\n, \t, \xNN, \\) and a value containing a
+ * space, '"', '=', '\' or a control character, or an empty one, is double-quoted with '"'
+ * escaped, so one event is exactly one line. If the journal cannot be reached, events go to
+ * stderr instead.
  */
 #ifndef GPD_LOG_H
 #define GPD_LOG_H
@@ -45,6 +61,14 @@ enum gpd_log_target { GPD_LOG_AUTO, GPD_LOG_JOURNAL, GPD_LOG_CONSOLE };
 
 /* level: "debug", "info", "notice", "warning", "error". Returns 0 or -EINVAL. */
 int gpd_log_setup(const char *target, const char *level);
+/*
+ * gpd_log_setup(): target is "auto", "journal" or "console"; NULL means "auto" and a NULL level
+ * means "info", which are also the settings before the first call. Both are validated before
+ * either changes, so a failed call leaves logging as it was. "auto" is resolved here, once;
+ * "journal" on a host without journald's socket falls back to the console.
+ * gpd_log_target_from_string() returns an enum gpd_log_target value or -EINVAL.
+ */
+int gpd_log_target_from_string(const char *s);
 int gpd_log_level_from_string(const char *s); /* LOG_* value or -EINVAL */
 bool gpd_log_enabled(int prio);
 
