@@ -403,3 +403,21 @@ gp_state_upsert(struct gp_state_file *s, const char *key, int64_t now, struct gp
 	*ret = &s->v[i];
 	return 0;
 }
+
+/* ---- inputs ---- */
+
+void
+gp_tfvars_free(struct gp_tfvars *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		gp_field_release(&t->v[i].key);
+		gp_field_release(&t->v[i].database);
+		gp_field_release(&t->v[i].username);
+		gp_field_release(&t->v[i].access);
+	}
+	free(t->v);
+	free(t->file);
+	free(t);
+}

@@ -1,0 +1,6 @@
+# only comments here
+
+// nothing else
+/* not even
+   an attribute */
+   # indented comment

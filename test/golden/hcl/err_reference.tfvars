@@ -1,0 +1,6 @@
+application_databases = {
+  inventory = {
+    database_name = var.inventory_db_name
+    username      = "inventory_user"
+  }
+}
