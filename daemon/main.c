@@ -1,1 +1,210 @@
-int main(void) { return 0; }
+/*
+ * main.c — gprdsd's command line: arguments, the commands, exit codes.
+ *
+ *   gprdsd [--config PATH]            the daemon (foreground; systemd Type=notify)
+ *   gprdsd --once                     one reconcile pass per environment, then exit
+ *   gprdsd plan                       what a pass would do; changes nothing
+ *   gprdsd validate                   inputs only, no network (CI on pull requests)
+ *   gprdsd status                     the lifecycle records in the state directory
+ *   gprdsd --check-config             parse and validate the config file
+ *
+ * Exit codes (--once): 0 converged or waiting at a gate, 1 some entries failed or are
+ * invalid or an environment could not be reconciled, 2 usage or config error.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/rand.h>
+
+#include "cli.h"
+#include "daemon.h"
+#include "fileio.h"
+#include "log.h"
+
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+	"Usage: gprdsd [COMMAND] [OPTIONS]\n"
+	"\n"
+	"Reconciles PostgreSQL roles, databases and grants and AWS Secrets Manager credentials\n"
+	"with the databases requested in a platform repository checkout.\n"
+	"\n"
+	"Commands:\n"
+	"  (none)                 run the daemon in the foreground (systemd Type=notify)\n"
+	"  --once                 one reconcile pass per environment, then exit\n"
+	"  plan                   print the actions a pass would apply; changes nothing\n"
+	"  validate               check the inputs only (no network)\n"
+	"  status                 print each entry's lifecycle state\n"
+	"  --check-config         parse and validate the config file, then exit\n"
+	"\n"
+	"Options:\n"
+	"  -c, --config PATH      config file (default " GPD_DEFAULT_CONFIG ")\n"
+	"  -e, --env ENV          only this environment (repeatable)\n"
+	"      --repo DIR         validate: the checkout to validate (no config needed)\n"
+	"      --format FMT       validate: text (default) or github\n"
+	"      --json             plan, status: JSON output\n"
+	"      --detailed-exitcode  plan: 0 nothing to do, 1 error, 2 changes pending\n"
+	"      --log-target T     auto, journal or console (overrides log_target)\n"
+	"      --log-level L      debug, info, notice, warning or error\n"
+	"  -h, --help             this text\n"
+	"  -V, --version          the version\n"
+	"\n"
+	"Exit codes: 0 success, 1 failures or pending changes (see gprdsd(8)), 2 usage or config\n"
+	"error.\n";
+
+static int
+parse_command(int argc, char **argv, struct gpd_cli *cli)
+{
+	enum { OPT_REPO = 256, OPT_FORMAT, OPT_JSON, OPT_DETAILED, OPT_CHECK, OPT_ONCE,
+	       OPT_LOG_TARGET, OPT_LOG_LEVEL };
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"env", required_argument, NULL, 'e'},
+		{"repo", required_argument, NULL, OPT_REPO},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"detailed-exitcode", no_argument, NULL, OPT_DETAILED},
+		{"check-config", no_argument, NULL, OPT_CHECK},
+		{"once", no_argument, NULL, OPT_ONCE},
+		{"log-target", required_argument, NULL, OPT_LOG_TARGET},
+		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:e:hV", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'c':
+			cli->config = optarg;
+			break;
+		case 'e':
+			if (gp_strv_push(&cli->envs, optarg) < 0)
+				return -ENOMEM;
+			break;
+		case OPT_REPO:
+			cli->repo = optarg;
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "text") != 0 && strcmp(optarg, "github") != 0) {
+				fprintf(stderr, "gprdsd: --format must be text or github\n");
+				return -EINVAL;
+			}
+			cli->github = strcmp(optarg, "github") == 0;
+			break;
+		case OPT_JSON:
+			cli->json = true;
+			break;
+		case OPT_DETAILED:
+			cli->detailed_exitcode = true;
+			break;
+		case OPT_CHECK:
+			cli->command = GPD_CMD_CHECK_CONFIG;
+			break;
+		case OPT_ONCE:
+			cli->command = GPD_CMD_ONCE;
+			break;
+		case OPT_LOG_TARGET:
+			cli->log_target = optarg;
+			break;
+		case OPT_LOG_LEVEL:
+			cli->log_level = optarg;
+			break;
+		case 'h':
+			cli->command = GPD_CMD_HELP;
+			break;
+		case 'V':
+			cli->command = GPD_CMD_VERSION;
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct gpd_cli *cli)
+{
+	static const struct {
+		const char *name;
+		enum gpd_command cmd;
+	} verbs[] = {
+		{"plan", GPD_CMD_PLAN},
+		{"validate", GPD_CMD_VALIDATE},
+		{"status", GPD_CMD_STATUS},
+	};
+	int r;
+
+	cli->command = GPD_CMD_DAEMON;
+	cli->config = GPD_DEFAULT_CONFIG;
+	if (argc > 1 && argv[1][0] != '-') {
+		for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+			if (strcmp(argv[1], verbs[i].name) == 0)
+				cli->command = verbs[i].cmd;
+		if (cli->command == GPD_CMD_DAEMON) {
+			fprintf(stderr, "gprdsd: unknown command \"%s\" (see gprdsd --help)\n",
+				argv[1]);
+			return -EINVAL;
+		}
+		argc--;
+		argv++;
+	}
+	r = parse_command(argc, argv, cli);
+	if (r >= 0 && optind < argc) {
+		fprintf(stderr, "gprdsd: unexpected argument \"%s\"\n", argv[optind]);
+		return -EINVAL;
+	}
+	return r;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct gpd_cli cli = {0};
+	int r;
+
+	if (parse_args(argc, argv, &cli) < 0) {
+		fprintf(stderr, "Try 'gprdsd --help'.\n");
+		return EXIT_USAGE;
+	}
+	switch (cli.command) {
+	case GPD_CMD_HELP:
+		fputs(usage_text, stdout);
+		return 0;
+	case GPD_CMD_VERSION:
+		printf("gprdsd %s\n", GPRDSD_VERSION);
+		return 0;
+	default:
+		break;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "gprdsd: cannot initialise libcurl\n");
+		return 1;
+	}
+	switch (cli.command) {
+	case GPD_CMD_VALIDATE:
+		r = gpd_cmd_validate(&cli);
+		break;
+	case GPD_CMD_CHECK_CONFIG:
+		r = gpd_cmd_check_config(&cli);
+		break;
+	case GPD_CMD_STATUS:
+		r = gpd_cmd_status(&cli);
+		break;
+	case GPD_CMD_PLAN:
+	case GPD_CMD_ONCE:
+		r = gpd_cmd_run(&cli);
+		break;
+	default:
+		r = gpd_daemon_main(&cli);
+		break;
+	}
+	curl_global_cleanup();
+	gp_strv_release(&cli.envs);
+	return r;
+}

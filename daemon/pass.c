@@ -1,1 +1,945 @@
-/* pass.c — being written */
+/*
+ * pass.c — one reconcile pass for one environment (DESIGN §2).
+ *
+ * observe → plan → apply. The plan is computed by lib/plan.c from two snapshots; this file
+ * gathers the snapshots (PostgreSQL in a constant number of queries, Secrets Manager by
+ * prefix listing and batched value reads) and then applies the plan's actions one by one,
+ * entry by entry, recording each change in the audit file, the journal and the lifecycle
+ * record. One entry's failure never stops the others.
+ *
+ * Deliberately not here: deciding what to change (plan.c), SQL text (sql.c, pg.c), HTTP
+ * (sm.c), scheduling passes (the daemon loop), removing anything (never implied).
+ */
+#include "pass.h"
+
+#include <stdio.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+#include <openssl/rand.h>
+
+#include "audit_file.h"
+#include "fileio.h"
+#include "lifecycle.h"
+#include "log.h"
+#include "pg.h"
+#include "secret.h"
+#include "sm.h"
+#include "state_store.h"
+#include "validate.h"
+
+struct pass {
+	const struct gpd_pass_opts *o;
+	struct gpd_pass_result *res;
+	const char *env;
+	const char *commit;
+	struct gp_tfvars *tfvars;
+	struct gp_master master;
+	struct gpd_pg_target target;
+	char port_buf[16];
+	char secret_port_buf[16];
+	PGconn *conn;
+	struct gpd_sm *sm;
+	struct gp_observed *obs;
+	struct gp_state_file *state;
+	struct gpd_audit *audit;
+	int audit_error;
+	struct gp_strv failed_dbs; /* databases whose owner entry failed in this pass */
+};
+
+/* Per-entry apply context: the password lives only here, and is wiped when done. */
+struct entry_run {
+	struct pass *p;
+	const struct gp_entry *e;
+	struct gp_record *rec;
+	struct gp_obs_secret *secret;
+	char *password;
+	char *version; /* secret version whose password is in `password` */
+	char reason[600];
+	bool transient;
+};
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool
+stopping(const struct pass *p)
+{
+	return p->o->stop && atomic_load(p->o->stop);
+}
+
+static int
+rand_bytes(void *userdata, uint8_t *buf, size_t len)
+{
+	return RAND_bytes(buf, (int)len) == 1 ? 0 : -EIO;
+}
+
+static double
+rand_unit(void)
+{
+	uint32_t v = 0;
+
+	if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
+		return 0.5;
+	return (double)v / 4294967296.0;
+}
+
+static void
+logctx_entry(const struct pass *p, const struct gp_entry *e, struct gpd_logctx *c)
+{
+	*c = (struct gpd_logctx){
+		.env = p->env,
+		.database = e ? e->database : NULL,
+		.key = e ? e->key : NULL,
+		.commit = p->commit,
+		.run = p->o->run_id,
+	};
+}
+
+static void
+set_env_error(struct pass *p, int r, const char *fmt, ...) _printf_(3, 4);
+
+static void
+set_env_error(struct pass *p, int r, const char *fmt, ...)
+{
+	struct gp_buf b = {0};
+	struct gpd_logctx c;
+	va_list ap;
+
+	va_start(ap, fmt);
+	gp_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	p->res->error = r < 0 ? r : -EIO;
+	free(p->res->error_text);
+	p->res->error_text = gp_buf_steal(&b);
+	logctx_entry(p, NULL, &c);
+	gpd_log(LOG_ERR, GPD_MID_ENV_FAILED, &c, "environment %s not reconciled: %s", p->env,
+		p->res->error_text ? p->res->error_text : "out of memory");
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Audit
+ */
+
+static void
+audit_row(struct pass *p, const struct gp_entry *e, const char *action, enum gp_audit_status st,
+	  uint64_t duration_ms, const char *message)
+{
+	struct gp_audit_row row = {
+		.timestamp = (int64_t)time(NULL),
+		.environment = p->env,
+		.build_id = p->commit,
+		.run_id = p->o->run_id,
+		.database = e ? e->database : NULL,
+		.username = e ? e->username : NULL,
+		.action = action,
+		.status = gp_audit_status_to_string(st),
+		.duration_ms = duration_ms,
+		.message = message,
+	};
+	struct gpd_logctx c;
+	int r = 0;
+
+	if (p->o->mode != GPD_PASS_APPLY)
+		return;
+	if (!p->audit && !p->audit_error)
+		r = gpd_audit_open(p->o->cfg->audit_dir, p->env, &p->audit);
+	if (r >= 0 && p->audit)
+		r = gpd_audit_append(p->audit, &row);
+	if (r < 0 && !p->audit_error) {
+		p->audit_error = r;
+		logctx_entry(p, e, &c);
+		gpd_log(LOG_ERR, NULL, &c, "cannot write the audit file under %s: %s",
+			p->o->cfg->audit_dir, strerror(-r));
+	}
+}
+
+static void
+record_transitions(struct pass *p, const struct gp_entry *e, const struct gp_transitions *t,
+		   const char *reason)
+{
+	struct gpd_logctx c;
+	char msg[700];
+
+	for (size_t i = 0; i < t->n; i++) {
+		const char *from = gp_state_to_string(t->v[i].from);
+		const char *to = gp_state_to_string(t->v[i].to);
+
+		snprintf(msg, sizeof(msg), "%s -> %s%s%s", from, to, reason ? ": " : "",
+			 reason ? reason : "");
+		audit_row(p, e, "transition", t->v[i].to == GP_STATE_FAILED ? GP_AUDIT_ERROR
+									  : GP_AUDIT_SUCCESS,
+			  0, msg);
+		logctx_entry(p, e, &c);
+		c.state_from = from;
+		c.state_to = to;
+		if (p->o->mode == GPD_PASS_APPLY)
+			gpd_log(LOG_NOTICE, GPD_MID_TRANSITION, &c, "%s: %s", e->key, msg);
+	}
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Preparation: inputs, master credentials, join, observation
+ */
+
+static int
+load_desired(struct pass *p)
+{
+	const struct gp_config *cfg = p->o->cfg;
+	struct gp_diags diags = {0};
+	struct gp_join_input in;
+	struct gpd_logctx c;
+	int r;
+
+	logctx_entry(p, NULL, &c);
+	r = gpd_inputs_tfvars(cfg->repository.path, p->env, p->o->env->mode, &p->tfvars, &diags);
+	for (size_t i = 0; i < diags.n; i++) {
+		struct gp_buf b = {0};
+
+		gp_diag_format(&diags.v[i], &b);
+		gpd_log(diags.v[i].severity == GP_SEV_ERROR ? LOG_ERR : LOG_WARNING,
+			GPD_MID_INPUT_ERROR, &c, "%s", b.p ? b.p : "?");
+		gp_buf_release(&b);
+	}
+	gp_diags_release(&diags);
+	if (r < 0) {
+		set_env_error(p, r, "%s", r == -ENOENT ? "its tfvars file is missing"
+						      : "its tfvars file does not parse");
+		return r;
+	}
+	in = (struct gp_join_input){
+		.env = p->env,
+		.env_config = p->o->env,
+		.tfvars = p->tfvars,
+		.catalog = p->o->inputs->catalog,
+		.enums = &p->o->inputs->enums,
+		.master_user = p->master.username,
+		.master_db = p->master.dbname,
+	};
+	r = gp_desired_build(&in, &p->res->desired, &diags);
+	for (size_t i = 0; i < diags.n; i++) {
+		struct gp_buf b = {0};
+
+		gp_diag_format(&diags.v[i], &b);
+		gpd_log(diags.v[i].severity == GP_SEV_ERROR ? LOG_ERR : LOG_WARNING,
+			GPD_MID_INPUT_ERROR, &c, "%s", b.p ? b.p : "?");
+		gp_buf_release(&b);
+	}
+	gp_diags_release(&diags);
+	if (r < 0)
+		set_env_error(p, r, "cannot build the desired state: %s", strerror(-r));
+	return r;
+}
+
+static int
+load_master(struct pass *p)
+{
+	const struct gp_env_config *env = p->o->env;
+	struct gpd_sm_error err = {0};
+	_cleanup_free_ char *problem = NULL;
+	char *json = NULL;
+	int r;
+
+	r = gpd_sm_get_value(p->sm, env->master_secret, &json, &err);
+	if (r < 0) {
+		set_env_error(p, r, "cannot read the master secret %s: %s%s%s", env->master_secret,
+			      err.code[0] ? err.code : strerror(-r), err.message[0] ? ": " : "",
+			      err.message);
+		return r;
+	}
+	r = gp_master_parse(json, &p->master, &problem);
+	gp_secret_free_string(json);
+	if (r < 0) {
+		set_env_error(p, r, "the master secret %s is unusable: %s", env->master_secret,
+			      problem ? problem : "bad JSON");
+		return r;
+	}
+	return 0;
+}
+
+static void
+setup_target(struct pass *p)
+{
+	const struct gp_env_config *env = p->o->env;
+
+	if (env->postgres.port > 0)
+		snprintf(p->port_buf, sizeof(p->port_buf), "%d", env->postgres.port);
+	else
+		snprintf(p->port_buf, sizeof(p->port_buf), "%s",
+			 p->master.port ? p->master.port : "5432");
+	p->target = (struct gpd_pg_target){
+		.host = !gp_isempty(env->postgres.host) ? env->postgres.host : p->master.host,
+		.port = p->port_buf,
+		.user = p->master.username,
+		.password = p->master.password,
+		.dbname = p->master.dbname ? p->master.dbname : "postgres",
+		.sslmode = env->postgres.sslmode,
+		.sslrootcert = env->postgres.sslrootcert,
+		.connect_timeout_ms = env->postgres.connect_timeout_ms,
+		.statement_timeout_ms = env->postgres.statement_timeout_ms,
+	};
+	/* Applications get the endpoint of the secret (or of an RDS Proxy), not our tunnel. */
+	if (env->secret.port > 0)
+		snprintf(p->secret_port_buf, sizeof(p->secret_port_buf), "%d", env->secret.port);
+	else
+		snprintf(p->secret_port_buf, sizeof(p->secret_port_buf), "%s",
+			 p->master.port ? p->master.port : "5432");
+}
+
+static int
+pg_error(struct pass *p, int r, const char *what, const struct gpd_pg_error *err)
+{
+	set_env_error(p, r, "%s: %s%s%s", what, err->sqlstate[0] ? err->sqlstate : "",
+		      err->sqlstate[0] ? " " : "", err->message[0] ? err->message : strerror(-r));
+	return r;
+}
+
+static int
+observe(struct pass *p)
+{
+	struct gpd_pg_error perr = {0};
+	struct gpd_sm_error serr = {0};
+	_cleanup_free_ char *prefix = gpd_secret_prefix(p->o->env);
+	int r;
+
+	p->obs = gp_observed_new();
+	if (!p->obs || !prefix)
+		return -ENOMEM;
+	r = gpd_pg_connect(&p->target, NULL, &p->conn, &perr);
+	if (r < 0)
+		return pg_error(p, r, "cannot connect to PostgreSQL", &perr);
+	if (p->o->leader && !p->o->leader(p->o->leader_userdata, p->conn)) {
+		p->res->standby = true;
+		return -EAGAIN;
+	}
+	r = gpd_pg_observe(p->conn, &p->target, p->res->desired, p->obs, &perr);
+	if (r < 0)
+		return pg_error(p, r, "cannot observe PostgreSQL", &perr);
+	r = gpd_sm_list(p->sm, prefix, p->obs, &serr);
+	if (r < 0) {
+		set_env_error(p, r, "cannot list secrets under %s: %s%s%s", prefix,
+			      serr.code[0] ? serr.code : strerror(-r), serr.message[0] ? ": " : "",
+			      serr.message);
+		return r;
+	}
+	gp_observed_sort(p->obs);
+	return 0;
+}
+
+static int
+load_state(struct pass *p)
+{
+	_cleanup_free_ char *err = NULL;
+	int r = gpd_state_load(p->o->cfg->state_dir, p->env, &p->state, &err);
+
+	if (r < 0)
+		set_env_error(p, r, "cannot load the state file: %s", err ? err : strerror(-r));
+	return r;
+}
+
+static void
+plan_opts(const struct pass *p, struct gp_plan_opts *po)
+{
+	const struct gp_env_config *env = p->o->env;
+
+	*po = (struct gp_plan_opts){
+		.now = p->o->now,
+		.verify_interval_ms = p->o->cfg->reconcile.verify_interval_ms,
+		.commit = p->commit,
+		.env = env,
+		.secret_host = !gp_isempty(env->secret.host) ? env->secret.host : p->master.host,
+		.secret_port = p->secret_port_buf,
+	};
+}
+
+static int
+make_plan(struct pass *p)
+{
+	struct gp_plan_opts po;
+	struct gp_strv names = {0};
+	struct gpd_sm_error err = {0};
+	int r;
+
+	plan_opts(p, &po);
+	r = gp_plan_values_needed(p->res->desired, p->obs, p->state, &po, &names);
+	if (r >= 0 && names.n > 0) {
+		r = gpd_sm_fetch_values(p->sm, &names, p->obs, &err);
+		if (r < 0)
+			set_env_error(p, r, "cannot read secret values: %s%s%s",
+				      err.code[0] ? err.code : strerror(-r),
+				      err.message[0] ? ": " : "", err.message);
+	}
+	gp_strv_release(&names);
+	if (r < 0)
+		return r;
+	r = gp_plan_build(p->res->desired, p->obs, p->state, &po, &p->res->plan);
+	if (r < 0)
+		set_env_error(p, r, "cannot plan: %s", strerror(-r));
+	return r;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Applying one entry
+ */
+
+static void
+want_of(const struct entry_run *er, struct gp_secret_want *w)
+{
+	const struct pass *p = er->p;
+
+	*w = (struct gp_secret_want){
+		.username = er->e->username,
+		.host = !gp_isempty(p->o->env->secret.host) ? p->o->env->secret.host
+							    : p->master.host,
+		.port = p->secret_port_buf,
+		.dbname = er->e->database,
+		.aliases = &p->o->env->secret.password_aliases,
+	};
+}
+
+static void
+fail_sm(struct entry_run *er, const char *what, int r, const struct gpd_sm_error *err)
+{
+	snprintf(er->reason, sizeof(er->reason), "%s: %s%s%s", what,
+		 err->code[0] ? err->code : strerror(-r), err->message[0] ? ": " : "",
+		 err->message);
+	er->transient = err->transient;
+}
+
+static void
+fail_pg(struct entry_run *er, const char *what, int r, const struct gpd_pg_error *err)
+{
+	snprintf(er->reason, sizeof(er->reason), "%s: %s%s%s", what, err->sqlstate,
+		 err->sqlstate[0] ? " " : "", err->message[0] ? err->message : strerror(-r));
+	er->transient = err->transient;
+}
+
+static int
+set_version(struct entry_run *er, char **version)
+{
+	free(er->version);
+	er->version = *version;
+	*version = NULL;
+	return 0;
+}
+
+static int
+new_password(struct entry_run *er)
+{
+	char pw[GP_PASSWORD_LEN + 1];
+	int r = gp_password_generate(rand_bytes, NULL, pw);
+
+	if (r < 0) {
+		snprintf(er->reason, sizeof(er->reason), "cannot generate a password");
+		return r;
+	}
+	gp_secret_free_string(er->password);
+	er->password = strdup(pw);
+	explicit_bzero(pw, sizeof(pw));
+	return er->password ? 0 : -ENOMEM;
+}
+
+/* The password of the secret as observed (value fetched now if it was not). */
+static int
+known_password(struct entry_run *er)
+{
+	struct gpd_sm_error err = {0};
+	char *json = NULL;
+	int r;
+
+	if (er->password)
+		return 0;
+	if (er->secret && er->secret->value_json)
+		return gp_secret_password(er->secret->value_json, &er->password);
+	r = gpd_sm_get_value(er->p->sm, er->e->secret_name, &json, &err);
+	if (r < 0) {
+		fail_sm(er, "cannot read the secret", r, &err);
+		return r;
+	}
+	r = gp_secret_password(json, &er->password);
+	gp_secret_free_string(json);
+	if (r < 0)
+		snprintf(er->reason, sizeof(er->reason), "the secret has no usable password");
+	return r;
+}
+
+static int
+do_create_secret(struct entry_run *er)
+{
+	struct gp_secret_want want;
+	struct gp_buf json = {0};
+	struct gpd_sm_error err = {0};
+	const struct gp_env_config *env = er->p->o->env;
+	char *version = NULL;
+	int r;
+
+	r = new_password(er);
+	if (r < 0)
+		return r;
+	want_of(er, &want);
+	r = gp_secret_render(NULL, &want, er->password, &json);
+	if (r >= 0)
+		r = gpd_sm_create(er->p->sm, er->e->secret_name, json.p, env->secret.kms_key_id,
+				  er->p->env, er->e->key, &version, &err);
+	gp_buf_release_secure(&json);
+	if (r < 0) {
+		fail_sm(er, "CreateSecret failed", r, &err);
+		return r;
+	}
+	return set_version(er, &version);
+}
+
+/* Adopt or update: keep the password when there is a usable one, correct the JSON. */
+static int
+do_fix_secret(struct entry_run *er, bool tag)
+{
+	struct gp_secret_want want;
+	struct gp_buf json = {0};
+	struct gpd_sm_error err = {0};
+	const char *old = er->secret ? er->secret->value_json : NULL;
+	char *version = NULL;
+	int r = 0;
+
+	want_of(er, &want);
+	if (old) {
+		if (gp_secret_password(old, &er->password) < 0 && (r = new_password(er)) < 0)
+			return r;
+		if (gp_secret_check(old, &want, NULL) != 0) {
+			r = gp_secret_render(old, &want, er->password, &json);
+			if (r >= 0)
+				r = gpd_sm_put_value(er->p->sm, er->e->secret_name, json.p,
+						     &version, &err);
+			gp_buf_release_secure(&json);
+			if (r < 0) {
+				fail_sm(er, "PutSecretValue failed", r, &err);
+				return r;
+			}
+			set_version(er, &version);
+		}
+	}
+	if (tag) {
+		r = gpd_sm_tag(er->p->sm, er->e->secret_name, er->p->env, er->e->key, &err);
+		if (r < 0)
+			fail_sm(er, "TagResource failed", r, &err);
+	}
+	return r;
+}
+
+static int
+do_pg(struct entry_run *er, const struct gp_action *a)
+{
+	struct gpd_pg_error err = {0};
+	int r;
+
+	if (a->kind == GP_ACT_CREATE_ROLE || a->kind == GP_ACT_SET_PASSWORD) {
+		r = known_password(er);
+		if (r < 0)
+			return r;
+	}
+	r = gpd_pg_apply(er->p->conn, &er->p->target, er->p->env, er->e, a, er->password, &err);
+	if (r < 0)
+		fail_pg(er, gp_action_kind_to_string(a->kind), r, &err);
+	return r;
+}
+
+static void report_action(struct entry_run *er, const struct gp_action *a, int r, uint64_t ms);
+
+/* A failed login with the secret's password means the role's password drifted: repair. */
+static int
+do_verify(struct entry_run *er, const struct gp_action *a)
+{
+	struct gpd_pg_error err = {0};
+	struct gp_action fix = {.kind = GP_ACT_SET_PASSWORD, .why = GP_WHY_DRIFT,
+				.role = a->role, .detail = "login with the secret's password failed"};
+	uint64_t t0;
+	int r;
+
+	r = known_password(er);
+	if (r < 0)
+		return r;
+	r = gpd_pg_verify_login(&er->p->target, er->e->username, er->password, er->e->database,
+				&err);
+	if (r >= 0 || strcmp(err.sqlstate, "28P01") != 0) {
+		if (r < 0)
+			fail_pg(er, "verify_login", r, &err);
+		return r;
+	}
+	t0 = mono_ms();
+	r = do_pg(er, &fix);
+	report_action(er, &fix, r, mono_ms() - t0);
+	if (r < 0)
+		return r;
+	r = gpd_pg_verify_login(&er->p->target, er->e->username, er->password, er->e->database,
+				&err);
+	if (r < 0)
+		fail_pg(er, "verify_login", r, &err);
+	return r;
+}
+
+static int
+run_action(struct entry_run *er, const struct gp_action *a)
+{
+	switch (a->kind) {
+	case GP_ACT_CREATE_SECRET:
+		return do_create_secret(er);
+	case GP_ACT_ADOPT_SECRET:
+		return do_fix_secret(er, true);
+	case GP_ACT_UPDATE_SECRET:
+		return do_fix_secret(er, false);
+	case GP_ACT_VERIFY_LOGIN:
+		return do_verify(er, a);
+	default:
+		return do_pg(er, a);
+	}
+}
+
+static void
+report_action(struct entry_run *er, const struct gp_action *a, int r, uint64_t ms)
+{
+	struct pass *p = er->p;
+	struct gp_buf desc = {0};
+	struct gpd_logctx c;
+	bool drift = a->why == GP_WHY_DRIFT;
+
+	gp_action_describe(a, &desc);
+	logctx_entry(p, er->e, &c);
+	c.action = gp_action_kind_to_string(a->kind);
+	if (r < 0) {
+		p->res->n_errors++;
+		c.error = er->reason;
+		gpd_log(LOG_ERR, GPD_MID_ACTION_FAILED, &c, "%s failed: %s", desc.p, er->reason);
+		audit_row(p, er->e, drift ? "repair" : c.action, GP_AUDIT_ERROR, ms, er->reason);
+	} else if (a->why != GP_WHY_CHECK || er->rec->state != GP_STATE_ACTIVE) {
+		if (a->why != GP_WHY_CHECK)
+			p->res->n_applied++;
+		gpd_log(drift ? LOG_NOTICE : LOG_INFO,
+			drift ? GPD_MID_DRIFT_REPAIRED : GPD_MID_ACTION_APPLIED, &c, "%s%s",
+			drift ? "repaired: " : "", desc.p);
+		audit_row(p, er->e, drift ? "repair" : c.action, GP_AUDIT_SUCCESS, ms, desc.p);
+	}
+	gp_buf_release(&desc);
+}
+
+static int
+entry_fail(struct entry_run *er)
+{
+	const struct gp_config *cfg = er->p->o->cfg;
+	struct gp_failure f = {
+		.reason = er->reason,
+		.transient = er->transient,
+		.base_ms = cfg->reconcile.retry_base_ms,
+		.max_ms = cfg->reconcile.retry_max_ms,
+		.r = rand_unit(),
+		.commit = er->p->commit,
+	};
+	struct gp_transitions t = {0};
+	int r = gp_lifecycle_fail(er->rec, er->p->o->now, &f, &t);
+
+	record_transitions(er->p, er->e, &t, er->reason);
+	return r;
+}
+
+static int
+entry_succeed(struct entry_run *er, const struct gp_entry_plan *ep)
+{
+	struct gp_transitions t = {0};
+	const char *version = er->version ? er->version
+					  : (er->secret ? er->secret->current_version : NULL);
+	bool verified = false;
+	int r;
+
+	for (size_t i = 0; i < ep->n_actions; i++)
+		verified |= ep->actions[i].kind == GP_ACT_VERIFY_LOGIN;
+	if (verified && version) {
+		char *v = strdup(version);
+
+		if (!v)
+			return -ENOMEM;
+		free(er->rec->verified_version);
+		er->rec->verified_version = v;
+		er->rec->verified_at = er->p->o->now;
+	}
+	r = gp_lifecycle_succeed(er->rec, er->p->o->now, er->p->commit, &t);
+	record_transitions(er->p, er->e, &t, NULL);
+	return r;
+}
+
+static int
+apply_actions(struct entry_run *er, const struct gp_entry_plan *ep)
+{
+	struct gp_transitions t = {0};
+
+	if (ep->n_changes > 0) {
+		gp_lifecycle_begin(er->rec, er->p->o->now, &t);
+		record_transitions(er->p, er->e, &t, NULL);
+	}
+	for (size_t i = 0; i < ep->n_actions; i++) {
+		const struct gp_action *a = &ep->actions[i];
+		uint64_t t0 = mono_ms();
+		int r;
+
+		if (stopping(er->p)) {
+			snprintf(er->reason, sizeof(er->reason), "interrupted by shutdown");
+			er->transient = true;
+			return entry_fail(er), -ECANCELED;
+		}
+		r = run_action(er, a);
+		report_action(er, a, r, mono_ms() - t0);
+		if (r < 0)
+			return entry_fail(er), r;
+	}
+	return entry_succeed(er, ep);
+}
+
+static int
+record_identity(struct gp_record *rec, const struct gp_entry *e)
+{
+	if (!gp_streq(rec->database, e->database)) {
+		free(rec->database);
+		rec->database = gp_strdup0(e->database);
+	}
+	if (!gp_streq(rec->username, e->username)) {
+		free(rec->username);
+		rec->username = gp_strdup0(e->username);
+	}
+	return 0;
+}
+
+static void
+hold_entry(struct pass *p, const struct gp_entry *e, struct gp_record *rec)
+{
+	struct gp_transitions t = {0};
+	struct gpd_logctx c;
+	bool changed = !gp_streq(rec->reason, e->reason);
+
+	gp_lifecycle_hold(rec, e->reason, p->o->now, &t);
+	record_transitions(p, e, &t, e->reason);
+	if (e->hold == GP_HOLD_INVALID || e->hold == GP_HOLD_CONFLICT)
+		p->res->n_invalid++;
+	else
+		p->res->n_gated++;
+	if (changed || t.n) {
+		logctx_entry(p, e, &c);
+		gpd_log(LOG_NOTICE, GPD_MID_GATE_HOLDING, &c, "%s held [%s]: %s", e->key,
+			gp_hold_to_string(e->hold), e->reason ? e->reason : "");
+	}
+}
+
+static void
+apply_entry(struct pass *p, const struct gp_entry_plan *ep)
+{
+	const struct gp_entry *e = &p->res->desired->v[ep->entry];
+	struct entry_run er = {.p = p, .e = e};
+
+	if (gp_state_upsert(p->state, e->key, p->o->now, &er.rec) < 0)
+		return;
+	record_identity(er.rec, e);
+	er.secret = gp_observed_secret_mut(p->obs, e->secret_name);
+	if (ep->held) {
+		hold_entry(p, e, er.rec);
+	} else if (ep->waiting && ep->note) {
+		struct gp_transitions t = {0};
+
+		gp_lifecycle_hold(er.rec, ep->note, p->o->now, &t);
+		record_transitions(p, e, &t, ep->note);
+		p->res->n_gated++;
+	} else if (!ep->waiting && e->access != GP_ACCESS_OWNER &&
+		   !gp_observed_database(p->obs, e->database) &&
+		   gp_strv_contains(&p->failed_dbs, e->database)) {
+		/* Its owner entry failed before making the database: wait, don't cascade. */
+		struct gp_transitions t = {0};
+		char note[300];
+
+		snprintf(note, sizeof(note), "waiting for database %s (its owner entry failed)",
+			 e->database);
+		gp_lifecycle_hold(er.rec, note, p->o->now, &t);
+		record_transitions(p, e, &t, note);
+		p->res->n_gated++;
+	} else if (!ep->waiting) {
+		if (apply_actions(&er, ep) < 0 && e->access == GP_ACCESS_OWNER)
+			gp_strv_push(&p->failed_dbs, e->database);
+	}
+	gp_secret_free_string(er.password);
+	free(er.version);
+}
+
+static void
+count_result(struct pass *p)
+{
+	struct gpd_pass_result *res = p->res;
+	size_t best = 0;
+
+	for (size_t i = 0; i < res->desired->n; i++) {
+		const struct gp_record *rec = gp_state_find(p->state, res->desired->v[i].key);
+		enum gp_state st = rec ? rec->state : GP_STATE_PENDING;
+
+		res->by_state[st]++;
+		if (st == GP_STATE_FAILED) {
+			res->n_failed++;
+			if (rec->next_retry && (!res->next_retry || rec->next_retry < res->next_retry))
+				res->next_retry = rec->next_retry;
+		}
+		if (rec && rec->reason && st != GP_STATE_ACTIVE) {
+			size_t same = 0;
+
+			for (size_t j = 0; j < res->desired->n; j++) {
+				const struct gp_record *o = gp_state_find(p->state, res->desired->v[j].key);
+
+				same += o && gp_streq(o->reason, rec->reason);
+			}
+			if (same > best) {
+				best = same;
+				free(res->top_reason);
+				res->top_reason = strdup(rec->reason);
+			}
+		}
+	}
+}
+
+static void
+report_orphans(struct pass *p)
+{
+	struct gpd_logctx c;
+
+	logctx_entry(p, NULL, &c);
+	p->res->n_orphans = p->res->plan->orphans.n;
+	for (size_t i = 0; i < p->res->plan->orphans.n; i++)
+		gpd_log(LOG_WARNING, NULL, &c,
+			"orphaned %s: no entry in the inputs any more; kept (removal needs the "
+			"catalog's decommissioning status)",
+			p->res->plan->orphans.v[i]);
+}
+
+static int
+apply_plan(struct pass *p)
+{
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	for (size_t i = 0; i < p->res->plan->n; i++) {
+		if (stopping(p))
+			break;
+		apply_entry(p, &p->res->plan->v[i]);
+	}
+	report_orphans(p);
+	count_result(p);
+	if (p->audit)
+		gpd_audit_sync(p->audit);
+	r = gpd_state_save(p->o->cfg->state_dir, p->state, &err);
+	if (r < 0)
+		set_env_error(p, r, "cannot save the state file: %s", err ? err : strerror(-r));
+	return r;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The pass
+ */
+
+char *
+gpd_secret_prefix(const struct gp_env_config *env)
+{
+	const char *tmpl = env->secret.name ? env->secret.name : "goldenpath/{env}/{key}/postgres";
+	const char *key = strstr(tmpl, "{key}");
+	struct gp_buf b = {0};
+
+	for (const char *s = tmpl; *s && s != key;) {
+		if (strncmp(s, "{env}", 5) == 0) {
+			gp_buf_puts(&b, env->name);
+			s += 5;
+		} else {
+			gp_buf_putc(&b, *s++);
+		}
+	}
+	return gp_buf_steal(&b);
+}
+
+static int
+sm_open(struct pass *p)
+{
+	const struct gp_config *cfg = p->o->cfg;
+	struct gpd_sm_opts so = {
+		.region = cfg->aws.region,
+		.endpoint = cfg->aws.endpoint,
+		.profile = cfg->aws.profile,
+		.timeout_ms = cfg->aws.timeout_ms,
+		.write_interval_ms = cfg->aws.write_interval_ms,
+	};
+	int r = gpd_sm_new(&so, &p->sm);
+
+	if (r < 0)
+		set_env_error(p, r, "cannot set up the Secrets Manager client: %s", strerror(-r));
+	return r;
+}
+
+static int
+run(struct pass *p)
+{
+	int r;
+
+	if (p->o->inputs->failed) {
+		set_env_error(p, -EINVAL, "the catalog or enums file could not be read");
+		return -EINVAL;
+	}
+	r = sm_open(p);
+	if (r >= 0)
+		r = load_master(p);
+	if (r >= 0)
+		r = load_desired(p);
+	if (r < 0)
+		return r;
+	setup_target(p);
+	r = observe(p);
+	if (r >= 0)
+		r = load_state(p);
+	if (r >= 0)
+		r = make_plan(p);
+	if (r < 0 || p->o->mode == GPD_PASS_PLAN)
+		return r;
+	return apply_plan(p);
+}
+
+int
+gpd_pass_run(const struct gpd_pass_opts *o, struct gpd_pass_result *res)
+{
+	struct pass p = {.o = o, .res = res, .env = o->env->name, .commit = o->inputs->commit};
+	uint64_t t0 = mono_ms();
+	unsigned long st0 = gpd_pg_statements();
+	unsigned errors;
+	int r;
+
+	*res = (struct gpd_pass_result){0};
+	r = run(&p);
+	if (r == -EAGAIN && res->standby)
+		r = 0;
+	res->duration_ms = mono_ms() - t0;
+	res->pg_statements = gpd_pg_statements() - st0;
+	if (p.sm)
+		gpd_sm_stats(p.sm, &res->sm_calls, &res->sm_throttles, &errors);
+	if (p.audit)
+		gpd_audit_close(p.audit);
+	if (p.conn)
+		PQfinish(p.conn);
+	gpd_sm_free(p.sm);
+	gp_observed_free(p.obs);
+	gp_state_file_free(p.state);
+	gp_tfvars_free(p.tfvars);
+	gp_master_release(&p.master);
+	gp_strv_release(&p.failed_dbs);
+	return r < 0 ? r : 0;
+}
+
+void
+gpd_pass_result_release(struct gpd_pass_result *res)
+{
+	free(res->error_text);
+	free(res->top_reason);
+	gp_desired_free(res->desired);
+	gp_plan_free(res->plan);
+	*res = (struct gpd_pass_result){0};
+}

@@ -21,6 +21,15 @@
 
 enum gpd_pass_mode { GPD_PASS_APPLY, GPD_PASS_PLAN };
 
+/* Age of one entry's secret, from the secret's own dates. */
+struct gpd_secret_age {
+	char key[64];
+	int64_t changed; /* last change (or creation), seconds since the epoch */
+	uint64_t rotation_ms; /* rotation period for the entry's risk */
+};
+
+#define GPD_PASS_MAX_ERROR_KINDS 16
+
 struct gpd_pass_opts {
 	const struct gp_config *cfg;
 	const struct gp_env_config *env;
@@ -51,6 +60,10 @@ struct gpd_pass_result {
 	int64_t next_retry; /* earliest retry time of a failed entry, 0 when none */
 	char *top_reason;   /* the most common hold/failure reason, for STATUS= */
 	uint64_t duration_ms;
+	struct { char kind[64]; unsigned n; } errors[GPD_PASS_MAX_ERROR_KINDS]; /* by code */
+	size_t n_error_kinds;
+	struct gpd_secret_age *secrets; /* one per desired entry with a secret */
+	size_t n_secrets;
 	unsigned sm_calls, sm_throttles;
 	unsigned long pg_statements;
 };

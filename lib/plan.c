@@ -258,7 +258,7 @@ plan_database(struct entry_ctx *c, const struct gp_obs_database *db)
 
 	if (!c->o->master_superuser && master && !gp_observed_is_member(c->o, e->username, master))
 		add_action(c, GP_ACT_GRANT_MEMBERSHIP, c->role_created ? GP_WHY_NEW : existing_why(c),
-			   NULL, e->username, master,
+			   NULL, master, e->username,
 			   "the master is not a superuser: it must be a member of the owner role");
 	if (!db) {
 		c->db_created = true;
@@ -549,7 +549,7 @@ gp_action_describe(const struct gp_action *a, struct gp_buf *out)
 		gp_buf_printf(out, " %s", a->object);
 		break;
 	case GP_ACT_GRANT_MEMBERSHIP:
-		gp_buf_printf(out, " %s to %s", a->role, a->object);
+		gp_buf_printf(out, " %s to %s", a->object, a->role);
 		break;
 	case GP_ACT_REVOKE_PUBLIC:
 		gp_buf_printf(out, " on %s", a->database);

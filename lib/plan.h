@@ -47,8 +47,9 @@ struct gp_action {
 	enum gp_action_kind kind;
 	enum gp_why why;
 	char *database; /* database concerned (may be NULL for role/secret-only actions) */
-	char *role;     /* role concerned */
-	char *object;   /* secret name, grantee or owner, per kind */
+	char *role;     /* role concerned (GRANT_MEMBERSHIP: the member, i.e. the master) */
+	char *object;   /* secret name; GRANT_MEMBERSHIP: the role granted; ALTER_DATABASE_OWNER:
+			 * the current owner; APPLY_GRANTS: the database owner */
 	char *detail;   /* human text: what differs ("createrole is on"); never a secret */
 };
 

@@ -1,0 +1,495 @@
+/*
+ * cli.c — the one-shot commands: --once, plan, validate, status, --check-config.
+ *
+ * Each command prints its result on stdout (plans, diagnostics for `validate`, status) and
+ * logs what it does through log.c (stderr or the journal). Exit codes are decided here and
+ * nowhere else. Deliberately not here: the pass itself (pass.c) and the daemon (daemon.c).
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/rand.h>
+
+#include "fileio.h"
+#include "inputs.h"
+#include "log.h"
+#include "pass.h"
+#include "state_store.h"
+#include "validate.h"
+
+int
+gpd_config_load(const char *path, struct gp_config **ret)
+{
+	_cleanup_free_ char *buf = NULL, *abs = NULL;
+	struct gp_diags diags = {0};
+	size_t len;
+	int r;
+
+	/* Relative paths in the config are relative to its directory: resolve it first. */
+	abs = realpath(path, NULL);
+	if (abs)
+		path = abs;
+	r = gpd_read_file(path, GPD_MAX_INPUT_SIZE, &buf, &len);
+	if (r < 0) {
+		fprintf(stderr, "%s: error: cannot read the config file: %s\n", path, strerror(-r));
+		return r;
+	}
+	r = gp_config_parse(buf, len, path, ret, &diags);
+	for (size_t i = 0; i < diags.n; i++) {
+		struct gp_buf b = {0};
+
+		gp_diag_format(&diags.v[i], &b);
+		fprintf(stderr, "%s\n", b.p ? b.p : "out of memory");
+		gp_buf_release(&b);
+	}
+	if (r >= 0 && diags.errors)
+		r = -EINVAL;
+	gp_diags_release(&diags);
+	return r;
+}
+
+int
+gpd_cli_log_setup(const struct gpd_cli *cli, const struct gp_config *cfg)
+{
+	const char *target = cli->log_target ? cli->log_target : cfg ? cfg->log_target : NULL;
+	const char *level = cli->log_level ? cli->log_level : cfg ? cfg->log_level : NULL;
+	int r = gpd_log_setup(target ? target : "auto", level ? level : "info");
+
+	if (r < 0)
+		fprintf(stderr, "gprdsd: bad --log-target or --log-level\n");
+	return r;
+}
+
+bool
+gpd_cli_env_selected(const struct gpd_cli *cli, const char *env)
+{
+	return cli->envs.n == 0 || gp_strv_contains(&cli->envs, env);
+}
+
+void
+gpd_run_id(char buf[static 13])
+{
+	unsigned char raw[6] = {0};
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1) {
+		uint64_t t = (uint64_t)time(NULL) ^ (uint64_t)getpid();
+
+		memcpy(raw, &t, sizeof(raw));
+	}
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(buf + 2 * i, 3, "%02x", raw[i]);
+}
+
+/* Every --env must name a configured environment; a typo must not silently do nothing. */
+static int
+check_env_names(const struct gpd_cli *cli, const struct gp_config *cfg)
+{
+	for (size_t i = 0; i < cli->envs.n; i++) {
+		if (!gp_config_env(cfg, cli->envs.v[i])) {
+			fprintf(stderr, "gprdsd: environment \"%s\" is not in %s\n", cli->envs.v[i],
+				cfg->file);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void
+log_diags(const struct gp_diags *diags)
+{
+	for (size_t i = 0; i < diags->n; i++) {
+		struct gp_buf b = {0};
+
+		gp_diag_format(&diags->v[i], &b);
+		gpd_log(diags->v[i].severity == GP_SEV_ERROR ? LOG_ERR : LOG_WARNING,
+			GPD_MID_INPUT_ERROR, NULL, "%s", b.p ? b.p : "out of memory");
+		gp_buf_release(&b);
+	}
+}
+
+/* ---------------------------------------------------------------------------------------
+ * --once and plan
+ */
+
+static void
+print_summary(const char *env, const struct gpd_pass_result *res)
+{
+	if (res->error < 0) {
+		printf("%s: not reconciled: %s\n", env, res->error_text ? res->error_text : "error");
+		return;
+	}
+	if (res->standby) {
+		printf("%s: standby: another gprdsd holds this environment\n", env);
+		return;
+	}
+	printf("%s: %zu active, %zu pending (%zu at a gate, %zu invalid), %zu failed; "
+	       "%zu change%s applied, %zu error%s; %zu orphaned; %.3fs, %lu SQL statements, "
+	       "%u Secrets Manager calls\n",
+	       env, res->by_state[GP_STATE_ACTIVE], res->by_state[GP_STATE_PENDING], res->n_gated,
+	       res->n_invalid, res->n_failed, res->n_applied, res->n_applied == 1 ? "" : "s",
+	       res->n_errors, res->n_errors == 1 ? "" : "s", res->n_orphans,
+	       (double)res->duration_ms / 1000.0, res->pg_statements, res->sm_calls);
+}
+
+static void
+print_plan_text(const char *env, const struct gpd_pass_result *res)
+{
+	struct gp_buf b = {0};
+
+	if (res->error < 0) {
+		printf("env %s: error: %s\n", env, res->error_text ? res->error_text : "error");
+		return;
+	}
+	if (res->standby) {
+		printf("env %s: standby (another gprdsd holds this environment)\n", env);
+		return;
+	}
+	gp_plan_format_text(res->plan, res->desired, &b);
+	fputs(b.p ? b.p : "", stdout);
+	gp_buf_release(&b);
+}
+
+static cJSON *
+plan_env_json(const char *env, const struct gpd_pass_result *res)
+{
+	cJSON *j;
+
+	if (res->plan && res->error >= 0)
+		return gp_plan_to_json(res->plan, res->desired);
+	j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "env", env);
+	cJSON_AddStringToObject(j, "error", res->error_text ? res->error_text
+							    : res->standby ? "standby" : "error");
+	cJSON_AddNumberToObject(j, "changes", 0);
+	cJSON_AddArrayToObject(j, "entries");
+	return j;
+}
+
+struct run_totals {
+	bool env_error, entry_failed;
+	size_t changes;
+};
+
+static void
+run_env(const struct gpd_cli *cli, const struct gp_config *cfg, const struct gp_env_config *env,
+	const struct gpd_repo_inputs *inputs, const char *run_id, cJSON *json_envs,
+	struct run_totals *tot)
+{
+	bool plan = cli->command == GPD_CMD_PLAN;
+	struct gpd_pass_opts o = {
+		.cfg = cfg,
+		.env = env,
+		.inputs = inputs,
+		.mode = plan ? GPD_PASS_PLAN : GPD_PASS_APPLY,
+		.run_id = run_id,
+		.now = (int64_t)time(NULL),
+	};
+	struct gpd_pass_result res;
+
+	gpd_pass_run(&o, &res);
+	tot->env_error |= res.error < 0;
+	tot->entry_failed |= res.n_failed > 0 || res.n_invalid > 0 || res.n_errors > 0;
+	tot->changes += res.plan ? res.plan->n_changes : 0;
+	if (plan && cli->json)
+		cJSON_AddItemToArray(json_envs, plan_env_json(env->name, &res));
+	else if (plan)
+		print_plan_text(env->name, &res);
+	else
+		print_summary(env->name, &res);
+	fflush(stdout);
+	gpd_pass_result_release(&res);
+}
+
+static int
+run_exit_code(const struct gpd_cli *cli, const struct run_totals *tot)
+{
+	if (cli->command == GPD_CMD_PLAN) {
+		if (tot->env_error)
+			return 1;
+		return cli->detailed_exitcode && tot->changes > 0 ? 2 : 0;
+	}
+	return tot->env_error || tot->entry_failed ? 1 : 0;
+}
+
+int
+gpd_cmd_run(const struct gpd_cli *cli)
+{
+	_cleanup_(gp_config_freep) struct gp_config *cfg = NULL;
+	struct gpd_repo_inputs inputs;
+	struct run_totals tot = {0};
+	cJSON *root = NULL, *envs = NULL;
+	char run_id[13];
+
+	if (gpd_config_load(cli->config, &cfg) < 0 || check_env_names(cli, cfg) < 0 ||
+	    gpd_cli_log_setup(cli, cfg) < 0)
+		return 2;
+	gpd_run_id(run_id);
+	if (gpd_inputs_load(cfg->repository.path, cfg->repository.catalog, cfg->repository.enums,
+			    &inputs) < 0)
+		return 1;
+	log_diags(&inputs.diags);
+	if (cli->json) {
+		root = cJSON_CreateObject();
+		envs = cJSON_AddArrayToObject(root, "environments");
+	}
+	for (size_t i = 0; i < cfg->n_envs; i++)
+		if (gpd_cli_env_selected(cli, cfg->envs[i].name))
+			run_env(cli, cfg, &cfg->envs[i], &inputs, run_id, envs, &tot);
+	if (root) {
+		char *s = cJSON_Print(root);
+
+		puts(s ? s : "{}");
+		free(s);
+		cJSON_Delete(root);
+	}
+	gpd_inputs_release(&inputs);
+	return run_exit_code(cli, &tot);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * validate
+ */
+
+/* GitHub workflow commands need %, CR, LF (and in properties : and ,) escaped. */
+static void
+github_escape(FILE *f, const char *s, bool property)
+{
+	for (; s && *s; s++) {
+		if (*s == '%')
+			fputs("%25", f);
+		else if (*s == '\r')
+			fputs("%0D", f);
+		else if (*s == '\n')
+			fputs("%0A", f);
+		else if (property && *s == ':')
+			fputs("%3A", f);
+		else if (property && *s == ',')
+			fputs("%2C", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void
+print_diag(const struct gp_diag *d, bool github)
+{
+	struct gp_buf b = {0};
+
+	if (!github) {
+		gp_diag_format(d, &b);
+		printf("%s\n", b.p ? b.p : "out of memory");
+		gp_buf_release(&b);
+		return;
+	}
+	printf("::%s ", d->severity == GP_SEV_ERROR ? "error" : "warning");
+	if (d->file) {
+		fputs("file=", stdout);
+		github_escape(stdout, d->file, true);
+		if (d->line)
+			printf(",line=%u,col=%u", d->line, d->col ? d->col : 1);
+	}
+	fputs("::", stdout);
+	github_escape(stdout, d->message, false);
+	putchar('\n');
+}
+
+/* The same problem can be found twice (catalog check and join): print it once. */
+static void
+print_diags_unique(const struct gp_diags *all, bool github)
+{
+	struct gp_strv seen = {0};
+
+	for (size_t i = 0; i < all->n; i++) {
+		struct gp_buf b = {0};
+
+		gp_diag_format(&all->v[i], &b);
+		if (b.p && !gp_strv_contains(&seen, b.p)) {
+			gp_strv_push(&seen, b.p);
+			print_diag(&all->v[i], github);
+		}
+		gp_buf_release(&b);
+	}
+	gp_strv_release(&seen);
+}
+
+static void
+validate_env(const char *repo, const char *env, const struct gp_env_config *ec,
+	     const struct gpd_repo_inputs *inputs, struct gp_diags *all)
+{
+	_cleanup_(gp_tfvars_freep) struct gp_tfvars *t = NULL;
+	_cleanup_(gp_desired_freep) struct gp_desired *d = NULL;
+	struct gp_join_input in = {
+		.env = env,
+		.env_config = ec,
+		.catalog = inputs->catalog,
+		.enums = &inputs->enums,
+	};
+
+	if (gpd_inputs_tfvars(repo, env, ec ? ec->mode : GP_MODE_AUTO, &t, all) < 0)
+		return;
+	in.tfvars = t;
+	gp_desired_build(&in, &d, all);
+}
+
+int
+gpd_cmd_validate(const struct gpd_cli *cli)
+{
+	_cleanup_(gp_config_freep) struct gp_config *cfg = NULL;
+	struct gp_strv envs = {0};
+	struct gp_diags all = {0};
+	struct gpd_repo_inputs inputs;
+	const char *repo = cli->repo;
+	int rc;
+
+	if (!repo) {
+		if (gpd_config_load(cli->config, &cfg) < 0 || check_env_names(cli, cfg) < 0)
+			return 2;
+		repo = cfg->repository.path;
+		for (size_t i = 0; i < cfg->n_envs; i++)
+			gp_strv_push(&envs, cfg->envs[i].name);
+	} else {
+		gpd_inputs_envs(repo, &envs);
+	}
+	if (gpd_inputs_load(repo, cfg ? cfg->repository.catalog : GP_DEFAULT_CATALOG,
+			    cfg ? cfg->repository.enums : GP_DEFAULT_ENUMS, &inputs) < 0)
+		return 1;
+	gp_diags_move(&all, &inputs.diags);
+	for (size_t i = 0; i < envs.n && !inputs.failed; i++)
+		if (gpd_cli_env_selected(cli, envs.v[i]))
+			validate_env(repo, envs.v[i], cfg ? gp_config_env(cfg, envs.v[i]) : NULL,
+				     &inputs, &all);
+	if (envs.n == 0 && !inputs.failed)
+		gp_diag_error(&all, -ENOENT, repo, 0, 0,
+			      "no environment inputs found (envs/<env>-rds/terraform.tfvars or "
+			      "envs/<env>/terraform.tfvars)");
+	print_diags_unique(&all, cli->github);
+	if (!cli->github)
+		fprintf(stderr, "%zu error%s, %zu warning%s\n", all.errors,
+			all.errors == 1 ? "" : "s", all.n - all.errors,
+			all.n - all.errors == 1 ? "" : "s");
+	rc = all.errors ? 1 : 0;
+	gp_diags_release(&all);
+	gp_strv_release(&envs);
+	gpd_inputs_release(&inputs);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * status and --check-config
+ */
+
+static void
+json_time(cJSON *o, const char *key, int64_t t)
+{
+	char buf[21];
+
+	if (!t) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	gp_time_format(t, buf);
+	cJSON_AddStringToObject(o, key, buf);
+}
+
+static void
+json_str(cJSON *o, const char *key, const char *v)
+{
+	v ? cJSON_AddStringToObject(o, key, v) : cJSON_AddNullToObject(o, key);
+}
+
+static cJSON *
+record_json(const struct gp_record *r)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	json_str(o, "key", r->key);
+	json_str(o, "database", r->database);
+	json_str(o, "username", r->username);
+	cJSON_AddStringToObject(o, "state", gp_state_to_string(r->state));
+	json_time(o, "since", r->since);
+	json_str(o, "reason", r->reason);
+	cJSON_AddNumberToObject(o, "attempts", r->attempts);
+	json_time(o, "next_retry", r->next_retry);
+	json_str(o, "last_commit", r->last_commit);
+	json_time(o, "verified_at", r->verified_at);
+	return o;
+}
+
+static void
+print_record(const char *env, const struct gp_record *r)
+{
+	char since[21], retry[21] = "-";
+
+	gp_time_format(r->since, since);
+	if (r->next_retry)
+		gp_time_format(r->next_retry, retry);
+	printf("%-10s %-24s %-24s %-20s %-14s %-20s %3u  %-20s %s\n", env, r->key,
+	       r->database ? r->database : "-", r->username ? r->username : "-",
+	       gp_state_to_string(r->state), since, r->attempts, retry, r->reason ? r->reason : "");
+}
+
+int
+gpd_cmd_status(const struct gpd_cli *cli)
+{
+	_cleanup_(gp_config_freep) struct gp_config *cfg = NULL;
+	cJSON *root = NULL, *envs = NULL;
+	int rc = 0;
+
+	if (gpd_config_load(cli->config, &cfg) < 0 || check_env_names(cli, cfg) < 0)
+		return 2;
+	if (cli->json) {
+		root = cJSON_CreateObject();
+		envs = cJSON_AddArrayToObject(root, "environments");
+	} else {
+		printf("%-10s %-24s %-24s %-20s %-14s %-20s %3s  %-20s %s\n", "ENV", "KEY",
+		       "DATABASE", "USERNAME", "STATE", "SINCE", "TRY", "NEXT RETRY", "REASON");
+	}
+	for (size_t i = 0; i < cfg->n_envs; i++) {
+		_cleanup_(gp_state_file_freep) struct gp_state_file *s = NULL;
+		_cleanup_free_ char *err = NULL;
+		cJSON *e, *entries;
+
+		if (!gpd_cli_env_selected(cli, cfg->envs[i].name))
+			continue;
+		if (gpd_state_load(cfg->state_dir, cfg->envs[i].name, &s, &err) < 0) {
+			fprintf(stderr, "gprdsd: %s: %s\n", cfg->envs[i].name, err ? err : "error");
+			rc = 1;
+			continue;
+		}
+		if (!root) {
+			for (size_t j = 0; j < s->n; j++)
+				print_record(cfg->envs[i].name, &s->v[j]);
+			continue;
+		}
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "env", cfg->envs[i].name);
+		entries = cJSON_AddArrayToObject(e, "entries");
+		for (size_t j = 0; j < s->n; j++)
+			cJSON_AddItemToArray(entries, record_json(&s->v[j]));
+		cJSON_AddItemToArray(envs, e);
+	}
+	if (root) {
+		char *out = cJSON_Print(root);
+
+		puts(out ? out : "{}");
+		free(out);
+		cJSON_Delete(root);
+	}
+	return rc;
+}
+
+int
+gpd_cmd_check_config(const struct gpd_cli *cli)
+{
+	_cleanup_(gp_config_freep) struct gp_config *cfg = NULL;
+
+	if (gpd_config_load(cli->config, &cfg) < 0)
+		return 2;
+	printf("%s: ok (%zu environment%s)\n", cfg->file, cfg->n_envs, cfg->n_envs == 1 ? "" : "s");
+	return 0;
+}

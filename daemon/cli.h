@@ -1,0 +1,54 @@
+/*
+ * cli.h — the one-shot commands (plan, --once, validate, status, --check-config) and the
+ * parsed command line they share with the daemon.
+ */
+#ifndef GPD_CLI_H
+#define GPD_CLI_H
+
+#include "config.h"
+#include "util.h"
+
+#define GPD_DEFAULT_CONFIG "/etc/gprdsd/gprdsd.yaml"
+
+enum gpd_command {
+	GPD_CMD_DAEMON,
+	GPD_CMD_ONCE,
+	GPD_CMD_PLAN,
+	GPD_CMD_VALIDATE,
+	GPD_CMD_STATUS,
+	GPD_CMD_CHECK_CONFIG,
+	GPD_CMD_HELP,
+	GPD_CMD_VERSION,
+};
+
+struct gpd_cli {
+	enum gpd_command command;
+	const char *config;
+	const char *repo;
+	const char *log_target;
+	const char *log_level;
+	struct gp_strv envs;
+	bool json;
+	bool github;
+	bool detailed_exitcode;
+};
+
+/*
+ * Reads and parses the config file; prints every diagnostic to stderr. Returns 0 and
+ * *ret, or a negative errno (the caller exits 2).
+ */
+int gpd_config_load(const char *path, struct gp_config **ret);
+/* Sets up logging from the command line and the config (command line wins). */
+int gpd_cli_log_setup(const struct gpd_cli *cli, const struct gp_config *cfg);
+/* True when env is selected by --env (or no --env was given). */
+bool gpd_cli_env_selected(const struct gpd_cli *cli, const char *env);
+/* A fresh random run id (12 hex digits). */
+void gpd_run_id(char buf[static 13]);
+
+/* The commands; each returns the process exit code. */
+int gpd_cmd_run(const struct gpd_cli *cli); /* --once and plan */
+int gpd_cmd_validate(const struct gpd_cli *cli);
+int gpd_cmd_status(const struct gpd_cli *cli);
+int gpd_cmd_check_config(const struct gpd_cli *cli);
+
+#endif

@@ -1,0 +1,236 @@
+/*
+ * metrics.c — counters of the daemon's passes and their three renderings: Prometheus text,
+ * the systemd STATUS= line, and the runtime file read by `gprdsd status`.
+ *
+ * Pure formatting over values kept by the loop thread; the only I/O is the atomic write of
+ * the runtime file. Deliberately not here: an HTTP endpoint (node_exporter serves the file).
+ */
+#include "metrics.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "fileio.h"
+
+static void
+count_kind(struct gpd_env_metrics *m, const char *kind, uint64_t n)
+{
+	for (size_t i = 0; i < m->n_errors; i++) {
+		if (strcmp(m->errors[i].kind, kind) == 0) {
+			m->errors[i].n += n;
+			return;
+		}
+	}
+	if (m->n_errors < ELEMENTSOF(m->errors)) {
+		snprintf(m->errors[m->n_errors].kind, sizeof(m->errors[0].kind), "%s", kind);
+		m->errors[m->n_errors++].n = n;
+	}
+}
+
+void
+gpd_metrics_account(struct gpd_env_metrics *m, const struct gpd_pass_result *res, int rc,
+		    int64_t now)
+{
+	m->last_pass = now;
+	m->passes_total++;
+	m->leader = !res->standby;
+	if (res->standby)
+		return;
+	m->last_duration_ms = res->duration_ms;
+	m->sm_calls_total += res->sm_calls;
+	m->sm_throttles_total += res->sm_throttles;
+	m->pg_statements_total += res->pg_statements;
+	m->actions_total += res->n_applied;
+	m->action_errors_total += res->n_errors;
+	for (size_t i = 0; i < res->n_error_kinds; i++)
+		count_kind(m, res->errors[i].kind, res->errors[i].n);
+	snprintf(m->top_reason, sizeof(m->top_reason), "%s", res->top_reason ? res->top_reason : "");
+	if (rc < 0 || res->error < 0) {
+		m->pass_errors_total++;
+		snprintf(m->last_error, sizeof(m->last_error), "%s",
+			 res->error_text ? res->error_text : "error");
+		return;
+	}
+	m->last_error[0] = '\0';
+	m->last_success = now;
+	memcpy(m->by_state, res->by_state, sizeof(m->by_state));
+	m->n_invalid = res->n_invalid;
+	m->n_gated = res->n_gated;
+	m->n_orphans = res->n_orphans;
+	m->n_secrets = res->n_secrets < ELEMENTSOF(m->secrets) ? res->n_secrets
+								: ELEMENTSOF(m->secrets);
+	memcpy(m->secrets, res->secrets, m->n_secrets * sizeof(*m->secrets));
+}
+
+void
+gpd_metrics_status_line(const char *env, const struct gpd_env_metrics *m, int64_t now,
+			struct gp_buf *out)
+{
+	if (!m->last_pass) {
+		gp_buf_printf(out, "%s: first pass running", env);
+		return;
+	}
+	if (m->leader_known && !m->leader) {
+		gp_buf_printf(out, "%s: standby", env);
+		return;
+	}
+	gp_buf_printf(out, "%s: %zu active, %zu pending, %zu failed", env,
+		      m->by_state[GP_STATE_ACTIVE], m->by_state[GP_STATE_PENDING],
+		      m->by_state[GP_STATE_FAILED]);
+	if (m->last_error[0])
+		gp_buf_printf(out, ", error: %s", m->last_error);
+	else if (m->top_reason[0])
+		gp_buf_printf(out, " (%s)", m->top_reason);
+	gp_buf_printf(out, ", last pass %llds ago", (long long)(now - m->last_pass));
+}
+
+/* Label values: backslash, double quote and newline escaped (text exposition format). */
+static void
+label(struct gp_buf *out, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			gp_buf_printf(out, "\\%c", *v);
+		else if (*v == '\n')
+			gp_buf_puts(out, "\\n");
+		else
+			gp_buf_putc(out, *v);
+	}
+}
+
+static void
+help(struct gp_buf *out, const char *name, const char *type, const char *text)
+{
+	gp_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+}
+
+static void
+sample(struct gp_buf *out, const char *name, const char *env, const char *k, const char *v,
+       double value)
+{
+	gp_buf_printf(out, "%s{env=\"", name);
+	label(out, env);
+	if (k) {
+		gp_buf_printf(out, "\",%s=\"", k);
+		label(out, v);
+	}
+	gp_buf_printf(out, "\"} %.17g\n", value);
+}
+
+#define FOR_ENVS(body)                                                                             \
+	for (size_t i = 0; i < n; i++) {                                                           \
+		const struct gpd_env_metrics *m = ms[i];                                           \
+		const char *e = names[i];                                                          \
+		body;                                                                              \
+	}
+
+int
+gpd_metrics_render(const char *const *names, const struct gpd_env_metrics *const *ms, size_t n,
+		   struct gp_buf *out)
+{
+	help(out, "gprdsd_entries", "gauge", "Entries by lifecycle state after the last pass.");
+	FOR_ENVS(for (int s = 0; s < _GP_STATE_MAX; s++) sample(out, "gprdsd_entries", e, "state",
+								 gp_state_to_string(s),
+								 (double)m->by_state[s]));
+	help(out, "gprdsd_entries_held", "gauge", "Entries held back, by kind.");
+	FOR_ENVS(sample(out, "gprdsd_entries_held", e, "kind", "invalid", (double)m->n_invalid);
+		 sample(out, "gprdsd_entries_held", e, "kind", "gate", (double)m->n_gated));
+	help(out, "gprdsd_orphans", "gauge", "Managed roles and secrets with no entry (never removed).");
+	FOR_ENVS(sample(out, "gprdsd_orphans", e, NULL, NULL, (double)m->n_orphans));
+	help(out, "gprdsd_leader", "gauge", "1 when this gprdsd holds the environment's lock.");
+	FOR_ENVS(sample(out, "gprdsd_leader", e, NULL, NULL, m->leader ? 1 : 0));
+	help(out, "gprdsd_pass_duration_seconds", "gauge", "Duration of the last pass.");
+	FOR_ENVS(sample(out, "gprdsd_pass_duration_seconds", e, NULL, NULL,
+			(double)m->last_duration_ms / 1000.0));
+	help(out, "gprdsd_last_success_timestamp_seconds", "gauge",
+	     "Time of the last pass that reconciled the environment.");
+	FOR_ENVS(sample(out, "gprdsd_last_success_timestamp_seconds", e, NULL, NULL,
+			(double)m->last_success));
+	help(out, "gprdsd_passes_total", "counter", "Passes run, by result.");
+	FOR_ENVS(sample(out, "gprdsd_passes_total", e, "result", "ok",
+			(double)(m->passes_total - m->pass_errors_total));
+		 sample(out, "gprdsd_passes_total", e, "result", "error",
+			(double)m->pass_errors_total));
+	help(out, "gprdsd_actions_total", "counter", "Actions applied.");
+	FOR_ENVS(sample(out, "gprdsd_actions_total", e, NULL, NULL, (double)m->actions_total));
+	help(out, "gprdsd_action_errors_total", "counter", "Actions that failed, by error code.");
+	FOR_ENVS(for (size_t k = 0; k < m->n_errors; k++) sample(out, "gprdsd_action_errors_total",
+								  e, "code", m->errors[k].kind,
+								  (double)m->errors[k].n));
+	help(out, "gprdsd_secretsmanager_calls_total", "counter", "Secrets Manager API calls.");
+	FOR_ENVS(sample(out, "gprdsd_secretsmanager_calls_total", e, NULL, NULL,
+			(double)m->sm_calls_total));
+	help(out, "gprdsd_secretsmanager_throttles_total", "counter",
+	     "Secrets Manager calls answered with throttling.");
+	FOR_ENVS(sample(out, "gprdsd_secretsmanager_throttles_total", e, NULL, NULL,
+			(double)m->sm_throttles_total));
+	help(out, "gprdsd_postgres_statements_total", "counter", "SQL statements sent.");
+	FOR_ENVS(sample(out, "gprdsd_postgres_statements_total", e, NULL, NULL,
+			(double)m->pg_statements_total));
+	help(out, "gprdsd_secret_last_changed_timestamp_seconds", "gauge",
+	     "When each entry's secret last changed (its age is time() minus this).");
+	FOR_ENVS(for (size_t k = 0; k < m->n_secrets; k++)
+			 sample(out, "gprdsd_secret_last_changed_timestamp_seconds", e, "key",
+				m->secrets[k].key, (double)m->secrets[k].changed));
+	help(out, "gprdsd_secret_rotation_due_timestamp_seconds", "gauge",
+	     "When each entry's secret is due for rotation by its risk's period.");
+	FOR_ENVS(for (size_t k = 0; k < m->n_secrets; k++)
+			 sample(out, "gprdsd_secret_rotation_due_timestamp_seconds", e, "key",
+				m->secrets[k].key,
+				(double)(m->secrets[k].changed +
+					 (int64_t)(m->secrets[k].rotation_ms / 1000))));
+	return out->oom ? -ENOMEM : 0;
+}
+
+static void
+add_time(cJSON *o, const char *key, int64_t t)
+{
+	char buf[21];
+
+	if (!t) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	gp_time_format(t, buf);
+	cJSON_AddStringToObject(o, key, buf);
+}
+
+int
+gpd_runtime_write(const char *state_dir, const char *const *names,
+		  const struct gpd_env_metrics *const *ms, size_t n)
+{
+	_cleanup_free_ char *path = gpd_path_join(state_dir, GPD_RUNTIME_FILE);
+	cJSON *root = cJSON_CreateObject(), *envs;
+	char *text;
+	int r;
+
+	if (!root || !path) {
+		cJSON_Delete(root);
+		return -ENOMEM;
+	}
+	cJSON_AddNumberToObject(root, "pid", getpid());
+	envs = cJSON_AddArrayToObject(root, "environments");
+	FOR_ENVS({
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "env", e);
+		cJSON_AddStringToObject(o, "role", !m->leader_known ? "starting"
+						   : m->leader      ? "leader"
+								    : "standby");
+		add_time(o, "last_pass", m->last_pass);
+		add_time(o, "last_success", m->last_success);
+		m->last_error[0] ? cJSON_AddStringToObject(o, "last_error", m->last_error)
+				 : cJSON_AddNullToObject(o, "last_error");
+		cJSON_AddItemToArray(envs, o);
+	});
+	text = cJSON_Print(root);
+	cJSON_Delete(root);
+	if (!text)
+		return -ENOMEM;
+	gpd_mkdir_p(state_dir, 0750);
+	r = gpd_write_file_atomic(path, text, strlen(text), 0640);
+	free(text);
+	return r;
+}
