@@ -681,7 +681,6 @@ suggest(const struct scope *s, const char *prefix, const char *key, char *buf, s
 	/* Two edits turn "x" into "aws": a hint only helps when most of the key survives. */
 	if (strlen(key) < best)
 		best = strlen(key);
-
 	if (!s->env && !*prefix && distance(key, "environments") < 3) {
 		snprintf(buf, len, "environments");
 		return true;
@@ -881,6 +880,7 @@ parse_env(struct cparse *x, const struct gp_member *m)
 		return;
 	}
 	if (gp_buf_printf(&display, "environments.%s.", m->key) < 0) {
+		gp_buf_release(&display);
 		x->oom = -ENOMEM;
 		return;
 	}
