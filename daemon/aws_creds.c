@@ -309,7 +309,8 @@ from_file(const struct gpd_aws_provider *p, struct gpd_aws_creds *c, struct gp_b
 	r = read_secret_file(path, &text);
 	if (r < 0) {
 		gp_buf_printf(why, "; shared credentials file %s: %s", path,
-			      r == -ENOENT ? "not found" : strerror(-r));
+			      r == -ENOENT ? "not found" :
+			      r == -EINVAL ? "not a regular file" : strerror(-r));
 		if (r == -ENOENT)
 			return named ? -EINVAL : 0;
 		return r;

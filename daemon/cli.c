@@ -18,6 +18,7 @@
 #include "fileio.h"
 #include "inputs.h"
 #include "log.h"
+#include "metrics.h"
 #include "pass.h"
 #include "state_store.h"
 #include "validate.h"
@@ -417,20 +418,76 @@ record_json(const struct gp_record *r)
 	json_time(o, "next_retry", r->next_retry);
 	json_str(o, "last_commit", r->last_commit);
 	json_time(o, "verified_at", r->verified_at);
+	json_time(o, "secret_changed", r->secret_changed);
+	if (r->secret_changed)
+		cJSON_AddNumberToObject(o, "secret_age_days",
+					(double)((time(NULL) - r->secret_changed) / 86400));
+	else
+		cJSON_AddNullToObject(o, "secret_age_days");
 	return o;
+}
+
+/*
+ * The daemon's view of an environment (leader, standby), from <state_dir>/runtime.json.
+ * Returns a new object, or NULL when no daemon has written one.
+ */
+static cJSON *
+runtime_env(const char *state_dir, const char *env)
+{
+	_cleanup_free_ char *path = gpd_path_join(state_dir, GPD_RUNTIME_FILE);
+	_cleanup_free_ char *buf = NULL;
+	cJSON *root, *envs, *e, *found = NULL;
+	size_t len;
+
+	if (!path || gpd_read_file(path, 1024 * 1024, &buf, &len) < 0)
+		return NULL;
+	root = cJSON_ParseWithLength(buf, len);
+	envs = cJSON_GetObjectItemCaseSensitive(root, "environments");
+	cJSON_ArrayForEach(e, envs)
+	{
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "env");
+
+		if (cJSON_IsString(name) && strcmp(name->valuestring, env) == 0) {
+			found = cJSON_Duplicate(e, true);
+			cJSON_AddNumberToObject(found, "pid",
+						cJSON_GetNumberValue(
+							cJSON_GetObjectItemCaseSensitive(root, "pid")));
+			break;
+		}
+	}
+	cJSON_Delete(root);
+	return found;
 }
 
 static void
 print_record(const char *env, const struct gp_record *r)
 {
-	char since[21], retry[21] = "-";
+	char since[21], retry[21] = "-", age[32] = "-";
 
 	gp_time_format(r->since, since);
 	if (r->next_retry)
 		gp_time_format(r->next_retry, retry);
-	printf("%-10s %-24s %-24s %-20s %-14s %-20s %3u  %-20s %s\n", env, r->key,
+	if (r->secret_changed)
+		snprintf(age, sizeof(age), "%lldd",
+			 (long long)((time(NULL) - r->secret_changed) / 86400));
+	printf("%-10s %-24s %-24s %-20s %-14s %-20s %3u  %-20s %-6s %s\n", env, r->key,
 	       r->database ? r->database : "-", r->username ? r->username : "-",
-	       gp_state_to_string(r->state), since, r->attempts, retry, r->reason ? r->reason : "");
+	       gp_state_to_string(r->state), since, r->attempts, retry, age,
+	       r->reason ? r->reason : "");
+}
+
+static void
+print_runtime(const char *env, const cJSON *rt)
+{
+	const cJSON *role = cJSON_GetObjectItemCaseSensitive(rt, "role");
+	const cJSON *last = cJSON_GetObjectItemCaseSensitive(rt, "last_pass");
+	const cJSON *err = cJSON_GetObjectItemCaseSensitive(rt, "last_error");
+
+	printf("# %s: daemon pid %.0f is %s; last pass %s%s%s\n", env,
+	       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rt, "pid")),
+	       cJSON_IsString(role) ? role->valuestring : "?",
+	       cJSON_IsString(last) ? last->valuestring : "never",
+	       cJSON_IsString(err) ? "; error: " : "", cJSON_IsString(err) ? err->valuestring : "");
 }
 
 int
@@ -446,28 +503,38 @@ gpd_cmd_status(const struct gpd_cli *cli)
 		root = cJSON_CreateObject();
 		envs = cJSON_AddArrayToObject(root, "environments");
 	} else {
-		printf("%-10s %-24s %-24s %-20s %-14s %-20s %3s  %-20s %s\n", "ENV", "KEY",
-		       "DATABASE", "USERNAME", "STATE", "SINCE", "TRY", "NEXT RETRY", "REASON");
+		printf("%-10s %-24s %-24s %-20s %-14s %-20s %3s  %-20s %-6s %s\n", "ENV", "KEY",
+		       "DATABASE", "USERNAME", "STATE", "SINCE", "TRY", "NEXT RETRY", "SECRET",
+		       "REASON");
 	}
 	for (size_t i = 0; i < cfg->n_envs; i++) {
 		_cleanup_(gp_state_file_freep) struct gp_state_file *s = NULL;
 		_cleanup_free_ char *err = NULL;
-		cJSON *e, *entries;
+		cJSON *e, *entries, *rt;
 
 		if (!gpd_cli_env_selected(cli, cfg->envs[i].name))
 			continue;
+		rt = runtime_env(cfg->state_dir, cfg->envs[i].name);
 		if (gpd_state_load(cfg->state_dir, cfg->envs[i].name, &s, &err) < 0) {
 			fprintf(stderr, "gprdsd: %s: %s\n", cfg->envs[i].name, err ? err : "error");
+			cJSON_Delete(rt);
 			rc = 1;
 			continue;
 		}
 		if (!root) {
+			if (rt)
+				print_runtime(cfg->envs[i].name, rt);
 			for (size_t j = 0; j < s->n; j++)
 				print_record(cfg->envs[i].name, &s->v[j]);
+			cJSON_Delete(rt);
 			continue;
 		}
 		e = cJSON_CreateObject();
 		cJSON_AddStringToObject(e, "env", cfg->envs[i].name);
+		if (rt)
+			cJSON_AddItemToObject(e, "daemon", rt);
+		else
+			cJSON_AddNullToObject(e, "daemon");
 		entries = cJSON_AddArrayToObject(e, "entries");
 		for (size_t j = 0; j < s->n; j++)
 			cJSON_AddItemToArray(entries, record_json(&s->v[j]));

@@ -56,6 +56,7 @@ struct entry_run {
 	char *password;
 	char *version; /* secret version whose password is in `password` */
 	char reason[600];
+	char code[64]; /* SQLSTATE or AWS error code of the failure, for metrics */
 	bool transient;
 };
 
@@ -409,6 +410,7 @@ fail_sm(struct entry_run *er, const char *what, int r, const struct gpd_sm_error
 	snprintf(er->reason, sizeof(er->reason), "%s: %s%s%s", what,
 		 err->code[0] ? err->code : strerror(-r), err->message[0] ? ": " : "",
 		 err->message);
+	snprintf(er->code, sizeof(er->code), "%s", err->code[0] ? err->code : "aws_transport");
 	er->transient = err->transient;
 }
 
@@ -417,6 +419,7 @@ fail_pg(struct entry_run *er, const char *what, int r, const struct gpd_pg_error
 {
 	snprintf(er->reason, sizeof(er->reason), "%s: %s%s%s", what, err->sqlstate,
 		 err->sqlstate[0] ? " " : "", err->message[0] ? err->message : strerror(-r));
+	snprintf(er->code, sizeof(er->code), "%s", err->sqlstate[0] ? err->sqlstate : "pg_connection");
 	er->transient = err->transient;
 }
 
@@ -550,6 +553,22 @@ do_pg(struct entry_run *er, const struct gp_action *a)
 
 static void report_action(struct entry_run *er, const struct gp_action *a, int r, uint64_t ms);
 
+static void
+count_error(struct gpd_pass_result *res, const char *kind)
+{
+	for (size_t i = 0; i < res->n_error_kinds; i++) {
+		if (strcmp(res->errors[i].kind, kind) == 0) {
+			res->errors[i].n++;
+			return;
+		}
+	}
+	if (res->n_error_kinds < GPD_PASS_MAX_ERROR_KINDS) {
+		snprintf(res->errors[res->n_error_kinds].kind, sizeof(res->errors[0].kind), "%s",
+			 kind);
+		res->errors[res->n_error_kinds++].n = 1;
+	}
+}
+
 /* A failed login with the secret's password means the role's password drifted: repair. */
 static int
 do_verify(struct entry_run *er, const struct gp_action *a)
@@ -612,6 +631,7 @@ report_action(struct entry_run *er, const struct gp_action *a, int r, uint64_t m
 	c.action = gp_action_kind_to_string(a->kind);
 	if (r < 0) {
 		p->res->n_errors++;
+		count_error(p->res, er->code[0] ? er->code : "internal");
 		c.error = er->reason;
 		gpd_log(LOG_ERR, GPD_MID_ACTION_FAILED, &c, "%s failed: %s", desc.p, er->reason);
 		audit_row(p, er->e, drift ? "repair" : c.action, GP_AUDIT_ERROR, ms, er->reason);
@@ -665,6 +685,8 @@ entry_succeed(struct entry_run *er, const struct gp_entry_plan *ep)
 		er->rec->verified_version = v;
 		er->rec->verified_at = er->p->o->now;
 	}
+	if (er->version) /* this pass wrote a new secret version */
+		er->rec->secret_changed = er->p->o->now;
 	r = gp_lifecycle_succeed(er->rec, er->p->o->now, er->p->commit, &t);
 	record_transitions(er->p, er->e, &t, NULL);
 	return r;
@@ -741,6 +763,8 @@ apply_entry(struct pass *p, const struct gp_entry_plan *ep)
 		return;
 	record_identity(er.rec, e);
 	er.secret = gp_observed_secret_mut(p->obs, e->secret_name);
+	if (er.secret)
+		er.rec->secret_changed = er.secret->changed ? er.secret->changed : er.secret->created;
 	if (ep->held) {
 		hold_entry(p, e, er.rec);
 	} else if (ep->waiting && ep->note) {
@@ -802,6 +826,29 @@ count_result(struct pass *p)
 	}
 }
 
+/* Secret ages for metrics: from the records, which carry the secret's last change. */
+static void
+collect_secret_ages(struct pass *p)
+{
+	struct gpd_pass_result *res = p->res;
+
+	res->secrets = calloc(res->desired->n ? res->desired->n : 1, sizeof(*res->secrets));
+	if (!res->secrets)
+		return;
+	for (size_t i = 0; i < res->desired->n; i++) {
+		const struct gp_entry *e = &res->desired->v[i];
+		const struct gp_record *rec = gp_state_find(p->state, e->key);
+		struct gpd_secret_age *a;
+
+		if (!rec || !rec->secret_changed)
+			continue;
+		a = &res->secrets[res->n_secrets++];
+		snprintf(a->key, sizeof(a->key), "%s", e->key);
+		a->changed = rec->secret_changed;
+		a->rotation_ms = p->o->env->rotation_ms[e->risk < _GP_RISK_MAX ? e->risk : 0];
+	}
+}
+
 static void
 report_orphans(struct pass *p)
 {
@@ -829,6 +876,7 @@ apply_plan(struct pass *p)
 	}
 	report_orphans(p);
 	count_result(p);
+	collect_secret_ages(p);
 	if (p->audit)
 		gpd_audit_sync(p->audit);
 	r = gpd_state_save(p->o->cfg->state_dir, p->state, &err);
@@ -939,6 +987,7 @@ gpd_pass_result_release(struct gpd_pass_result *res)
 {
 	free(res->error_text);
 	free(res->top_reason);
+	free(res->secrets);
 	gp_desired_free(res->desired);
 	gp_plan_free(res->plan);
 	*res = (struct gpd_pass_result){0};

@@ -246,25 +246,48 @@ static const char *const auth_codes[] = {
 	"ExpiredTokenException", "SignatureDoesNotMatch", "AccessDenied", NULL,
 };
 
-/* Fills err->code and err->message from an AWS error body; nothing else of it is kept. */
+/* The text of <tag>...</tag> in an XML error body (IAM-style answers from some front ends). */
+static void
+xml_field(const char *body, const char *tag, char *out, size_t len)
+{
+	char open[16], close[16];
+	const char *a, *b;
+
+	snprintf(open, sizeof(open), "<%s>", tag);
+	snprintf(close, sizeof(close), "</%s>", tag);
+	a = strstr(body, open);
+	b = a ? strstr(a + strlen(open), close) : NULL;
+	if (b)
+		snprintf(out, len, "%.*s", (int)(b - a - strlen(open)), a + strlen(open));
+}
+
+/*
+ * Fills err->code and err->message from an AWS error body (JSON 1.1: __type and message or
+ * Message; else XML <Code> and <Message>). Nothing else of the body is kept.
+ */
 static void
 parse_aws_error(const char *body, struct gpd_sm_error *err)
 {
 	cJSON *root = cJSON_Parse(body ? body : "");
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "__type");
 	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");
-	const char *code = NULL, *hash;
+	const char *hash;
 
 	if (!cJSON_IsString(msg))
 		msg = cJSON_GetObjectItemCaseSensitive(root, "Message");
 	if (cJSON_IsString(type)) {
 		hash = strrchr(type->valuestring, '#');
-		code = hash ? hash + 1 : type->valuestring;
+		snprintf(err->code, sizeof(err->code), "%s", hash ? hash + 1 : type->valuestring);
 	}
-	snprintf(err->code, sizeof(err->code), "%s", gp_isempty(code) ? "UnknownError" : code);
 	if (cJSON_IsString(msg))
 		snprintf(err->message, sizeof(err->message), "%s", msg->valuestring);
 	gp_secret_json_delete(root);
+	if (!root && body) {
+		xml_field(body, "Code", err->code, sizeof(err->code));
+		xml_field(body, "Message", err->message, sizeof(err->message));
+	}
+	if (!err->code[0])
+		snprintf(err->code, sizeof(err->code), "UnknownError");
 }
 
 static int
@@ -289,7 +312,7 @@ aws_error(struct gpd_sm *sm, long status, const char *body, struct gpd_sm_error 
 		return -ENOENT;
 	if (strcmp(err->code, "ResourceExistsException") == 0)
 		return -EEXIST;
-	if (code_in(err->code, auth_codes))
+	if (code_in(err->code, auth_codes) || status == 403)
 		return -EACCES;
 	return -EIO;
 }
@@ -1057,8 +1080,11 @@ gpd_sm_delete(struct gpd_sm *sm, const char *name, unsigned recovery_days,
 
 	err = err ? err : &dummy;
 	*err = (struct gpd_sm_error){0};
-	if (recovery_days < 7 || recovery_days > 30)
+	if (recovery_days < 7 || recovery_days > 30) {
+		set_error(err, "InvalidParameter", false, "recovery window of %u days is not in 7..30",
+			  recovery_days);
 		return -EINVAL;
+	}
 	if (!body || !add_str(body, "SecretId", name) ||
 	    !cJSON_AddNumberToObject(body, "RecoveryWindowInDays", recovery_days))
 		return -ENOMEM;

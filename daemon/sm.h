@@ -115,8 +115,9 @@ int gpd_sm_get_value_stage(struct gpd_sm *sm, const char *name, const char *stag
  * CreateSecret name with SecretString json, tags managed-by=gprdsd, Environment=env,
  * Application=key (env/key may be NULL to leave that tag out), a description, KmsKeyId when
  * kms_key_id is not NULL/"", and a random ClientRequestToken (UUID v4). ret_version (may be
- * NULL) receives the VersionId (free()). -EEXIST when the secret exists; -EIO code
- * InvalidRequestException when a secret of that name is scheduled for deletion.
+ * NULL) receives the VersionId (free()). -EEXIST when the secret exists; when a secret of
+ * that name is scheduled for deletion (ListSecrets does not show it), AWS answers -EIO code
+ * InvalidRequestException (moto: -EEXIST).
  */
 int gpd_sm_create(struct gpd_sm *sm, const char *name, const char *json, const char *kms_key_id,
 		  const char *env, const char *key, char **ret_version, struct gpd_sm_error *err);

@@ -251,6 +251,7 @@ struct gp_record {
 	char *last_commit;    /* commit of the inputs when last applied */
 	char *verified_version; /* secret version whose credentials last logged in */
 	int64_t verified_at;
+	int64_t secret_changed; /* the secret's last change as last observed (its age), 0: unknown */
 };
 
 struct gp_state_file {
