@@ -100,19 +100,6 @@ check_env_names(const struct gpd_cli *cli, const struct gp_config *cfg)
 	return 0;
 }
 
-static void
-log_diags(const struct gp_diags *diags)
-{
-	for (size_t i = 0; i < diags->n; i++) {
-		struct gp_buf b = {0};
-
-		gp_diag_format(&diags->v[i], &b);
-		gpd_log(diags->v[i].severity == GP_SEV_ERROR ? LOG_ERR : LOG_WARNING,
-			GPD_MID_INPUT_ERROR, NULL, "%s", b.p ? b.p : "out of memory");
-		gp_buf_release(&b);
-	}
-}
-
 /* ---------------------------------------------------------------------------------------
  * --once and plan
  */
@@ -233,7 +220,7 @@ gpd_cmd_run(const struct gpd_cli *cli)
 	if (gpd_inputs_load(cfg->repository.path, cfg->repository.catalog, cfg->repository.enums,
 			    &inputs) < 0)
 		return 1;
-	log_diags(&inputs.diags);
+	gpd_log_diags(&inputs.diags, NULL);
 	if (cli->json) {
 		root = cJSON_CreateObject();
 		envs = cJSON_AddArrayToObject(root, "environments");

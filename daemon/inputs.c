@@ -34,6 +34,18 @@ resolve(const char *repo, const char *p)
 	return p[0] == '/' ? strdup(p) : gpd_path_join(repo, p);
 }
 
+/* Reads an input file. A missing file is -ENOENT without a diagnostic: the caller decides
+ * what absence means; any other failure is a diagnostic. */
+static int
+read_input(const char *path, const char *name, char **buf, size_t *len, struct gp_diags *diags)
+{
+	int r = gpd_read_file(path, GPD_MAX_INPUT_SIZE, buf, len);
+
+	if (r < 0 && r != -ENOENT)
+		gp_diag_error(diags, r, name, 0, 0, "cannot read: %s", strerror(-r));
+	return r;
+}
+
 /* Reads and parses one YAML file. Returns 0, -ENOENT (missing), or -EINVAL/-errno. */
 static int
 load_yaml(const char *repo, const char *path, struct gp_doc **ret, struct gp_diags *diags)
@@ -43,13 +55,9 @@ load_yaml(const char *repo, const char *path, struct gp_doc **ret, struct gp_dia
 	size_t len;
 	int r;
 
-	r = gpd_read_file(path, GPD_MAX_INPUT_SIZE, &buf, &len);
-	if (r == -ENOENT)
+	r = read_input(path, name, &buf, &len, diags);
+	if (r < 0)
 		return r;
-	if (r < 0) {
-		gp_diag_error(diags, r, name, 0, 0, "cannot read: %s", strerror(-r));
-		return r;
-	}
 	r = gp_yaml_parse(buf, len, name, ret, diags);
 	if (r >= 0 && !(*ret)->root) {
 		gp_doc_free(*ret);
@@ -132,11 +140,9 @@ parse_tfvars(const char *repo, const char *path, enum gp_mode mode, struct gp_tf
 	size_t len;
 	int r;
 
-	r = gpd_read_file(path, GPD_MAX_INPUT_SIZE, &buf, &len);
-	if (r == -ENOENT)
-		return r;
+	r = read_input(path, name, &buf, &len, diags);
 	if (r < 0)
-		return gp_diag_error(diags, r, name, 0, 0, "cannot read: %s", strerror(-r)), r;
+		return r;
 	r = gp_hcl_parse(buf, len, name, &doc, diags);
 	if (r < 0)
 		return r;

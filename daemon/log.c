@@ -20,6 +20,8 @@
  */
 #include "log.h"
 
+#include "diag.h"
+
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -439,4 +441,17 @@ gpd_log(int prio, const char *message_id, const struct gpd_logctx *ctx, const ch
 	    gpd_log_journal(prio, message_id, ctx, buf, sizeof("MESSAGE=") - 1 + (size_t)n) < 0)
 		gpd_log_console(prio, ctx, message);
 	errno = saved_errno;
+}
+
+void
+gpd_log_diags(const struct gp_diags *diags, const struct gpd_logctx *ctx)
+{
+	for (size_t i = 0; i < diags->n; i++) {
+		struct gp_buf b = {0};
+
+		gp_diag_format(&diags->v[i], &b);
+		gpd_log(diags->v[i].severity == GP_SEV_ERROR ? LOG_ERR : LOG_WARNING,
+			GPD_MID_INPUT_ERROR, ctx, "%s", b.p ? b.p : "out of memory");
+		gp_buf_release(&b);
+	}
 }

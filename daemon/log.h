@@ -80,4 +80,8 @@ void gpd_log(int prio, const char *message_id, const struct gpd_logctx *ctx, con
 #define gpd_log_info(ctx, ...) gpd_log(LOG_INFO, NULL, (ctx), __VA_ARGS__)
 #define gpd_log_debug(ctx, ...) gpd_log(LOG_DEBUG, NULL, (ctx), __VA_ARGS__)
 
+struct gp_diags;
+/* Logs each diagnostic (file:line:col: severity: message) with MESSAGE_ID input error. */
+void gpd_log_diags(const struct gp_diags *diags, const struct gpd_logctx *ctx);
+
 #endif

@@ -200,14 +200,7 @@ load_desired(struct pass *p)
 
 	logctx_entry(p, NULL, &c);
 	r = gpd_inputs_tfvars(cfg->repository.path, p->env, p->o->env->mode, &p->tfvars, &diags);
-	for (size_t i = 0; i < diags.n; i++) {
-		struct gp_buf b = {0};
-
-		gp_diag_format(&diags.v[i], &b);
-		gpd_log(diags.v[i].severity == GP_SEV_ERROR ? LOG_ERR : LOG_WARNING,
-			GPD_MID_INPUT_ERROR, &c, "%s", b.p ? b.p : "?");
-		gp_buf_release(&b);
-	}
+	gpd_log_diags(&diags, &c);
 	gp_diags_release(&diags);
 	if (r < 0) {
 		set_env_error(p, r, "%s", r == -ENOENT ? "its tfvars file is missing"
@@ -224,14 +217,7 @@ load_desired(struct pass *p)
 		.master_db = p->master.dbname,
 	};
 	r = gp_desired_build(&in, &p->res->desired, &diags);
-	for (size_t i = 0; i < diags.n; i++) {
-		struct gp_buf b = {0};
-
-		gp_diag_format(&diags.v[i], &b);
-		gpd_log(diags.v[i].severity == GP_SEV_ERROR ? LOG_ERR : LOG_WARNING,
-			GPD_MID_INPUT_ERROR, &c, "%s", b.p ? b.p : "?");
-		gp_buf_release(&b);
-	}
+	gpd_log_diags(&diags, &c);
 	gp_diags_release(&diags);
 	if (r < 0)
 		set_env_error(p, r, "cannot build the desired state: %s", strerror(-r));
