@@ -511,6 +511,9 @@ gpd_cmd_status(const struct gpd_cli *cli)
 		if (!root) {
 			if (rt)
 				print_runtime(cfg->envs[i].name, rt);
+			if (s->last_error)
+				printf("# %s: the last pass could not reconcile it: %s\n",
+				       cfg->envs[i].name, s->last_error);
 			for (size_t j = 0; j < s->n; j++)
 				print_record(cfg->envs[i].name, &s->v[j]);
 			cJSON_Delete(rt);
@@ -522,6 +525,9 @@ gpd_cmd_status(const struct gpd_cli *cli)
 			cJSON_AddItemToObject(e, "daemon", rt);
 		else
 			cJSON_AddNullToObject(e, "daemon");
+		json_time(e, "last_pass", s->last_pass);
+		json_time(e, "last_success", s->last_success);
+		json_str(e, "last_error", s->last_error);
 		entries = cJSON_AddArrayToObject(e, "entries");
 		for (size_t j = 0; j < s->n; j++)
 			cJSON_AddItemToArray(entries, record_json(&s->v[j]));

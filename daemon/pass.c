@@ -279,6 +279,25 @@ setup_target(struct pass *p)
 			 p->master.port ? p->master.port : "5432");
 }
 
+/* Both endpoints must be known: where gprdsd connects, and what applications are given. */
+static int
+check_endpoints(struct pass *p)
+{
+	const struct gp_env_config *env = p->o->env;
+
+	if (gp_isempty(p->target.host)) {
+		set_env_error(p, -EINVAL, "the master secret %s has no host: set "
+			      "environments.%s.postgres.host", env->master_secret, p->env);
+		return -EINVAL;
+	}
+	if (gp_isempty(env->secret.host) && gp_isempty(p->master.host)) {
+		set_env_error(p, -EINVAL, "the master secret %s has no host to give applications: "
+			      "set environments.%s.secret.host", env->master_secret, p->env);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int
 pg_error(struct pass *p, int r, const char *what, const struct gpd_pg_error *err)
 {
@@ -357,6 +376,16 @@ make_plan(struct pass *p)
 	r = gp_plan_values_needed(p->res->desired, p->obs, p->state, &po, &names);
 	if (r >= 0 && names.n > 0) {
 		r = gpd_sm_fetch_values(p->sm, &names, p->obs, &err);
+		if (r > 0) {
+			struct gpd_logctx c;
+
+			/* Those entries plan without the value and fail where they need it. */
+			logctx_entry(p, NULL, &c);
+			c.error = err.code;
+			gpd_log(LOG_WARNING, NULL, &c, "%d secret value%s could not be read: %s", r,
+				r == 1 ? "" : "s", err.message);
+			r = 0;
+		}
 		if (r < 0)
 			set_env_error(p, r, "cannot read secret values: %s%s%s",
 				      err.code[0] ? err.code : strerror(-r),
@@ -852,9 +881,6 @@ report_orphans(struct pass *p)
 static int
 apply_plan(struct pass *p)
 {
-	_cleanup_free_ char *err = NULL;
-	int r;
-
 	for (size_t i = 0; i < p->res->plan->n; i++) {
 		if (stopping(p))
 			break;
@@ -865,10 +891,35 @@ apply_plan(struct pass *p)
 	collect_secret_ages(p);
 	if (p->audit)
 		gpd_audit_sync(p->audit);
+	return 0;
+}
+
+/*
+ * The environment's outcome goes into its state file too, so that `gprdsd status` shows a
+ * pass that could not run (PostgreSQL down, a tfvars file that does not parse). A state file
+ * that cannot be read is never overwritten.
+ */
+static void
+save_state(struct pass *p)
+{
+	_cleanup_free_ char *err = NULL;
+	char *text = NULL;
+	int r;
+
+	if (!p->state && gpd_state_load(p->o->cfg->state_dir, p->env, &p->state, &err) < 0)
+		return;
+	p->state->last_pass = p->o->now;
+	if (p->res->error < 0 && p->res->error_text && !(text = strdup(p->res->error_text)))
+		return;
+	free(p->state->last_error);
+	p->state->last_error = text;
+	if (p->res->error >= 0)
+		p->state->last_success = p->o->now;
+	free(err);
+	err = NULL;
 	r = gpd_state_save(p->o->cfg->state_dir, p->state, &err);
 	if (r < 0)
 		set_env_error(p, r, "cannot save the state file: %s", err ? err : strerror(-r));
-	return r;
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -928,7 +979,9 @@ run(struct pass *p)
 	if (r < 0)
 		return r;
 	setup_target(p);
-	r = observe(p);
+	r = check_endpoints(p);
+	if (r >= 0)
+		r = observe(p);
 	if (r >= 0)
 		r = load_state(p);
 	if (r >= 0)
@@ -951,6 +1004,10 @@ gpd_pass_run(const struct gpd_pass_opts *o, struct gpd_pass_result *res)
 	r = run(&p);
 	if (r == -EAGAIN && res->standby)
 		r = 0;
+	if (o->mode == GPD_PASS_APPLY && !res->standby)
+		save_state(&p);
+	if (res->error < 0 && r >= 0)
+		r = res->error;
 	res->duration_ms = mono_ms() - t0;
 	res->pg_statements = gpd_pg_statements() - st0;
 	if (p.sm)

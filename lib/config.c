@@ -134,8 +134,9 @@ static const struct ckey top_keys[] = {
 	{.path = "reconcile.jitter", .type = K_PERCENT, .offset = G(reconcile.jitter_pct),
 	 .def = "10%", .doc = "Random spread added to the interval, in percent of it."},
 	{.path = "reconcile.verify_interval", .type = K_DURATION,
-	 .offset = G(reconcile.verify_interval_ms), .def = "1h", .min = SEC,
-	 .doc = "How often each entry's credentials are re-checked by logging in."},
+	 .offset = G(reconcile.verify_interval_ms), .def = "1h",
+	 .doc = "How often each entry's credentials are re-checked by logging in (0s: every "
+		"pass)."},
 	{.path = "reconcile.retry_base", .type = K_DURATION, .offset = G(reconcile.retry_base_ms),
 	 .def = "30s", .min = SEC, .doc = "First retry delay after a failure (doubles each time)."},
 	{.path = "reconcile.retry_max", .type = K_DURATION, .offset = G(reconcile.retry_max_ms),

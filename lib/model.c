@@ -355,6 +355,7 @@ gp_state_file_free(struct gp_state_file *s)
 		gp_record_release(&s->v[i]);
 	free(s->v);
 	free(s->env);
+	free(s->last_error);
 	free(s);
 }
 

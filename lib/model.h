@@ -256,7 +256,10 @@ struct gp_record {
 
 struct gp_state_file {
 	char *env;
-	struct gp_record *v; /* sorted by key */
+	int64_t last_pass;    /* the last pass that got as far as trying (0: none) */
+	int64_t last_success; /* the last pass that reconciled the environment */
+	char *last_error;     /* why the last pass could not reconcile it, or NULL */
+	struct gp_record *v;  /* sorted by key */
 	size_t n;
 };
 struct gp_state_file *gp_state_file_new(const char *env);

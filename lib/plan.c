@@ -262,15 +262,15 @@ plan_database(struct entry_ctx *c, const struct gp_obs_database *db)
 			   "the master is not a superuser: it must be a member of the owner role");
 	if (!db) {
 		c->db_created = true;
-		add_action(c, GP_ACT_CREATE_DATABASE, GP_WHY_NEW, e->database, e->username, NULL,
-			   "owner %s", e->username);
+		add_action(c, GP_ACT_CREATE_DATABASE, GP_WHY_NEW, e->database, e->username,
+			   e->username, "owner %s", e->username);
 		add_action(c, GP_ACT_REVOKE_PUBLIC, GP_WHY_NEW, e->database, NULL, "PUBLIC",
 			   "isolate the database");
 		return;
 	}
 	if (!gp_streq(db->owner, e->username))
 		add_action(c, GP_ACT_ALTER_DATABASE_OWNER, existing_why(c), e->database, e->username,
-			   db->owner, "owner is %s", db->owner ? db->owner : "unknown");
+			   e->username, "owner is %s", db->owner ? db->owner : "unknown");
 	pub = find_grant(db, "");
 	if (pub && (pub->connect || pub->temporary || pub->create))
 		add_action(c, GP_ACT_REVOKE_PUBLIC, existing_why(c), e->database, NULL, "PUBLIC",

@@ -48,8 +48,9 @@ struct gp_action {
 	enum gp_why why;
 	char *database; /* database concerned (may be NULL for role/secret-only actions) */
 	char *role;     /* role concerned (GRANT_MEMBERSHIP: the member, i.e. the master) */
-	char *object;   /* secret name; GRANT_MEMBERSHIP: the role granted; ALTER_DATABASE_OWNER:
-			 * the current owner; APPLY_GRANTS: the database owner */
+	char *object;   /* secret name; GRANT_MEMBERSHIP: the role granted; CREATE_DATABASE and
+			 * ALTER_DATABASE_OWNER: the (new) owner; APPLY_GRANTS: the database
+			 * owner. pg.c reads these fields, so they are part of the contract. */
 	char *detail;   /* human text: what differs ("createrole is on"); never a secret */
 };
 

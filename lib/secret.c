@@ -420,7 +420,9 @@ gp_master_parse(const char *json, struct gp_master *ret, char **ret_problem)
 	if (!root) {
 		problem(&pb, "not a JSON object");
 	} else {
-		r = r ?: take_string(root, "host", NULL, &m.host, &pb);
+		/* RDS-managed master secrets hold only username and password: the host may come
+		 * from the config (postgres.host, secret.host), so it is optional here. */
+		r = r ?: take_string(root, "host", "", &m.host, &pb);
 		r = r ?: take_port(root, &m.port, &pb);
 		r = r ?: take_string(root, "username", NULL, &m.username, &pb);
 		r = r ?: take_string(root, "password", NULL, &m.password, &pb);

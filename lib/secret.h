@@ -119,11 +119,12 @@ struct gp_master {
 };
 
 /*
- * Parses the master secret's JSON. host, username and password are required non-empty
- * strings; port may be a string or an integer number in 1..65535 and defaults to "5432" when
+ * Parses the master secret's JSON. username and password are required non-empty strings; host
+ * is optional ("" when absent: RDS-managed master secrets carry none, and the config then
+ * names the endpoint); port may be a string or an integer number in 1..65535 and defaults to "5432" when
  * absent; dbname is optional (default "postgres"). Other keys (engine, dbInstanceIdentifier)
  * are ignored. Returns 0 and *ret; -EINVAL with *ret_problem (when not NULL; keys only, e.g.
- * "missing host; port is not a number or string"; free()); -ENOMEM. *ret is written only on
+ * "missing password; port is not a number or string"; free()); -ENOMEM. *ret is written only on
  * success.
  */
 int gp_master_parse(const char *json, struct gp_master *ret, char **ret_problem);

@@ -142,7 +142,10 @@ state_json(const struct gp_state_file *s, cJSON **ret)
 		return -ENOMEM;
 	entries = cJSON_CreateArray();
 	if (!add(root, "version", cJSON_CreateNumber(GP_STATE_VERSION)) ||
-	    !add(root, "env", cJSON_CreateString(s->env)) || !add(root, "entries", entries))
+	    !add(root, "env", cJSON_CreateString(s->env)) ||
+	    !add(root, "last_pass", time_json(s->last_pass, true)) ||
+	    !add(root, "last_success", time_json(s->last_success, true)) ||
+	    !add(root, "last_error", str_or_null(s->last_error)) || !add(root, "entries", entries))
 		goto oom;
 	for (size_t i = 0; i < s->n; i++) {
 		cJSON *o = record_json(v[i]);
@@ -470,6 +473,12 @@ gp_state_parse(const char *buf, size_t len, const char *name, struct gp_state_fi
 	if (r < 0)
 		return r;
 	r = parse_header(&c, root, &s);
+	if (r == 0) {
+		/* Environment-level fields are optional: older files do not have them. */
+		first_err(&r, get_time(&c, root, "last_pass", false, &s->last_pass));
+		first_err(&r, get_time(&c, root, "last_success", false, &s->last_success));
+		first_err(&r, get_str(&c, root, "last_error", false, &s->last_error));
+	}
 	if (r == 0) {
 		r = parse_entries(&c, cJSON_GetObjectItemCaseSensitive(root, "entries"), &v, &n);
 		if (v)

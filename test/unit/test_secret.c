@@ -417,11 +417,11 @@ expect_master_error(const char *json, const char *want_problem)
 static void
 test_master_errors(void **state)
 {
-	expect_master_error("{}", "missing host; missing username; missing password");
+	expect_master_error("{}", "missing username; missing password");
 	expect_master_error("[]", "not a JSON object");
 	expect_master_error("{\"host\":\"\",\"port\":true,\"username\":7,\"password\":\"" PW "\","
 			    "\"dbname\":3}",
-			    "host is empty; port is not a number or string; "
+			    "port is not a number or string; "
 			    "username is not a string; dbname is not a string");
 	expect_master_error("{\"host\":\"h\",\"port\":\"54x\",\"username\":\"u\","
 			    "\"password\":\"" PW "\"}",
@@ -433,6 +433,21 @@ test_master_errors(void **state)
 			    "\"password\":\"\"}",
 			    "port is not a port number; password is empty");
 	assert_int_equal(gp_master_parse("{}", &(struct gp_master){0}, NULL), -EINVAL);
+}
+
+/* RDS-managed master secrets carry only username and password. */
+static void
+test_master_without_host(void **state)
+{
+	struct gp_master m = {0};
+
+	assert_int_equal(gp_master_parse("{\"username\":\"admin\",\"password\":\"" PW "\"}", &m,
+					 NULL),
+			 0);
+	assert_string_equal(m.host, "");
+	assert_string_equal(m.port, "5432");
+	assert_string_equal(m.dbname, "postgres");
+	gp_master_release(&m);
 }
 
 int
@@ -458,6 +473,7 @@ main(void)
 		cmocka_unit_test(test_render_errors),
 		cmocka_unit_test(test_master_parse),
 		cmocka_unit_test(test_master_errors),
+		cmocka_unit_test(test_master_without_host),
 	};
 
 	return cmocka_run_group_tests(tests, setup_aliases, teardown_aliases);

@@ -53,6 +53,9 @@ static const char SAMPLE_JSON[] =
 	"{\n"
 	"\t\"version\":\t1,\n"
 	"\t\"env\":\t\"dev\",\n"
+	"\t\"last_pass\":\tnull,\n"
+	"\t\"last_success\":\tnull,\n"
+	"\t\"last_error\":\tnull,\n"
 	"\t\"entries\":\t[{\n"
 	"\t\t\t\"key\":\t\"inventory\",\n"
 	"\t\t\t\"database\":\t\"inventory_service\",\n"
@@ -242,7 +245,8 @@ test_empty(void **state)
 
 	assert_int_equal(gp_state_render(s, &b), 0);
 	assert_string_equal(
-		b.p, "{\n\t\"version\":\t1,\n\t\"env\":\t\"test\",\n\t\"entries\":\t[]\n}\n");
+		b.p, "{\n\t\"version\":\t1,\n\t\"env\":\t\"test\",\n\t\"last_pass\":\tnull,\n"
+		"\t\"last_success\":\tnull,\n\t\"last_error\":\tnull,\n\t\"entries\":\t[]\n}\n");
 	back = parse_ok(b.p);
 	assert_string_equal(back->env, "test");
 	assert_int_equal(back->n, 0);
