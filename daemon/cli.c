@@ -176,6 +176,7 @@ run_env(const struct gpd_cli *cli, const struct gp_config *cfg, const struct gp_
 		.mode = plan ? GPD_PASS_PLAN : GPD_PASS_APPLY,
 		.run_id = run_id,
 		.now = (int64_t)time(NULL),
+		.retry_now = true, /* asked for by hand: no waiting for the backoff */
 	};
 	struct gpd_pass_result res;
 

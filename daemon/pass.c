@@ -361,6 +361,7 @@ plan_opts(const struct pass *p, struct gp_plan_opts *po)
 		.env = env,
 		.secret_host = !gp_isempty(env->secret.host) ? env->secret.host : p->master.host,
 		.secret_port = p->secret_port_buf,
+		.retry_now = p->o->retry_now,
 	};
 }
 

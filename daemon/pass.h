@@ -38,6 +38,7 @@ struct gpd_pass_opts {
 	const char *run_id;
 	const atomic_bool *stop; /* may be NULL */
 	int64_t now;             /* seconds since the epoch, taken by the caller */
+	bool retry_now;          /* --once, plan: failed entries are retried without waiting */
 	/* Called with the master connection right after connecting; returning false skips the
 	 * pass as "standby" (the daemon's HA advisory lock). NULL: always act. */
 	bool (*leader)(void *userdata, void *pgconn);

@@ -346,7 +346,7 @@ plan_verify(struct entry_ctx *c)
 static bool
 entry_waiting(const struct gp_record *rec, const struct gp_plan_opts *opts)
 {
-	if (!rec || rec->state != GP_STATE_FAILED || rec->next_retry <= opts->now)
+	if (!rec || rec->state != GP_STATE_FAILED || rec->next_retry <= opts->now || opts->retry_now)
 		return false;
 	/* A new commit is a new input: a permanent error may be fixed by it. */
 	return gp_streq(rec->last_commit, opts->commit) || !opts->commit;

@@ -82,6 +82,7 @@ struct gp_plan_opts {
 	const struct gp_env_config *env;
 	const char *secret_host;     /* endpoint written into secrets (master's, or secret.host) */
 	const char *secret_port;     /* likewise, as a string */
+	bool retry_now;              /* an explicit request (--once): failed entries do not wait */
 };
 
 /*

@@ -332,6 +332,13 @@ test_held_and_waiting(void **state)
 	assert_int_equal(golden_check("plan/held.txt", text), 0);
 	gp_plan_free(p);
 	free(text);
+	/* an explicit request (--once) does not wait either */
+	f->opts.retry_now = true;
+	text = plan_text(f, &p);
+	assert_false(p->v[0].waiting);
+	gp_plan_free(p);
+	free(text);
+	f->opts.retry_now = false;
 	/* a new commit ends the wait: the input may have fixed the problem */
 	f->opts.commit = "beef";
 	text = plan_text(f, &p);
