@@ -14,8 +14,12 @@
 
 #include <cjson/cJSON.h>
 #include <openssl/rand.h>
+#include <signal.h>
+#include <uv.h>
 
 #include "fileio.h"
+#include "gitsync.h"
+#include "ha.h"
 #include "inputs.h"
 #include "log.h"
 #include "metrics.h"
@@ -112,7 +116,8 @@ print_summary(const char *env, const struct gpd_pass_result *res)
 		return;
 	}
 	if (res->standby) {
-		printf("%s: standby: another gprdsd holds this environment\n", env);
+		printf("%s: standby: another gprdsd holds this environment's lock; nothing done\n",
+		       env);
 		return;
 	}
 	printf("%s: %zu active, %zu pending (%zu at a gate, %zu invalid), %zu failed; "
@@ -163,12 +168,67 @@ struct run_totals {
 	size_t changes;
 };
 
+/* SIGTERM/SIGINT during --once: no new step starts; the running one finishes. */
+static atomic_bool once_stop;
+
+static void
+once_signal(int sig)
+{
+	atomic_store(&once_stop, true);
+	signal(sig, SIG_DFL); /* a second signal ends the process at once */
+}
+
+static void
+install_stop_handlers(void)
+{
+	struct sigaction sa = {.sa_handler = once_signal};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+/* --once and the daemon act only while holding the environment's lock (ha.c). */
+static bool
+once_leader(void *userdata, void *pgconn)
+{
+	struct gpd_ha *ha = userdata;
+
+	return gpd_ha_check(ha, ha->env, pgconn);
+}
+
+static void
+sync_done(struct gpd_gitsync *s, int r)
+{
+	*(int *)s->userdata = r;
+}
+
+/* repository.sync for a one-shot run: the daemon's git sync on a private loop. */
+static int
+once_sync(const struct gp_config *cfg)
+{
+	struct gpd_gitsync sync;
+	uv_loop_t loop;
+	int r = 1;
+
+	if (!cfg->repository.sync.enabled || uv_loop_init(&loop) < 0)
+		return 0;
+	gpd_gitsync_init(&sync);
+	if (gpd_gitsync_start(&sync, &loop, cfg, sync_done, &r) == 0)
+		uv_run(&loop, UV_RUN_DEFAULT);
+	gpd_gitsync_close(&sync);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	uv_loop_close(&loop);
+	return r;
+}
+
 static void
 run_env(const struct gpd_cli *cli, const struct gp_config *cfg, const struct gp_env_config *env,
 	const struct gpd_repo_inputs *inputs, const char *run_id, cJSON *json_envs,
 	struct run_totals *tot)
 {
 	bool plan = cli->command == GPD_CMD_PLAN;
+	struct gpd_ha ha = {.env = env->name};
 	struct gpd_pass_opts o = {
 		.cfg = cfg,
 		.env = env,
@@ -177,10 +237,14 @@ run_env(const struct gpd_cli *cli, const struct gp_config *cfg, const struct gp_
 		.run_id = run_id,
 		.now = (int64_t)time(NULL),
 		.retry_now = true, /* asked for by hand: no waiting for the backoff */
+		.stop = &once_stop,
+		.leader = plan ? NULL : once_leader,
+		.leader_userdata = &ha,
 	};
 	struct gpd_pass_result res;
 
 	gpd_pass_run(&o, &res);
+	gpd_ha_release(&ha);
 	tot->env_error |= res.error < 0;
 	tot->entry_failed |= res.n_failed > 0 || res.n_invalid > 0 || res.n_errors > 0;
 	tot->changes += res.plan ? res.plan->n_changes : 0;
@@ -218,6 +282,10 @@ gpd_cmd_run(const struct gpd_cli *cli)
 	    gpd_cli_log_setup(cli, cfg) < 0)
 		return 2;
 	gpd_run_id(run_id);
+	if (cli->command == GPD_CMD_ONCE) {
+		install_stop_handlers();
+		once_sync(cfg); /* a failure is logged; the last good checkout is used */
+	}
 	if (gpd_inputs_load(cfg->repository.path, cfg->repository.catalog, cfg->repository.enums,
 			    &inputs) < 0)
 		return 1;
@@ -226,7 +294,7 @@ gpd_cmd_run(const struct gpd_cli *cli)
 		root = cJSON_CreateObject();
 		envs = cJSON_AddArrayToObject(root, "environments");
 	}
-	for (size_t i = 0; i < cfg->n_envs; i++)
+	for (size_t i = 0; i < cfg->n_envs && !atomic_load(&once_stop); i++)
 		if (gpd_cli_env_selected(cli, cfg->envs[i].name))
 			run_env(cli, cfg, &cfg->envs[i], &inputs, run_id, envs, &tot);
 	if (root) {

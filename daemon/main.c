@@ -52,8 +52,9 @@ static const char usage_text[] =
 	"  -h, --help             this text\n"
 	"  -V, --version          the version\n"
 	"\n"
-	"Exit codes: 0 success, 1 failures or pending changes (see gprdsd(8)), 2 usage or config\n"
-	"error.\n";
+	"Exit codes: 0 success; 1 entries failed or invalid, an environment not reconciled, or\n"
+	"validate found errors; 2 usage or config error (plan --detailed-exitcode: 2 changes\n"
+	"pending). See gprdsd(8).\n";
 
 static int
 parse_command(int argc, char **argv, struct gpd_cli *cli)
@@ -157,6 +158,14 @@ parse_args(int argc, char **argv, struct gpd_cli *cli)
 	r = parse_command(argc, argv, cli);
 	if (r >= 0 && optind < argc) {
 		fprintf(stderr, "gprdsd: unexpected argument \"%s\"\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (r >= 0 && cli->json && cli->command != GPD_CMD_PLAN && cli->command != GPD_CMD_STATUS) {
+		fprintf(stderr, "gprdsd: --json goes with plan or status\n");
+		return -EINVAL;
+	}
+	if (r >= 0 && cli->detailed_exitcode && cli->command != GPD_CMD_PLAN) {
+		fprintf(stderr, "gprdsd: --detailed-exitcode goes with plan\n");
 		return -EINVAL;
 	}
 	return r;

@@ -648,7 +648,7 @@ report_action(struct entry_run *er, const struct gp_action *a, int r, uint64_t m
 	if (r < 0) {
 		p->res->n_errors++;
 		count_error(p->res, er->code[0] ? er->code : "internal");
-		c.error = er->reason;
+		c.error = er->code[0] ? er->code : NULL;
 		gpd_log(LOG_ERR, GPD_MID_ACTION_FAILED, &c, "%s failed: %s", desc.p, er->reason);
 		audit_row(p, er->e, drift ? "repair" : c.action, GP_AUDIT_ERROR, ms, er->reason);
 	} else if (a->why != GP_WHY_CHECK || er->rec->state != GP_STATE_ACTIVE) {
@@ -760,7 +760,7 @@ hold_entry(struct pass *p, const struct gp_entry *e, struct gp_record *rec)
 	record_transitions(p, e, &t, e->reason);
 	if (e->hold == GP_HOLD_INVALID || e->hold == GP_HOLD_CONFLICT)
 		p->res->n_invalid++;
-	else
+	else if (rec->state != GP_STATE_ACTIVE)
 		p->res->n_gated++;
 	if (changed || t.n) {
 		logctx_entry(p, e, &c);
@@ -879,9 +879,27 @@ report_orphans(struct pass *p)
 			p->res->plan->orphans.v[i]);
 }
 
+/* Records of entries that left the inputs stay (nothing is removed) but say so. */
+static void
+mark_orphaned_records(struct pass *p)
+{
+	static const char why[] = "no longer in the inputs: orphaned, nothing was removed";
+
+	for (size_t i = 0; i < p->state->n; i++) {
+		struct gp_record *rec = &p->state->v[i];
+
+		if (gp_desired_find(p->res->desired, rec->key) || gp_streq(rec->reason, why))
+			continue;
+		free(rec->reason);
+		rec->reason = strdup(why);
+		rec->next_retry = 0;
+	}
+}
+
 static int
 apply_plan(struct pass *p)
 {
+	mark_orphaned_records(p);
 	for (size_t i = 0; i < p->res->plan->n; i++) {
 		if (stopping(p))
 			break;
