@@ -14,25 +14,29 @@
  *    (connection refused, timeout, reset, DNS), HTTP 5xx and 429, ThrottlingException,
  *    TooManyRequestsException, RequestLimitExceeded, InternalServiceError/InternalFailure/
  *    ServiceUnavailable, and on ExpiredTokenException (after dropping the credential cache,
- *    so that instance credentials are fetched again). TLS verification
- *    failures and other AWS errors are not retried. Writes reuse one ClientRequestToken
- *    across retries where the API has one, so a retried CreateSecret/PutSecretValue whose
- *    first attempt did land is not applied twice.
+ *    so that instance credentials are fetched again). TLS verification failures and other
+ *    AWS errors are not retried. Writes reuse one ClientRequestToken across retries where the
+ *    API has one, so a retried CreateSecret/PutSecretValue whose first attempt did land is
+ *    not applied twice.
  *  - Pacing: write calls (CreateSecret, PutSecretValue, TagResource, UpdateSecretVersionStage,
  *    DeleteSecret) start at least opts.write_interval_ms apart (the account-wide write quota is
  *    small); the call sleeps when needed.
  *  - Errors: 0 or -errno; err (may be NULL) is cleared on entry and filled on failure:
  *      -ENOENT       ResourceNotFoundException
  *      -EEXIST       ResourceExistsException
- *      -EACCES       AccessDenied/UnrecognizedClient/InvalidSignature/ExpiredToken/..., and
- *                    no usable credentials (code "NoCredentials")
- *      -ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH (DNS)  transport, transient
+ *      -EACCES       AccessDenied/UnrecognizedClient/InvalidSignature/ExpiredToken/...,
+ *                    any HTTP 403, and no usable credentials (code "NoCredentials", the
+ *                    text of aws_creds.h saying what was tried)
+ *      -ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH (DNS)  transport, transient; also
+ *                    instance metadata unreachable (code "NoCredentials", transient)
  *      -EPROTO       TLS verification failed (code "TLSError"), not transient
  *      -EIO          any other AWS error (code = its __type without "prefix#"), or a response
  *                    that is not what the API documents (code "InvalidResponse")
  *      -ENOMEM, -EINVAL (bad arguments)
- *    err->message is AWS's message or curl's error text. Response bodies are never copied
- *    into errors, so no secret value can reach a log through them.
+ *    err->code and err->message come from the error body's __type and message (or an
+ *    XML <Code>/<Message>, as IAM-style front ends answer), or from curl's error text. No
+ *    other part of a response body is ever copied into errors, so no secret value can reach
+ *    a log through them.
  *  - Secret values: request and response bodies that may hold them live in buffers that are
  *    wiped before they are freed (including when they grow); parse trees likewise.
  *  - The module does not log; the pass decides what to say.

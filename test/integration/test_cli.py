@@ -1,0 +1,68 @@
+"""(l) Exit codes and config errors."""
+
+import re
+
+from world import to_yaml
+
+
+def _config_with_unknown_key(world):
+    good = world.gd.config()
+    good.pop("reconcile", None)
+    text = "# line 1\n" + to_yaml({k: v for k, v in good.items() if k != "environments"})
+    lines = text.splitlines()
+    lines.insert(1, "reconcile:")
+    lines.insert(2, "  intervall: 60s")  # line 3, col 3
+    text = "\n".join(lines) + "\n" + to_yaml({"environments": good["environments"]})
+    return world.gd.write_config(text)
+
+
+def test_unknown_config_key_is_exit_2_with_position(world):
+    path = _config_with_unknown_key(world)
+    r = world.gd.once()
+    assert r.rc == 2, r
+    assert re.search(re.escape(path) + r":3:3\b", r.err) or \
+        re.search(r"gprdsd\.yaml:3:3\b", r.err), f"expected {path}:3:3 in stderr:{r}"
+    assert "intervall" in r.err, r
+    assert world.app_secret_names() == []
+
+
+def test_check_config(world):
+    world.gd.write_config()
+    r = world.gd.run("--check-config")
+    assert r.rc == 0, r
+    _config_with_unknown_key(world)
+    r = world.gd.run("--check-config")
+    assert r.rc == 2, r
+    assert "gprdsd.yaml:3:" in r.err, r
+
+
+def test_plan_and_status_with_bad_config_exit_2(world):
+    _config_with_unknown_key(world)
+    assert world.gd.plan().rc == 2
+    assert world.gd.status().rc == 2
+
+
+def test_missing_config_file(world):
+    r = world.gd.run("--once", "--config", world.tmp + "/nope.yaml", config=False)
+    assert r.rc == 2, r
+    assert "nope.yaml" in r.err, r
+
+
+def test_unknown_option_is_usage_error(world):
+    r = world.gd.run("--no-such-option", config=False)
+    assert r.rc == 2, r
+
+
+def test_unknown_env_is_usage_error(world):
+    world.gd.write_config()
+    r = world.gd.once("--env", "nowhere")
+    assert r.rc == 2, r
+
+
+def test_version_and_help(world):
+    r = world.gd.run("--version", config=False)
+    assert r.rc == 0 and re.search(r"\d+\.\d+\.\d+", r.out + r.err), r
+    r = world.gd.run("--help", config=False)
+    assert r.rc == 0, r
+    for word in ("--once", "plan", "validate", "status", "--config"):
+        assert word in r.out + r.err, f"--help does not mention {word}:{r}"
