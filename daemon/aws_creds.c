@@ -33,22 +33,6 @@ struct gpd_aws_provider {
 	bool have;
 };
 
-static char *strprintf(const char *fmt, ...) _printf_(1, 2);
-
-/* asprintf() that returns the string, or NULL (asprintf leaves it undefined on failure). */
-static char *
-strprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	return n < 0 ? NULL : s;
-}
-
 static void
 creds_release(struct gpd_aws_creds *c)
 {
@@ -274,7 +258,7 @@ credentials_path(void)
 		return strdup(env);
 	if (gp_isempty(home))
 		return NULL;
-	return strprintf("%s/%s", home, gp_isempty(env) ? ".aws/credentials" : env + 2);
+	return gp_strprintf("%s/%s", home, gp_isempty(env) ? ".aws/credentials" : env + 2);
 }
 
 /* Which profile, and whether it was asked for by name (then missing is an error). */
@@ -367,9 +351,9 @@ imds_request(CURL *curl, const char *url, const char *token, struct gp_buf *body
 	CURLcode cc;
 
 	if (token)
-		hdr = strprintf("X-aws-ec2-metadata-token: %s", token);
+		hdr = gp_strprintf("X-aws-ec2-metadata-token: %s", token);
 	else
-		hdr = strprintf("X-aws-ec2-metadata-token-ttl-seconds: %s", IMDS_TOKEN_TTL);
+		hdr = gp_strprintf("X-aws-ec2-metadata-token-ttl-seconds: %s", IMDS_TOKEN_TTL);
 	if (!hdr)
 		return -ENOMEM;
 	headers = curl_slist_append(NULL, hdr);
@@ -480,7 +464,7 @@ imds_role(CURL *curl, const char *base, const char *token, char *role, size_t le
 	char *name;
 	int r;
 
-	url = strprintf("%s/latest/meta-data/iam/security-credentials/", base);
+	url = gp_strprintf("%s/latest/meta-data/iam/security-credentials/", base);
 	if (!url)
 		return -ENOMEM;
 	r = imds_request(curl, url, token, &body, why);
@@ -507,7 +491,7 @@ imds_fetch(CURL *curl, const char *base, struct gp_buf *doc, struct gp_buf *why)
 	char role[130];
 	int r;
 
-	url = strprintf("%s/latest/api/token", base);
+	url = gp_strprintf("%s/latest/api/token", base);
 	if (!url)
 		return -ENOMEM;
 	r = imds_request(curl, url, NULL, &token, why);
@@ -521,7 +505,7 @@ imds_fetch(CURL *curl, const char *base, struct gp_buf *doc, struct gp_buf *why)
 	if (r < 0)
 		return r;
 	free(url);
-	url = strprintf("%s/latest/meta-data/iam/security-credentials/%s", base, role);
+	url = gp_strprintf("%s/latest/meta-data/iam/security-credentials/%s", base, role);
 	if (!url)
 		return -ENOMEM;
 	r = imds_request(curl, url, trim(token.p), doc, why);
@@ -604,7 +588,7 @@ gpd_aws_creds_get(struct gpd_aws_provider *p, const struct gpd_aws_creds **ret, 
 			return 0;
 		}
 		if (ret_err && r != -ENOMEM)
-			*ret_err = strprintf("%s: %s", what, why.p ? why.p : "");
+			*ret_err = gp_strprintf("%s: %s", what, why.p ? why.p : "");
 		return r;
 	}
 	creds_release(&p->creds);

@@ -46,22 +46,31 @@ read_input(const char *path, const char *name, char **buf, size_t *len, struct g
 	return r;
 }
 
-/* Reads and parses one YAML file. Returns 0, -ENOENT (missing), or -EINVAL/-errno. */
+typedef int (*parse_fn)(const char *buf, size_t len, const char *name, struct gp_doc **ret,
+			struct gp_diags *diags);
+
+/* Reads and parses one input file. Returns 0, -ENOENT (missing), or -EINVAL/-errno. */
 static int
-load_yaml(const char *repo, const char *path, struct gp_doc **ret, struct gp_diags *diags)
+parse_input(const char *repo, const char *path, parse_fn parse, struct gp_doc **ret,
+	    struct gp_diags *diags)
 {
 	_cleanup_free_ char *buf = NULL;
 	const char *name = display_name(repo, path);
 	size_t len;
-	int r;
+	int r = read_input(path, name, &buf, &len, diags);
 
-	r = read_input(path, name, &buf, &len, diags);
-	if (r < 0)
-		return r;
-	r = gp_yaml_parse(buf, len, name, ret, diags);
+	return r < 0 ? r : parse(buf, len, name, ret, diags);
+}
+
+/* A YAML input file; an empty one is an error (it would read as "nothing"). */
+static int
+load_yaml(const char *repo, const char *path, struct gp_doc **ret, struct gp_diags *diags)
+{
+	int r = parse_input(repo, path, gp_yaml_parse, ret, diags);
+
 	if (r >= 0 && !(*ret)->root) {
 		gp_doc_free(*ret);
-		gp_diag_error(diags, -EINVAL, name, 1, 1, "file is empty");
+		gp_diag_error(diags, -EINVAL, display_name(repo, path), 1, 1, "file is empty");
 		return -EINVAL;
 	}
 	return r;
@@ -135,15 +144,8 @@ parse_tfvars(const char *repo, const char *path, enum gp_mode mode, struct gp_tf
 	     struct gp_diags *diags)
 {
 	_cleanup_(gp_doc_freep) struct gp_doc *doc = NULL;
-	_cleanup_free_ char *buf = NULL;
-	const char *name = display_name(repo, path);
-	size_t len;
-	int r;
+	int r = parse_input(repo, path, gp_hcl_parse, &doc, diags);
 
-	r = read_input(path, name, &buf, &len, diags);
-	if (r < 0)
-		return r;
-	r = gp_hcl_parse(buf, len, name, &doc, diags);
 	if (r < 0)
 		return r;
 	return gp_tfvars_extract(doc, mode, ret, diags);

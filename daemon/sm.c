@@ -40,21 +40,6 @@ struct gpd_sm {
 	char curl_err[CURL_ERROR_SIZE];
 };
 
-static char *strprintf(const char *fmt, ...) _printf_(1, 2);
-
-static char *
-strprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	return n < 0 ? NULL : s;
-}
-
 static void set_error(struct gpd_sm_error *err, const char *code, bool transient, const char *fmt,
 		      ...) _printf_(4, 5);
 
@@ -149,8 +134,8 @@ gpd_sm_new(const struct gpd_sm_opts *o, struct gpd_sm **ret)
 	if (!gp_isempty(o->endpoint))
 		sm->url = strdup(o->endpoint);
 	else
-		sm->url = strprintf("https://secretsmanager.%s.amazonaws.com", region);
-	sm->sigv4 = strprintf("aws:amz:%s:secretsmanager", region);
+		sm->url = gp_strprintf("https://secretsmanager.%s.amazonaws.com", region);
+	sm->sigv4 = gp_strprintf("aws:amz:%s:secretsmanager", region);
 	sm->curl = curl_easy_init();
 	if (!sm->url || !sm->sigv4 || !sm->curl)
 		return -ENOMEM;
@@ -341,12 +326,12 @@ pace_write(struct gpd_sm *sm)
 static struct curl_slist *
 request_headers(const char *op, const struct gpd_aws_creds *c)
 {
-	_cleanup_secret_ char *target = strprintf("X-Amz-Target: secretsmanager.%s", op);
+	_cleanup_secret_ char *target = gp_strprintf("X-Amz-Target: secretsmanager.%s", op);
 	_cleanup_secret_ char *token = NULL;
 	struct curl_slist *h = NULL, *t;
 
 	if (c->session_token) {
-		token = strprintf("X-Amz-Security-Token: %s", c->session_token);
+		token = gp_strprintf("X-Amz-Security-Token: %s", c->session_token);
 		if (!token)
 			return NULL;
 	}
@@ -377,7 +362,7 @@ free_headers(struct curl_slist *h)
 static int
 set_credentials(struct gpd_sm *sm, const struct gpd_aws_creds *c)
 {
-	char *userpwd = strprintf("%s:%s", c->access_key_id, c->secret_access_key);
+	char *userpwd = gp_strprintf("%s:%s", c->access_key_id, c->secret_access_key);
 	CURLcode cc;
 
 	if (!userpwd)
@@ -896,7 +881,7 @@ gpd_sm_fetch_values(struct gpd_sm *sm, const struct gp_strv *names, struct gp_ob
 	if (r < 0)
 		return r;
 	if (failed > 1) {
-		_cleanup_free_ char *m = strprintf("%u of %zu secrets could not be read; first: %s",
+		_cleanup_free_ char *m = gp_strprintf("%u of %zu secrets could not be read; first: %s",
 						   failed, names->n, err->message);
 
 		if (m)
@@ -978,7 +963,7 @@ gpd_sm_create(struct gpd_sm *sm, const char *name, const char *json, const char 
 	      const char *env, const char *key, char **ret_version, struct gpd_sm_error *err)
 {
 	_cleanup_json_secure_ cJSON *body = cJSON_CreateObject();
-	_cleanup_free_ char *desc = strprintf("PostgreSQL credentials for %s in %s, managed by "
+	_cleanup_free_ char *desc = gp_strprintf("PostgreSQL credentials for %s in %s, managed by "
 					      "gprdsd", key ? key : name, env ? env : "?");
 	struct gpd_sm_error dummy;
 

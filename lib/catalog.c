@@ -40,23 +40,6 @@ static const struct catalog_field {
 
 static const char *const catalog_sections[] = {"metadata", "configuration"};
 
-static bool
-is_null_scalar(const struct gp_node *n)
-{
-	return n->kind == GP_NODE_NULL ||
-	       (n->kind == GP_NODE_STRING && n->plain &&
-		(n->len == 0 || gp_streq(n->str, "~") || gp_streq(n->str, "null") ||
-		 gp_streq(n->str, "Null") || gp_streq(n->str, "NULL")));
-}
-
-static const char *
-shape_name(const struct gp_node *n)
-{
-	if (n->kind == GP_NODE_OBJECT)
-		return "mapping";
-	return n->kind == GP_NODE_LIST ? "sequence" : "scalar";
-}
-
 static struct gp_field *
 entry_field(struct gp_catalog_entry *e, size_t offset)
 {
@@ -68,11 +51,11 @@ static int
 take_scalar(const struct gp_doc *doc, const struct gp_node *v, const char *what,
 	    struct gp_field *f, struct gp_diags *diags)
 {
-	if (!v || is_null_scalar(v))
+	if (!v || gp_node_is_null(v))
 		return 0;
 	if (v->kind != GP_NODE_STRING)
 		return gp_diag_error(diags, -EINVAL, doc->name, v->line, v->col,
-				     "%s must be a scalar, not a %s", what, shape_name(v));
+				     "%s must be a scalar, not a %s", what, gp_node_shape_name(v));
 	return gp_field_set(f, v->str, v->line, v->col);
 }
 
@@ -94,12 +77,12 @@ extract_section(const struct gp_doc *doc, const struct gp_node *sec, const char 
 	struct gp_buf what = {0};
 	int r = 0;
 
-	if (!sec || is_null_scalar(sec))
+	if (!sec || gp_node_is_null(sec))
 		return 0;
 	if (sec->kind != GP_NODE_OBJECT)
 		return gp_diag_error(diags, -EINVAL, doc->name, sec->line, sec->col,
 				     "%s of database \"%s\" must be a mapping, not a %s", section,
-				     e->database.v, shape_name(sec));
+				     e->database.v, gp_node_shape_name(sec));
 	for (size_t i = 0; i < sec->n && r >= 0; i++) {
 		const struct catalog_field *cf = find_field(section, sec->members[i].key);
 
@@ -129,7 +112,7 @@ extract_entry(const struct gp_doc *doc, const struct gp_member *m, struct gp_cat
 		r = gp_diag_error(diags, -EINVAL, doc->name, m->value->line, m->value->col,
 				  "database \"%s\": expected a mapping with metadata and "
 				  "configuration, not a %s",
-				  m->key, shape_name(m->value));
+				  m->key, gp_node_shape_name(m->value));
 		return r < 0 ? r : 0;
 	}
 	r = gp_field_set(&e->database, m->key, m->line, m->col);
@@ -173,7 +156,7 @@ find_databases(const struct gp_doc *doc, struct gp_diags *diags)
 	if (root->kind != GP_NODE_OBJECT) {
 		gp_diag_error(diags, -EINVAL, doc->name, root->line, root->col,
 			      "expected a mapping with version and databases, not a %s",
-			      shape_name(root));
+			      gp_node_shape_name(root));
 		return NULL;
 	}
 	dbs = gp_node_get(root, "databases");
@@ -185,8 +168,8 @@ find_databases(const struct gp_doc *doc, struct gp_diags *diags)
 	if (dbs->kind != GP_NODE_OBJECT) {
 		gp_diag_error(diags, -EINVAL, doc->name, dbs->line, dbs->col,
 			      "\"databases\" must be a mapping of database names, not a %s%s",
-			      is_null_scalar(dbs) ? "null" : shape_name(dbs),
-			      is_null_scalar(dbs) ? " (write `databases: {}` for none)" : "");
+			      gp_node_is_null(dbs) ? "null" : gp_node_shape_name(dbs),
+			      gp_node_is_null(dbs) ? " (write `databases: {}` for none)" : "");
 		return NULL;
 	}
 	return dbs;

@@ -256,21 +256,6 @@ field_of(const struct scope *s, const struct ckey *k)
 	return (char *)s->base + k->offset;
 }
 
-static bool
-is_null_scalar(const struct gp_node *n)
-{
-	return n->kind == GP_NODE_NULL ||
-	       (n->kind == GP_NODE_STRING && n->plain &&
-		(n->len == 0 || gp_streq(n->str, "~") || gp_streq(n->str, "null") ||
-		 gp_streq(n->str, "Null") || gp_streq(n->str, "NULL")));
-}
-
-static const char *
-shape_name(const struct gp_node *n)
-{
-	return n->kind == GP_NODE_OBJECT ? "mapping" : n->kind == GP_NODE_LIST ? "list" : "scalar";
-}
-
 static const char *
 type_name(enum ktype t)
 {
@@ -598,9 +583,9 @@ set_list(struct cparse *x, const struct scope *s, const struct ckey *k, const st
 	struct gp_strv fresh = {0};
 	struct gp_strv *f = field_of(s, k);
 
-	if (v->kind != GP_NODE_LIST && !is_null_scalar(v)) {
+	if (v->kind != GP_NODE_LIST && !gp_node_is_null(v)) {
 		add_error(x, v, "%s%s: expected a list of strings, not a %s", s->display, k->path,
-			  shape_name(v));
+			  gp_node_shape_name(v));
 		return;
 	}
 	for (size_t i = 0; v->kind == GP_NODE_LIST && i < v->n; i++) {
@@ -632,11 +617,11 @@ set_from_node(struct cparse *x, const struct scope *s, const struct ckey *k,
 	}
 	if (v->kind != GP_NODE_STRING) {
 		add_error(x, v, "%s%s: expected a %s, not a %s", s->display, k->path,
-			  type_name(k->type), shape_name(v));
+			  type_name(k->type), gp_node_shape_name(v));
 		return;
 	}
 	/* A plain ~ or null is YAML's null: for a string that means empty. */
-	r = set_scalar(k, field_of(s, k), is_null_scalar(v) ? "" : v->str, s->env, &why);
+	r = set_scalar(k, field_of(s, k), gp_node_is_null(v) ? "" : v->str, s->env, &why);
 	if (r == -ENOMEM)
 		x->oom = r;
 	else if (r < 0)
@@ -793,11 +778,11 @@ walk_section(struct cparse *x, const struct scope *s, const struct gp_node *v, c
 	struct gp_buf sub = {0};
 
 	/* `aws:` with nothing under it is harmless: everything keeps its default. */
-	if (is_null_scalar(v))
+	if (gp_node_is_null(v))
 		return;
 	if (v->kind != GP_NODE_OBJECT) {
 		add_error(x, v, "%s%s must be a mapping, not a %s", s->display, path,
-			  shape_name(v));
+			  gp_node_shape_name(v));
 		return;
 	}
 	if (gp_buf_printf(&sub, "%s.", path) < 0)
@@ -874,11 +859,11 @@ parse_env(struct cparse *x, const struct gp_member *m)
 		return;
 	}
 	x->c->n_envs++;
-	if (is_null_scalar(m->value))
+	if (gp_node_is_null(m->value))
 		return;
 	if (m->value->kind != GP_NODE_OBJECT) {
 		add_error(x, m->value, "environments.%s must be a mapping, not a %s", m->key,
-			  shape_name(m->value));
+			  gp_node_shape_name(m->value));
 		return;
 	}
 	if (gp_buf_printf(&display, "environments.%s.", m->key) < 0) {
@@ -895,11 +880,11 @@ static void
 parse_envs(struct cparse *x, const struct gp_node *v)
 {
 	x->envs = v;
-	if (is_null_scalar(v))
+	if (gp_node_is_null(v))
 		return; /* reported by finish() as "no environment" */
 	if (v->kind != GP_NODE_OBJECT) {
 		add_error(x, v, "environments must be a mapping of environment names, not a %s",
-			  shape_name(v));
+			  gp_node_shape_name(v));
 		return;
 	}
 	x->c->envs = calloc(v->n ? v->n : 1, sizeof(*x->c->envs));
@@ -1005,7 +990,7 @@ finish_checks(struct cparse *x)
 		add_error_at(x, repo ? repo->line : root->line, repo ? repo->col : root->col,
 			     "repository.path is required: the git checkout to read");
 	if (!x->envs || (x->envs->kind == GP_NODE_OBJECT && x->envs->n == 0) ||
-	    is_null_scalar(x->envs))
+	    gp_node_is_null(x->envs))
 		add_error(x, x->envs ? x->envs : root,
 			  "at least one environment is required under \"environments\"");
 	if (c->reconcile.retry_base_ms > c->reconcile.retry_max_ms) {

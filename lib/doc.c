@@ -135,6 +135,21 @@ gp_node_kind_to_string(enum gp_node_kind k)
 	return (size_t)k < ELEMENTSOF(names) ? names[k] : "?";
 }
 
+bool
+gp_node_is_null(const struct gp_node *n)
+{
+	return n->kind == GP_NODE_NULL ||
+	       (n->kind == GP_NODE_STRING && n->plain &&
+		(n->len == 0 || gp_streq(n->str, "~") || gp_streq(n->str, "null") ||
+		 gp_streq(n->str, "Null") || gp_streq(n->str, "NULL")));
+}
+
+const char *
+gp_node_shape_name(const struct gp_node *n)
+{
+	return n->kind == GP_NODE_OBJECT ? "mapping" : n->kind == GP_NODE_LIST ? "list" : "scalar";
+}
+
 static int
 dump_quoted(struct gp_buf *out, const char *s, size_t len)
 {

@@ -74,6 +74,14 @@ const struct gp_node *gp_node_get(const struct gp_node *obj, const char *key);
 const struct gp_member *gp_node_member(const struct gp_node *obj, const char *key);
 const char *gp_node_kind_to_string(enum gp_node_kind k);
 
+/*
+ * True for a YAML value that means "nothing": an unquoted empty scalar, ~, null, Null, NULL
+ * (and an HCL null). A quoted "" is a value, not null.
+ */
+bool gp_node_is_null(const struct gp_node *n);
+/* "mapping", "list" or "scalar", for messages about the wrong shape of YAML. */
+const char *gp_node_shape_name(const struct gp_node *n);
+
 /* Text of a STRING node, else NULL. */
 static inline const char *
 gp_node_str(const struct gp_node *n)

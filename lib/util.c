@@ -8,6 +8,19 @@
 #include <stdio.h>
 
 char *
+gp_strprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return n < 0 ? NULL : s;
+}
+
+char *
 gp_strdup0(const char *s)
 {
 	return s ? strdup(s) : NULL;

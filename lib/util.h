@@ -59,6 +59,9 @@ gp_isempty(const char *s)
 	return !s || !*s;
 }
 
+/* asprintf() that returns the string, or NULL on failure (asprintf leaves it undefined). */
+char *gp_strprintf(const char *fmt, ...) _printf_(1, 2);
+
 /* strdup that accepts NULL (returns NULL, which callers must tell apart from ENOMEM). */
 char *gp_strdup0(const char *s);
 

@@ -225,11 +225,11 @@ test_shape_errors(void **state)
 	assert_int_equal(x.diags.errors, 4);
 	assert_string_equal(first_error(&x.diags, &b),
 			    "c.yaml:3:23: error: metadata.risk of database \"good_db\" must be a "
-			    "scalar, not a sequence");
+			    "scalar, not a list");
 	b.len = 0;
 	gp_diag_format(&x.diags.v[1], &b);
 	assert_string_equal(b.p, "c.yaml:4:20: error: configuration of database \"good_db\" must "
-				 "be a mapping, not a sequence");
+				 "be a mapping, not a list");
 	b.len = 0;
 	gp_diag_format(&x.diags.v[2], &b);
 	assert_string_equal(b.p, "c.yaml:5:14: error: database \"scalar_db\": expected a mapping "
@@ -261,9 +261,9 @@ test_whole_file_errors(void **state)
 		 "c.yaml:2:11: error: \"databases\" must be a mapping of database names, not a "
 		 "null (write `databases: {}` for none)"},
 		{"databases: [a, b]\n", "c.yaml:1:12: error: \"databases\" must be a mapping of "
-					"database names, not a sequence"},
+					"database names, not a list"},
 		{"- a\n", "c.yaml:1:1: error: expected a mapping with version and databases, not a "
-			  "sequence"},
+			  "list"},
 		{"# nothing\n", "c.yaml: error: the catalog is empty"},
 	};
 	struct gp_buf b = {0};
