@@ -14,7 +14,7 @@ struct pg_conn;
 struct gpd_ha {
 	struct pg_conn *conn; /* holds the lock while leader; NULL otherwise */
 	bool leader;
-	const char *env;      /* for callers that keep the name with the lock (--once) */
+	const char *env; /* for callers that keep the name with the lock (--once) */
 };
 
 /*

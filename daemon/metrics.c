@@ -8,6 +8,7 @@
 #include "metrics.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -30,14 +31,12 @@ count_kind(struct gpd_env_metrics *m, const char *kind, uint64_t n)
 }
 
 void
-gpd_metrics_account(struct gpd_env_metrics *m, const struct gpd_pass_result *res, int rc,
-		    int64_t now)
+gpd_metrics_account(struct gpd_env_metrics *m, struct gpd_pass_result *res, int rc, int64_t now)
 {
 	m->last_pass = now;
 	m->passes_total++;
-	m->leader = !res->standby;
 	if (res->standby)
-		return;
+		return; /* a standby observed nothing: keep the figures of the last pass that did */
 	m->last_duration_ms = res->duration_ms;
 	m->sm_calls_total += res->sm_calls;
 	m->sm_throttles_total += res->sm_throttles;
@@ -46,11 +45,12 @@ gpd_metrics_account(struct gpd_env_metrics *m, const struct gpd_pass_result *res
 	m->action_errors_total += res->n_errors;
 	for (size_t i = 0; i < res->n_error_kinds; i++)
 		count_kind(m, res->errors[i].kind, res->errors[i].n);
-	snprintf(m->top_reason, sizeof(m->top_reason), "%s", res->top_reason ? res->top_reason : "");
+	snprintf(m->top_reason, sizeof(m->top_reason), "%s",
+		 res->top_reason ? res->top_reason : "");
 	if (rc < 0 || res->error < 0) {
 		m->pass_errors_total++;
 		snprintf(m->last_error, sizeof(m->last_error), "%s",
-			 res->error_text ? res->error_text : "error");
+			 res->error_text ? res->error_text : strerror(rc < 0 ? -rc : EIO));
 		return;
 	}
 	m->last_error[0] = '\0';
@@ -59,9 +59,17 @@ gpd_metrics_account(struct gpd_env_metrics *m, const struct gpd_pass_result *res
 	m->n_invalid = res->n_invalid;
 	m->n_gated = res->n_gated;
 	m->n_orphans = res->n_orphans;
-	m->n_secrets = res->n_secrets < ELEMENTSOF(m->secrets) ? res->n_secrets
-								: ELEMENTSOF(m->secrets);
-	memcpy(m->secrets, res->secrets, m->n_secrets * sizeof(*m->secrets));
+	free(m->secrets);
+	m->secrets = TAKE_PTR(res->secrets);
+	m->n_secrets = m->secrets ? res->n_secrets : 0;
+	res->n_secrets = 0;
+}
+
+void
+gpd_metrics_release(struct gpd_env_metrics *m)
+{
+	free(m->secrets);
+	*m = (struct gpd_env_metrics){0};
 }
 
 void
@@ -73,7 +81,9 @@ gpd_metrics_status_line(const char *env, const struct gpd_env_metrics *m, int64_
 		return;
 	}
 	if (m->leader_known && !m->leader) {
-		gp_buf_printf(out, "%s: standby", env);
+		gp_buf_printf(out,
+			      "%s: standby (another gprdsd holds the lock), last check %llds ago",
+			      env, (long long)(now - m->last_pass));
 		return;
 	}
 	gp_buf_printf(out, "%s: %zu active, %zu pending, %zu failed", env,
@@ -86,17 +96,20 @@ gpd_metrics_status_line(const char *env, const struct gpd_env_metrics *m, int64_
 	gp_buf_printf(out, ", last pass %llds ago", (long long)(now - m->last_pass));
 }
 
-/* Label values: backslash, double quote and newline escaped (text exposition format). */
+/* Label values: backslash, double quote and newline escaped (text exposition format). Runs
+ * of plain characters are appended whole: with thousands of entries this is the hot path. */
 static void
 label(struct gp_buf *out, const char *v)
 {
-	for (; *v; v++) {
-		if (*v == '\\' || *v == '"')
-			gp_buf_printf(out, "\\%c", *v);
-		else if (*v == '\n')
-			gp_buf_puts(out, "\\n");
-		else
-			gp_buf_putc(out, *v);
+	while (*v) {
+		size_t n = strcspn(v, "\\\"\n");
+
+		gp_buf_append(out, v, n);
+		v += n;
+		if (!*v)
+			break;
+		gp_buf_append(out, *v == '\n' ? "\\n" : *v == '"' ? "\\\"" : "\\\\", 2);
+		v++;
 	}
 }
 
@@ -106,17 +119,35 @@ help(struct gp_buf *out, const char *name, const char *type, const char *text)
 	gp_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
+/* Whole numbers (counts, timestamps) without the cost and the exponent of %g. */
+static void
+number(struct gp_buf *out, double value)
+{
+	char buf[32];
+
+	if (value > -9e15 && value < 9e15 && value == (double)(long long)value)
+		snprintf(buf, sizeof(buf), "%lld", (long long)value);
+	else
+		snprintf(buf, sizeof(buf), "%.17g", value);
+	gp_buf_puts(out, buf);
+}
+
 static void
 sample(struct gp_buf *out, const char *name, const char *env, const char *k, const char *v,
        double value)
 {
-	gp_buf_printf(out, "%s{env=\"", name);
+	gp_buf_puts(out, name);
+	gp_buf_puts(out, "{env=\"");
 	label(out, env);
 	if (k) {
-		gp_buf_printf(out, "\",%s=\"", k);
+		gp_buf_puts(out, "\",");
+		gp_buf_puts(out, k);
+		gp_buf_puts(out, "=\"");
 		label(out, v);
 	}
-	gp_buf_printf(out, "\"} %.17g\n", value);
+	gp_buf_puts(out, "\"} ");
+	number(out, value);
+	gp_buf_putc(out, '\n');
 }
 
 #define FOR_ENVS(body)                                                                             \
@@ -126,18 +157,28 @@ sample(struct gp_buf *out, const char *name, const char *env, const char *k, con
 		body;                                                                              \
 	}
 
+static size_t
+overdue(const struct gpd_env_metrics *m, int64_t now)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < m->n_secrets; i++)
+		k += m->secrets[i].changed + (int64_t)(m->secrets[i].rotation_ms / 1000) <= now;
+	return k;
+}
+
 int
 gpd_metrics_render(const char *const *names, const struct gpd_env_metrics *const *ms, size_t n,
-		   struct gp_buf *out)
+		   int64_t now, struct gp_buf *out)
 {
 	help(out, "gprdsd_entries", "gauge", "Entries by lifecycle state after the last pass.");
-	FOR_ENVS(for (int s = 0; s < _GP_STATE_MAX; s++) sample(out, "gprdsd_entries", e, "state",
-								 gp_state_to_string(s),
-								 (double)m->by_state[s]));
+	FOR_ENVS(for (int s = 0; s < _GP_STATE_MAX; s++) sample(
+		out, "gprdsd_entries", e, "state", gp_state_to_string(s), (double)m->by_state[s]));
 	help(out, "gprdsd_entries_held", "gauge", "Entries held back, by kind.");
 	FOR_ENVS(sample(out, "gprdsd_entries_held", e, "kind", "invalid", (double)m->n_invalid);
 		 sample(out, "gprdsd_entries_held", e, "kind", "gate", (double)m->n_gated));
-	help(out, "gprdsd_orphans", "gauge", "Managed roles and secrets with no entry (never removed).");
+	help(out, "gprdsd_orphans", "gauge",
+	     "Managed roles and secrets with no entry (never removed).");
 	FOR_ENVS(sample(out, "gprdsd_orphans", e, NULL, NULL, (double)m->n_orphans));
 	help(out, "gprdsd_leader", "gauge", "1 when this gprdsd holds the environment's lock.");
 	FOR_ENVS(sample(out, "gprdsd_leader", e, NULL, NULL, m->leader ? 1 : 0));
@@ -156,9 +197,9 @@ gpd_metrics_render(const char *const *names, const struct gpd_env_metrics *const
 	help(out, "gprdsd_actions_total", "counter", "Actions applied.");
 	FOR_ENVS(sample(out, "gprdsd_actions_total", e, NULL, NULL, (double)m->actions_total));
 	help(out, "gprdsd_action_errors_total", "counter", "Actions that failed, by error code.");
-	FOR_ENVS(for (size_t k = 0; k < m->n_errors; k++) sample(out, "gprdsd_action_errors_total",
-								  e, "code", m->errors[k].kind,
-								  (double)m->errors[k].n));
+	FOR_ENVS(for (size_t k = 0; k < m->n_errors; k++)
+			 sample(out, "gprdsd_action_errors_total", e, "code", m->errors[k].kind,
+				(double)m->errors[k].n));
 	help(out, "gprdsd_secretsmanager_calls_total", "counter", "Secrets Manager API calls.");
 	FOR_ENVS(sample(out, "gprdsd_secretsmanager_calls_total", e, NULL, NULL,
 			(double)m->sm_calls_total));
@@ -176,11 +217,17 @@ gpd_metrics_render(const char *const *names, const struct gpd_env_metrics *const
 				m->secrets[k].key, (double)m->secrets[k].changed));
 	help(out, "gprdsd_secret_rotation_due_timestamp_seconds", "gauge",
 	     "When each entry's secret is due for rotation by its risk's period.");
-	FOR_ENVS(for (size_t k = 0; k < m->n_secrets; k++)
-			 sample(out, "gprdsd_secret_rotation_due_timestamp_seconds", e, "key",
-				m->secrets[k].key,
-				(double)(m->secrets[k].changed +
-					 (int64_t)(m->secrets[k].rotation_ms / 1000))));
+	FOR_ENVS(for (size_t k = 0; k < m->n_secrets; k++) sample(
+		out, "gprdsd_secret_rotation_due_timestamp_seconds", e, "key", m->secrets[k].key,
+		(double)(m->secrets[k].changed + (int64_t)(m->secrets[k].rotation_ms / 1000))));
+	help(out, "gprdsd_secret_rotations_overdue", "gauge",
+	     "Secrets older than their risk's rotation period.");
+	FOR_ENVS(sample(out, "gprdsd_secret_rotations_overdue", e, NULL, NULL,
+			(double)overdue(m, now)));
+	help(out, "gprdsd_last_pass_timestamp_seconds", "gauge",
+	     "Time of the last pass, successful or not (standby passes included).");
+	FOR_ENVS(sample(out, "gprdsd_last_pass_timestamp_seconds", e, NULL, NULL,
+			(double)m->last_pass));
 	return out->oom ? -ENOMEM : 0;
 }
 
@@ -197,9 +244,40 @@ add_time(cJSON *o, const char *key, int64_t t)
 	cJSON_AddStringToObject(o, key, buf);
 }
 
+static const char *
+role_of(const struct gpd_env_metrics *m, bool stopped)
+{
+	if (stopped)
+		return "stopped";
+	if (!m->leader_known)
+		return "starting";
+	return m->leader ? "leader" : "standby";
+}
+
+static cJSON *
+runtime_env(const char *env, const struct gpd_env_metrics *m, bool stopped)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "env", env);
+	cJSON_AddStringToObject(o, "role", role_of(m, stopped));
+	add_time(o, "last_pass", m->last_pass);
+	add_time(o, "last_success", m->last_success);
+	if (m->last_error[0])
+		cJSON_AddStringToObject(o, "last_error", m->last_error);
+	else
+		cJSON_AddNullToObject(o, "last_error");
+	cJSON_AddNumberToObject(o, "active", (double)m->by_state[GP_STATE_ACTIVE]);
+	cJSON_AddNumberToObject(o, "pending", (double)m->by_state[GP_STATE_PENDING]);
+	cJSON_AddNumberToObject(o, "failed", (double)m->by_state[GP_STATE_FAILED]);
+	return o;
+}
+
 int
 gpd_runtime_write(const char *state_dir, const char *const *names,
-		  const struct gpd_env_metrics *const *ms, size_t n)
+		  const struct gpd_env_metrics *const *ms, size_t n, bool stopped)
 {
 	_cleanup_free_ char *path = gpd_path_join(state_dir, GPD_RUNTIME_FILE);
 	cJSON *root = cJSON_CreateObject(), *envs;
@@ -211,26 +289,17 @@ gpd_runtime_write(const char *state_dir, const char *const *names,
 		return -ENOMEM;
 	}
 	cJSON_AddNumberToObject(root, "pid", getpid());
+	cJSON_AddStringToObject(root, "state", stopped ? "stopped" : "running");
+	add_time(root, "updated", (int64_t)time(NULL));
 	envs = cJSON_AddArrayToObject(root, "environments");
-	FOR_ENVS({
-		cJSON *o = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(o, "env", e);
-		cJSON_AddStringToObject(o, "role", !m->leader_known ? "starting"
-						   : m->leader      ? "leader"
-								    : "standby");
-		add_time(o, "last_pass", m->last_pass);
-		add_time(o, "last_success", m->last_success);
-		m->last_error[0] ? cJSON_AddStringToObject(o, "last_error", m->last_error)
-				 : cJSON_AddNullToObject(o, "last_error");
-		cJSON_AddItemToArray(envs, o);
-	});
+	FOR_ENVS(cJSON_AddItemToArray(envs, runtime_env(e, m, stopped)));
 	text = cJSON_Print(root);
 	cJSON_Delete(root);
 	if (!text)
 		return -ENOMEM;
-	gpd_mkdir_p(state_dir, 0750);
-	r = gpd_write_file_atomic(path, text, strlen(text), 0640);
+	r = gpd_mkdir_p(state_dir, 0750);
+	if (r >= 0)
+		r = gpd_write_file_atomic(path, text, strlen(text), 0640);
 	free(text);
 	return r;
 }
