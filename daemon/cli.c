@@ -91,8 +91,8 @@ gpd_run_id(char buf[static 13])
 }
 
 /* Every --env must name a configured environment; a typo must not silently do nothing. */
-static int
-check_env_names(const struct gpd_cli *cli, const struct gp_config *cfg)
+int
+gpd_cli_check_envs(const struct gpd_cli *cli, const struct gp_config *cfg)
 {
 	for (size_t i = 0; i < cli->envs.n; i++) {
 		if (!gp_config_env(cfg, cli->envs.v[i])) {
@@ -278,7 +278,7 @@ gpd_cmd_run(const struct gpd_cli *cli)
 	cJSON *root = NULL, *envs = NULL;
 	char run_id[13];
 
-	if (gpd_config_load(cli->config, &cfg) < 0 || check_env_names(cli, cfg) < 0 ||
+	if (gpd_config_load(cli->config, &cfg) < 0 || gpd_cli_check_envs(cli, cfg) < 0 ||
 	    gpd_cli_log_setup(cli, cfg) < 0)
 		return 2;
 	gpd_run_id(run_id);
@@ -404,7 +404,7 @@ gpd_cmd_validate(const struct gpd_cli *cli)
 	int rc;
 
 	if (!repo) {
-		if (gpd_config_load(cli->config, &cfg) < 0 || check_env_names(cli, cfg) < 0)
+		if (gpd_config_load(cli->config, &cfg) < 0 || gpd_cli_check_envs(cli, cfg) < 0)
 			return 2;
 		repo = cfg->repository.path;
 		for (size_t i = 0; i < cfg->n_envs; i++)
@@ -504,10 +504,15 @@ runtime_env(const char *state_dir, const char *env)
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "env");
 
 		if (cJSON_IsString(name) && strcmp(name->valuestring, env) == 0) {
+			double pid = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(root, "pid"));
+			const cJSON *st = cJSON_GetObjectItemCaseSensitive(root, "state");
+
 			found = cJSON_Duplicate(e, true);
-			cJSON_AddNumberToObject(found, "pid",
-						cJSON_GetNumberValue(
-							cJSON_GetObjectItemCaseSensitive(root, "pid")));
+			cJSON_AddNumberToObject(found, "pid", pid);
+			/* A stopped daemon, or one that died without saying so, is not running. */
+			cJSON_AddBoolToObject(found, "running",
+					      cJSON_IsString(st) && strcmp(st->valuestring, "running") == 0 &&
+						      pid > 0 && kill((pid_t)pid, 0) == 0);
 			break;
 		}
 	}
@@ -541,7 +546,9 @@ print_runtime(const char *env, const cJSON *rt)
 
 	printf("# %s: daemon pid %.0f is %s; last pass %s%s%s\n", env,
 	       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rt, "pid")),
-	       cJSON_IsString(role) ? role->valuestring : "?",
+	       !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rt, "running")) ? "not running"
+	       : cJSON_IsString(role)						? role->valuestring
+										: "?",
 	       cJSON_IsString(last) ? last->valuestring : "never",
 	       cJSON_IsString(err) ? "; error: " : "", cJSON_IsString(err) ? err->valuestring : "");
 }
@@ -553,7 +560,7 @@ gpd_cmd_status(const struct gpd_cli *cli)
 	cJSON *root = NULL, *envs = NULL;
 	int rc = 0;
 
-	if (gpd_config_load(cli->config, &cfg) < 0 || check_env_names(cli, cfg) < 0)
+	if (gpd_config_load(cli->config, &cfg) < 0 || gpd_cli_check_envs(cli, cfg) < 0)
 		return 2;
 	if (cli->json) {
 		root = cJSON_CreateObject();

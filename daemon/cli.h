@@ -40,6 +40,8 @@ struct gpd_cli {
 int gpd_config_load(const char *path, struct gp_config **ret);
 /* Sets up logging from the command line and the config (command line wins). */
 int gpd_cli_log_setup(const struct gpd_cli *cli, const struct gp_config *cfg);
+/* Every --env names a configured environment (else a message on stderr and -EINVAL). */
+int gpd_cli_check_envs(const struct gpd_cli *cli, const struct gp_config *cfg);
 /* True when env is selected by --env (or no --env was given). */
 bool gpd_cli_env_selected(const struct gpd_cli *cli, const char *env);
 /* A fresh random run id (12 hex digits). */

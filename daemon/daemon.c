@@ -874,7 +874,7 @@ gpd_daemon_main(const struct gpd_cli *cli)
 
 	if (gpd_config_load(cli->config, &cfg) < 0)
 		return 2;
-	if (gpd_cli_log_setup(cli, cfg) < 0) {
+	if (gpd_cli_check_envs(cli, cfg) < 0 || gpd_cli_log_setup(cli, cfg) < 0) {
 		gp_config_free(cfg);
 		return 2;
 	}

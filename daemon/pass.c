@@ -723,9 +723,11 @@ apply_actions(struct entry_run *er, const struct gp_entry_plan *ep)
 		int r;
 
 		if (stopping(er->p)) {
-			snprintf(er->reason, sizeof(er->reason), "interrupted by shutdown");
-			er->transient = true;
-			return entry_fail(er), -ECANCELED;
+			/* Not a failure: the entry stays provisioning and the next pass, after a
+			 * restart, continues it without waiting for a backoff. */
+			free(er->rec->reason);
+			er->rec->reason = strdup("interrupted by shutdown; continues at the next pass");
+			return -ECANCELED;
 		}
 		r = run_action(er, a);
 		report_action(er, a, r, mono_ms() - t0);

@@ -74,7 +74,6 @@ static int
 extract_section(const struct gp_doc *doc, const struct gp_node *sec, const char *section,
 		struct gp_catalog_entry *e, struct gp_diags *diags)
 {
-	struct gp_buf what = {0};
 	int r = 0;
 
 	if (!sec || gp_node_is_null(sec))
@@ -86,18 +85,21 @@ extract_section(const struct gp_doc *doc, const struct gp_node *sec, const char 
 	for (size_t i = 0; i < sec->n && r >= 0; i++) {
 		const struct catalog_field *cf = find_field(section, sec->members[i].key);
 
+		const struct gp_node *v;
+
 		if (!cf)
 			continue;
-		what.len = 0;
-		if (gp_buf_printf(&what, "%s.%s of database \"%s\"", section, cf->key,
-				  e->database.v) < 0) {
-			r = -ENOMEM;
-			break;
+		v = sec->members[i].value;
+		/* The message is built only when there is something to say: this runs for every
+		 * field of every entry on every pass. */
+		if (v && !gp_node_is_null(v) && v->kind != GP_NODE_STRING) {
+			r = gp_diag_error(diags, -EINVAL, doc->name, v->line, v->col,
+					  "%s.%s of database \"%s\" must be a scalar, not a %s",
+					  section, cf->key, e->database.v, gp_node_shape_name(v));
+			continue;
 		}
-		r = take_scalar(doc, sec->members[i].value, what.p, entry_field(e, cf->offset),
-				diags);
+		r = take_scalar(doc, v, NULL, entry_field(e, cf->offset), diags);
 	}
-	gp_buf_release(&what);
 	return r;
 }
 

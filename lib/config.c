@@ -135,7 +135,7 @@ static const struct ckey top_keys[] = {
 	{.path = "reconcile.jitter", .type = K_PERCENT, .offset = G(reconcile.jitter_pct),
 	 .def = "10%", .doc = "Random spread around the interval (plus or minus), in percent of it."},
 	{.path = "reconcile.verify_interval", .type = K_DURATION,
-	 .offset = G(reconcile.verify_interval_ms), .def = "1h",
+	 .offset = G(reconcile.verify_interval_ms), .def = "12h",
 	 .doc = "How often each entry's credentials are re-checked by logging in (0s: every "
 		"pass)."},
 	{.path = "reconcile.retry_base", .type = K_DURATION, .offset = G(reconcile.retry_base_ms),

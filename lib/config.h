@@ -64,7 +64,7 @@ struct gp_config {
 	struct {
 		uint64_t interval_ms;        /* default 60s */
 		unsigned jitter_pct;         /* default 10 */
-		uint64_t verify_interval_ms; /* default 1h: how often credentials are re-checked by login */
+		uint64_t verify_interval_ms; /* default 12h: how often credentials are re-checked by login */
 		uint64_t retry_base_ms;      /* default 30s */
 		uint64_t retry_max_ms;       /* default 1h */
 	} reconcile;

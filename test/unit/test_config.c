@@ -117,7 +117,7 @@ assert_design_values(const struct gp_config *c)
 	assert_int_equal(c->repository.sync.timeout_ms, 60 * SEC);
 	assert_int_equal(c->reconcile.interval_ms, 60 * SEC);
 	assert_int_equal(c->reconcile.jitter_pct, 10);
-	assert_int_equal(c->reconcile.verify_interval_ms, HOUR);
+	assert_int_equal(c->reconcile.verify_interval_ms, 12 * HOUR);
 	assert_int_equal(c->reconcile.retry_base_ms, 30 * SEC);
 	assert_int_equal(c->reconcile.retry_max_ms, HOUR);
 	assert_string_equal(c->state_dir, "/var/lib/gprdsd");
