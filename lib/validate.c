@@ -1077,8 +1077,8 @@ apply_gates(struct join *j, size_t i)
 		return 0;
 	if (e->requested == GP_STATE_DECOMMISSIONING || e->requested == GP_STATE_DECOMMISSIONED)
 		return reject(j, i, GP_HOLD_DECOMMISSION, NULL,
-			      "catalog status is %s; removal needs allow_delete and "
-			      "decommission_confirm",
+			      "catalog status is %s; left as it is: this version of gprdsd does "
+			      "not remove anything (decommissioning is not implemented)",
 			      gp_state_to_string(e->requested));
 	if (!j->src[i].tf)
 		return reject(j, i, GP_HOLD_NO_TFVARS, NULL, "no tfvars entry");

@@ -1005,8 +1005,8 @@ test_gate_decommission(void **state)
 	build(x);
 	assert_hold(x, "old", GP_HOLD_DECOMMISSION);
 	assert_string_equal(entry(x, "old")->reason,
-			    "catalog status is decommissioning; removal needs allow_delete and "
-			    "decommission_confirm");
+			    "catalog status is decommissioning; left as it is: this version of "
+			    "gprdsd does not remove anything (decommissioning is not implemented)");
 	assert_int_equal(entry(x, "old")->requested, GP_STATE_DECOMMISSIONING);
 	assert_hold(x, "old-ro", GP_HOLD_DECOMMISSION);
 	assert_hold(x, "gone", GP_HOLD_DECOMMISSION);
