@@ -16,7 +16,8 @@
 # every exit path (they register their processes in $GPRDSD_TEST_RUNDIR).
 #
 # Environment: GPRDSD_BUILD_DIR (default build-ci), PYTEST_ADDOPTS (extra pytest options,
-# e.g. `-k drift`), GPRDSD_TEST_KEEP=1 keeps the servers' logs and temp dirs.
+# e.g. `-k drift`), GPRDSD_TEST_KEEP=1 keeps the servers' logs and temp dirs,
+# GPRDSD_VALGRIND=0 skips the daemon-under-valgrind test.
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -126,6 +127,8 @@ done
 # --- 4. integration tests ------------------------------------------------------------------
 echo "=== integration tests"
 export GPRDSD_BIN=${GPRDSD_BIN:-$root/$build/daemon/gprdsd}
+# The daemon under valgrind (about a minute): on by default, since install-deps installs it.
+export GPRDSD_VALGRIND=${GPRDSD_VALGRIND:-1}
 export GPRDSD_SRC=$root
 # shellcheck disable=SC2086
 timeout --signal=TERM --kill-after=30 1080 \
