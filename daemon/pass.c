@@ -306,12 +306,78 @@ pg_error(struct pass *p, int r, const char *what, const struct gpd_pg_error *err
 	return r;
 }
 
+/*
+ * In-database privileges need one connection per database, so they are checked like
+ * credentials: always for entries not yet active, otherwise once per verify_interval, and at
+ * most GPD_GRANT_CHECKS_PER_PASS databases that are merely due in one pass (oldest first), so
+ * that a thousand databases never make one pass open a thousand connections.
+ */
+#define GPD_GRANT_CHECKS_PER_PASS 50
+
+struct due_db {
+	const char *db;
+	int64_t checked; /* oldest check among its editor/reader entries */
+};
+
+static int
+cmp_due(const void *a, const void *b)
+{
+	const struct due_db *x = a, *y = b;
+
+	return (x->checked > y->checked) - (x->checked < y->checked);
+}
+
+static bool
+grants_due(const struct pass *p, const struct gp_record *rec, bool *must)
+{
+	uint64_t ivl = p->o->cfg->reconcile.verify_interval_ms;
+
+	*must = !rec || rec->state != GP_STATE_ACTIVE || !rec->grants_checked_at;
+	return *must || rec->grants_checked_at > p->o->now ||
+	       (uint64_t)(p->o->now - rec->grants_checked_at) * 1000 >= ivl;
+}
+
+static int
+grant_checks(struct pass *p, struct gp_strv *out)
+{
+	const struct gp_desired *d = p->res->desired;
+	_cleanup_free_ struct due_db *due = calloc(d->n + 1, sizeof(*due));
+	size_t n_due = 0;
+	int r = 0;
+
+	if (!due)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n && r >= 0; i++) {
+		const struct gp_entry *e = &d->v[i];
+		const struct gp_record *rec = gp_state_find(p->state, e->key);
+		bool must;
+
+		if (e->access == GP_ACCESS_OWNER || e->hold != GP_HOLD_NONE || !e->database ||
+		    !grants_due(p, rec, &must))
+			continue;
+		if (must && !gp_strv_contains(out, e->database))
+			r = gp_strv_push(out, e->database);
+		else if (!must)
+			due[n_due++] = (struct due_db){e->database, rec->grants_checked_at};
+	}
+	qsort(due, n_due, sizeof(*due), cmp_due);
+	for (size_t i = 0, taken = 0; i < n_due && taken < GPD_GRANT_CHECKS_PER_PASS && r >= 0;
+	     i++) {
+		if (gp_strv_contains(out, due[i].db))
+			continue;
+		r = gp_strv_push(out, due[i].db);
+		taken++;
+	}
+	return r;
+}
+
 static int
 observe(struct pass *p)
 {
 	struct gpd_pg_error perr = {0};
 	struct gpd_sm_error serr = {0};
 	_cleanup_free_ char *prefix = gpd_secret_prefix(p->o->env);
+	struct gp_strv check = {0};
 	int r;
 
 	p->obs = gp_observed_new();
@@ -324,7 +390,10 @@ observe(struct pass *p)
 		p->res->standby = true;
 		return -EAGAIN;
 	}
-	r = gpd_pg_observe(p->conn, &p->target, p->res->desired, p->obs, &perr);
+	r = grant_checks(p, &check);
+	if (r >= 0)
+		r = gpd_pg_observe(p->conn, &p->target, p->res->desired, &check, p->obs, &perr);
+	gp_strv_release(&check);
 	if (r < 0)
 		return pg_error(p, r, "cannot observe PostgreSQL", &perr);
 	r = gpd_sm_list(p->sm, prefix, p->obs, &serr);
@@ -703,6 +772,9 @@ entry_succeed(struct entry_run *er, const struct gp_entry_plan *ep)
 	}
 	if (er->version) /* this pass wrote a new secret version */
 		er->rec->secret_changed = er->p->o->now;
+	if (er->e->access != GP_ACCESS_OWNER &&
+	    gp_strv_contains(&er->p->obs->access_checked, er->e->database))
+		er->rec->grants_checked_at = er->p->o->now;
 	r = gp_lifecycle_succeed(er->rec, er->p->o->now, er->p->commit, &t);
 	record_transitions(er->p, er->e, &t, NULL);
 	return r;
@@ -1002,9 +1074,9 @@ run(struct pass *p)
 	setup_target(p);
 	r = check_endpoints(p);
 	if (r >= 0)
-		r = observe(p);
-	if (r >= 0)
 		r = load_state(p);
+	if (r >= 0)
+		r = observe(p);
 	if (r >= 0)
 		r = make_plan(p);
 	if (r < 0 || p->o->mode == GPD_PASS_PLAN)

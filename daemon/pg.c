@@ -724,31 +724,25 @@ observe_access_db(const struct gpd_pg_target *t, const struct gp_desired *d, con
 	}
 	if (r == 0 && access_append(o, db, res) < 0)
 		r = oom(err);
+	/* Checked, even when master could not enter: no rows then means "plan APPLY_GRANTS". */
+	if (r >= 0 && gp_strv_push(&o->access_checked, db) < 0)
+		r = oom(err);
 	gp_buf_release(&names);
 	gp_buf_release(&levels);
 	return r < 0 ? r : 0;
 }
 
-/* True for the first access-wanted entry of its database (each database is visited once). */
-static bool
-first_of_database(const struct gp_desired *d, size_t i)
-{
-	for (size_t j = 0; j < i; j++)
-		if (access_wanted(&d->v[j]) && gp_streq(d->v[j].database, d->v[i].database))
-			return false;
-	return true;
-}
-
 static int
-observe_access(const struct gpd_pg_target *t, const struct gp_desired *d, struct gp_observed *o,
-	       struct gpd_pg_error *err)
+observe_access(const struct gpd_pg_target *t, const struct gp_desired *d,
+	       const struct gp_strv *check_dbs, struct gp_observed *o, struct gpd_pg_error *err)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		const struct gp_entry *e = &d->v[i];
 		int r;
 
 		if (!access_wanted(e) || !database_exists(o, e->database) ||
-		    !first_of_database(d, i))
+		    (check_dbs && !gp_strv_contains(check_dbs, e->database)) ||
+		    gp_strv_contains(&o->access_checked, e->database))
 			continue;
 		r = observe_access_db(t, d, e->database, o, err);
 		if (r < 0)
@@ -778,11 +772,12 @@ observed_swap_pg(struct gp_observed *a, struct gp_observed *b)
 	SWAP(a->n_members, b->n_members);
 	SWAP(a->access, b->access);
 	SWAP(a->n_access, b->n_access);
+	SWAP(a->access_checked, b->access_checked);
 }
 
 int
 gpd_pg_observe(PGconn *master, const struct gpd_pg_target *t, const struct gp_desired *d,
-	       struct gp_observed *obs, struct gpd_pg_error *err)
+	       const struct gp_strv *check_dbs, struct gp_observed *obs, struct gpd_pg_error *err)
 {
 	_cleanup_(gp_observed_freep) struct gp_observed *o = gp_observed_new();
 	struct gpd_pg_error dummy;
@@ -799,7 +794,7 @@ gpd_pg_observe(PGconn *master, const struct gpd_pg_target *t, const struct gp_de
 	if (r >= 0)
 		r = observe_members(master, o, err);
 	if (r >= 0 && d)
-		r = observe_access(t, d, o, err);
+		r = observe_access(t, d, check_dbs, o, err);
 	if (r < 0)
 		return r;
 	observed_swap_pg(obs, o);

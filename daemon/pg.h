@@ -66,10 +66,11 @@ int gpd_pg_connect(const struct gpd_pg_target *t, const char *dbname_override, P
 /*
  * Reads PostgreSQL's side of the observed state into obs: master_user, master_superuser,
  * roles (not pg_*), databases (not templates) with owner and effective ACL, memberships, and
- * the in-database access of every editor/reader entry of d that may be provisioned (hold
- * NONE) and whose database exists. Round trips: four on master, whatever the number of
- * databases, plus one connection and one query per database that has such entries. A role
- * that does not exist has no access row (that is not an error).
+ * the in-database access of the editor/reader entries of d that may be provisioned (hold
+ * NONE) in the databases named by check_dbs (NULL: every database that has such entries)
+ * that exist. Round trips: four on master, whatever the number of databases, plus one
+ * connection and one query per database checked; each database checked is added to
+ * obs->access_checked. A role that does not exist has no access row (not an error).
  *
  * A database that master cannot enter (-EACCES: no CONNECT or pg_hba refuses; -ENOENT:
  * dropped meanwhile) gets no access rows: the plan then tries APPLY_GRANTS for its
@@ -80,7 +81,8 @@ int gpd_pg_connect(const struct gpd_pg_target *t, const char *dbname_override, P
  * PostgreSQL fields are replaced only on success, and arrays are sorted (gp_observed_sort()).
  */
 int gpd_pg_observe(PGconn *master, const struct gpd_pg_target *t, const struct gp_desired *d,
-		   struct gp_observed *obs, struct gpd_pg_error *err);
+		   const struct gp_strv *check_dbs, struct gp_observed *obs,
+		   struct gpd_pg_error *err);
 
 /*
  * Applies one action of entry e in environment env (for COMMENT_ROLE). Handles every kind of

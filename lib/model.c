@@ -188,6 +188,7 @@ gp_observed_free(struct gp_observed *o)
 	for (size_t i = 0; i < o->n_secrets; i++)
 		secret_release(&o->secrets[i]);
 	free(o->secrets);
+	gp_strv_release(&o->access_checked);
 	free(o);
 }
 

@@ -222,6 +222,9 @@ struct gp_observed {
 	struct gp_obs_membership *members;  size_t n_members;    /* sorted by (role, member) */
 	struct gp_obs_dbaccess *access;     size_t n_access;     /* sorted by (database, role) */
 	struct gp_obs_secret *secrets;      size_t n_secrets;    /* sorted by name */
+	/* Databases whose in-database privileges were observed in this pass: `access` speaks
+	 * only for these (a database that was not checked has no rows, and that is not drift). */
+	struct gp_strv access_checked;
 };
 struct gp_observed *gp_observed_new(void);
 void gp_observed_free(struct gp_observed *o);
@@ -252,6 +255,7 @@ struct gp_record {
 	char *verified_version; /* secret version whose credentials last logged in */
 	int64_t verified_at;
 	int64_t secret_changed; /* the secret's last change as last observed (its age), 0: unknown */
+	int64_t grants_checked_at; /* editor/reader: in-database privileges last observed */
 };
 
 struct gp_state_file {

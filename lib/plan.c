@@ -304,6 +304,8 @@ plan_privileges(struct entry_ctx *c, bool db_new)
 
 	if (e->access == GP_ACCESS_OWNER)
 		return; /* the owner owns the database and, on PostgreSQL 15, its public schema */
+	if (!db_new && !c->role_created && !gp_strv_contains(&c->o->access_checked, e->database))
+		return; /* not checked in this pass (see verify_interval): nothing to compare */
 	a = gp_observed_access(c->o, e->database, e->username);
 	if (db_new || c->role_created || !a) {
 		add_action(c, GP_ACT_APPLY_GRANTS, GP_WHY_NEW, e->database, e->username,

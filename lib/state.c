@@ -80,7 +80,8 @@ record_json(const struct gp_record *r)
 	    !add(o, "last_commit", str_or_null(r->last_commit)) ||
 	    !add(o, "verified_version", str_or_null(r->verified_version)) ||
 	    !add(o, "verified_at", time_json(r->verified_at, true)) ||
-	    !add(o, "secret_changed", time_json(r->secret_changed, true))) {
+	    !add(o, "secret_changed", time_json(r->secret_changed, true)) ||
+	    !add(o, "grants_checked_at", time_json(r->grants_checked_at, true))) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -335,6 +336,7 @@ parse_record(struct pctx *c, const cJSON *o, struct gp_record *rec)
 	first_err(&r, get_str(c, o, "verified_version", false, &rec->verified_version));
 	first_err(&r, get_time(c, o, "verified_at", false, &rec->verified_at));
 	first_err(&r, get_time(c, o, "secret_changed", false, &rec->secret_changed));
+	first_err(&r, get_time(c, o, "grants_checked_at", false, &rec->grants_checked_at));
 	return r;
 }
 

@@ -161,3 +161,29 @@ def test_dropped_role_recreated(converged):
     c.close()
     assert_database(world, lay, "dev", db)
     assert_repair_audited(world, before, "dev", username=e.username)
+
+
+def test_privilege_checks_follow_verify_interval(world):
+    """In-database privileges cost a connection per database, so once an entry is active they
+    are re-checked only every verify_interval (like credentials): with the default (12h) a
+    revoke made right after a check waits; with 0s the next pass repairs it. The state file
+    remembers when each entry's privileges were last checked."""
+    lay, _, _ = provision(world)               # cold pass: the databases are new
+    db = f"inventory_{world.uid}"
+    owner_creates_table(world, lay, "dev", db)
+    assert world.gd.once().rc == 0              # first check of the new databases' privileges
+    e = lay.by_access("dev", db, "reader")
+    state = json.load(open(f"{world.gd.state_dir}/dev.state.json"))
+    rec = next(r for r in state["entries"] if r["key"] == e.key)
+    assert rec["grants_checked_at"], rec
+    world.pg.execute(sql.SQL("REVOKE SELECT ON items FROM {}").format(q(e.username)),
+                     dbname=db)
+    r = world.gd.plan("--env", "dev")
+    assert r.rc == 0 and "apply_grants" not in r.out, r.out
+    world.gd.write_config(**VERIFY_EVERY_PASS)
+    r = world.gd.plan("--env", "dev")
+    assert f"apply_grants {e.username} on {db} (drift)" in r.out, r.out
+    repair_pass(world)
+    c = world.login(e)
+    assert run_sql(c, "SELECT count(*) FROM items") == [(1,)]
+    c.close()

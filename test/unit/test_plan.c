@@ -157,6 +157,7 @@ observe_converged(struct fixture *f)
 						true, true, true, true};
 	o->access[1] = (struct gp_obs_dbaccess){strdup("inventory_service"), strdup("reporting_ro"),
 						true, true, true, true};
+	gp_strv_push(&o->access_checked, "inventory_service");
 }
 
 static void
@@ -273,6 +274,31 @@ test_drift(void **state)
 	assert_non_null(strstr(text, "revoke_public on inventory_service (drift)"));
 	assert_non_null(strstr(text, "alter_database_owner billing (drift)"));
 	assert_non_null(strstr(text, "apply_grants reporting_ro on inventory_service (drift)"));
+	free(text);
+}
+
+/* A database whose privileges were not checked in this pass has no rows: that is not drift. */
+static void
+test_unchecked_privileges_are_not_drift(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_plan *p = NULL;
+	char *text;
+
+	observe_converged(f);
+	((struct gp_obs_dbaccess *)gp_observed_access(f->o, "inventory_service", "reporting_ro"))
+		->tables_ok = false;
+	gp_strv_release(&f->o->access_checked);
+	text = plan_text(f, &p);
+	assert_int_equal(p->n_changes, 0);
+	assert_null(strstr(text, "apply_grants"));
+	gp_plan_free(p);
+	free(text);
+	/* once checked, the same observation is drift */
+	gp_strv_push(&f->o->access_checked, "inventory_service");
+	text = plan_text(f, &p);
+	assert_non_null(strstr(text, "apply_grants reporting_ro on inventory_service (drift)"));
+	gp_plan_free(p);
 	free(text);
 }
 
@@ -393,6 +419,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_converged_is_noop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_due, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drift, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unchecked_privileges_are_not_drift, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held_and_waiting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_orphans, setup, teardown),

@@ -69,7 +69,8 @@ static const char SAMPLE_JSON[] =
 	"\t\t\t\"last_commit\":\t\"0123456789abcdef0123456789abcdef01234567\",\n"
 	"\t\t\t\"verified_version\":\t\"a1b2c3d4-0000-4000-8000-000000000000\",\n"
 	"\t\t\t\"verified_at\":\t\"2024-02-29T12:34:56Z\",\n"
-	"\t\t\t\"secret_changed\":\tnull\n"
+	"\t\t\t\"secret_changed\":\tnull,\n"
+	"\t\t\t\"grants_checked_at\":\tnull\n"
 	"\t\t}, {\n"
 	"\t\t\t\"key\":\t\"reporting\",\n"
 	"\t\t\t\"database\":\t\"inventory_service\",\n"
@@ -83,7 +84,8 @@ static const char SAMPLE_JSON[] =
 	"\t\t\t\"last_commit\":\tnull,\n"
 	"\t\t\t\"verified_version\":\tnull,\n"
 	"\t\t\t\"verified_at\":\tnull,\n"
-	"\t\t\t\"secret_changed\":\tnull\n"
+	"\t\t\t\"secret_changed\":\tnull,\n"
+	"\t\t\t\"grants_checked_at\":\tnull\n"
 	"\t\t}]\n"
 	"}\n";
 
@@ -117,6 +119,7 @@ assert_same_records(const struct gp_state_file *a, const struct gp_state_file *b
 		assert_str_or_null(x->verified_version, y->verified_version);
 		assert_true(x->verified_at == y->verified_at);
 		assert_true(x->secret_changed == y->secret_changed);
+		assert_true(x->grants_checked_at == y->grants_checked_at);
 	}
 }
 
