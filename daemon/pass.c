@@ -958,16 +958,23 @@ static void
 mark_orphaned_records(struct pass *p)
 {
 	static const char why[] = "no longer in the inputs: orphaned, nothing was removed";
+	struct gp_strv keys = {0};
 
+	for (size_t i = 0; i < p->res->desired->n; i++)
+		if (gp_strv_push(&keys, p->res->desired->v[i].key) < 0)
+			goto out;
+	gp_strv_sort(&keys);
 	for (size_t i = 0; i < p->state->n; i++) {
 		struct gp_record *rec = &p->state->v[i];
 
-		if (gp_desired_find(p->res->desired, rec->key) || gp_streq(rec->reason, why))
+		if (gp_strv_has(&keys, rec->key) || gp_streq(rec->reason, why))
 			continue;
 		free(rec->reason);
 		rec->reason = strdup(why);
 		rec->next_retry = 0;
 	}
+out:
+	gp_strv_release(&keys);
 }
 
 static int

@@ -442,46 +442,45 @@ plan_entry(const struct gp_desired *d, size_t i, const struct gp_observed *o,
 	return c.r;
 }
 
+/* Roles and secrets gprdsd manages (comment, tag) that no entry wants: reported, never removed. */
 static int
 collect_orphans(const struct gp_desired *d, const struct gp_observed *o, struct gp_plan *p)
 {
-	struct gp_buf prefix = {0};
+	struct gp_strv users = {0}, secrets = {0};
+	struct gp_buf prefix = {0}, t = {0};
 	int r = 0;
 
+	for (size_t i = 0; i < d->n && r >= 0; i++) {
+		if (d->v[i].username)
+			r = gp_strv_push(&users, d->v[i].username);
+		if (r >= 0 && d->v[i].secret_name)
+			r = gp_strv_push(&secrets, d->v[i].secret_name);
+	}
+	gp_strv_sort(&users);
+	gp_strv_sort(&secrets);
 	gp_buf_printf(&prefix, "managed by gprdsd: env=%s key=", d->env);
 	for (size_t i = 0; i < o->n_roles && r >= 0; i++) {
 		const struct gp_obs_role *role = &o->roles[i];
-		bool wanted = false;
 
-		if (!role->comment || strncmp(role->comment, prefix.p, prefix.len) != 0)
+		if (!role->comment || strncmp(role->comment, prefix.p, prefix.len) != 0 ||
+		    gp_strv_has(&users, role->name))
 			continue;
-		for (size_t j = 0; j < d->n && !wanted; j++)
-			wanted = gp_streq(d->v[j].username, role->name);
-		if (!wanted) {
-			struct gp_buf t = {0};
-
-			gp_buf_printf(&t, "role %s", role->name);
-			r = gp_strv_push(&p->orphans, t.p);
-			gp_buf_release(&t);
-		}
+		t.len = 0;
+		gp_buf_printf(&t, "role %s", role->name);
+		r = t.oom ? -ENOMEM : gp_strv_push(&p->orphans, t.p);
 	}
 	for (size_t i = 0; i < o->n_secrets && r >= 0; i++) {
-		bool wanted = false;
-
-		if (!o->secrets[i].managed)
+		if (!o->secrets[i].managed || gp_strv_has(&secrets, o->secrets[i].name))
 			continue;
-		for (size_t j = 0; j < d->n && !wanted; j++)
-			wanted = gp_streq(d->v[j].secret_name, o->secrets[i].name);
-		if (!wanted) {
-			struct gp_buf t = {0};
-
-			gp_buf_printf(&t, "secret %s", o->secrets[i].name);
-			r = gp_strv_push(&p->orphans, t.p);
-			gp_buf_release(&t);
-		}
+		t.len = 0;
+		gp_buf_printf(&t, "secret %s", o->secrets[i].name);
+		r = t.oom ? -ENOMEM : gp_strv_push(&p->orphans, t.p);
 	}
+	gp_buf_release(&t);
 	gp_buf_release(&prefix);
-	return r;
+	gp_strv_release(&users);
+	gp_strv_release(&secrets);
+	return prefix.oom ? -ENOMEM : r;
 }
 
 int

@@ -175,6 +175,25 @@ gp_strv_contains(const struct gp_strv *sv, const char *s)
 	return false;
 }
 
+static int
+cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void
+gp_strv_sort(struct gp_strv *sv)
+{
+	if (sv->n > 1)
+		qsort(sv->v, sv->n, sizeof(*sv->v), cmp_strp);
+}
+
+bool
+gp_strv_has(const struct gp_strv *sorted, const char *s)
+{
+	return s && sorted->n && bsearch(&s, sorted->v, sorted->n, sizeof(*sorted->v), cmp_strp);
+}
+
 void
 gp_strv_release(struct gp_strv *sv)
 {

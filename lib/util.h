@@ -93,6 +93,9 @@ struct gp_strv {
 };
 int gp_strv_push(struct gp_strv *sv, const char *s);
 bool gp_strv_contains(const struct gp_strv *sv, const char *s);
+/* Sorts the strings (strcmp order); then gp_strv_has() finds one in O(log n). */
+void gp_strv_sort(struct gp_strv *sv);
+bool gp_strv_has(const struct gp_strv *sorted, const char *s);
 void gp_strv_release(struct gp_strv *sv);
 
 /*

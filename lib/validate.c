@@ -347,6 +347,11 @@ struct join {
 	const char *tf_file;
 	const char *cat_file;
 	struct groups users, dbs;
+	/* Sorted lookups, so that joining N entries is O(N log N) (index_inputs()). */
+	const struct gp_catalog_entry **cat_by_db; /* this env's catalog entries, by database */
+	size_t n_cat;
+	const char **tf_dbs, **tf_keys; /* the tfvars' databases and keys, sorted */
+	size_t n_tf_dbs, n_tf_keys;
 };
 
 /* Position of a tfvars field, falling back to the member's key when the field is absent. */
@@ -441,16 +446,70 @@ reject_catalog(struct join *j, const struct gp_catalog_entry *cat, const struct 
  * Step 1: entries
  */
 
+static int
+cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
+cmp_cat_db(const void *a, const void *b)
+{
+	return strcmp((*(const struct gp_catalog_entry *const *)a)->database.v,
+		      (*(const struct gp_catalog_entry *const *)b)->database.v);
+}
+
+static int
+index_inputs(struct join *j)
+{
+	const struct gp_catalog *c = j->in->catalog;
+	const struct gp_tfvars *t = j->in->tfvars;
+
+	j->cat_by_db = calloc((c ? c->n : 0) + 1, sizeof(*j->cat_by_db));
+	j->tf_dbs = calloc((t ? t->n : 0) + 1, sizeof(*j->tf_dbs));
+	j->tf_keys = calloc((t ? t->n : 0) + 1, sizeof(*j->tf_keys));
+	if (!j->cat_by_db || !j->tf_dbs || !j->tf_keys)
+		return -ENOMEM;
+	for (size_t i = 0; c && i < c->n; i++)
+		if (c->v[i].database.v && gp_streq(c->v[i].environment.v, j->in->env))
+			j->cat_by_db[j->n_cat++] = &c->v[i];
+	for (size_t i = 0; t && i < t->n; i++) {
+		if (t->v[i].database.v)
+			j->tf_dbs[j->n_tf_dbs++] = t->v[i].database.v;
+		if (t->v[i].key.v)
+			j->tf_keys[j->n_tf_keys++] = t->v[i].key.v;
+	}
+	qsort(j->cat_by_db, j->n_cat, sizeof(*j->cat_by_db), cmp_cat_db);
+	qsort(j->tf_dbs, j->n_tf_dbs, sizeof(*j->tf_dbs), cmp_strp);
+	qsort(j->tf_keys, j->n_tf_keys, sizeof(*j->tf_keys), cmp_strp);
+	return 0;
+}
+
+static void
+index_release(struct join *j)
+{
+	free(j->cat_by_db);
+	free(j->tf_dbs);
+	free(j->tf_keys);
+}
+
+static bool
+in_sorted(const char *const *v, size_t n, const char *s)
+{
+	return s && n && bsearch(&s, v, n, sizeof(*v), cmp_strp);
+}
+
 static const struct gp_catalog_entry *
 find_catalog(const struct join *j, const char *database)
 {
-	const struct gp_catalog *c = j->in->catalog;
+	struct gp_catalog_entry k = {.database.v = (char *)database};
+	const struct gp_catalog_entry *kp = &k, *const *hit;
 
-	for (size_t i = 0; c && database && i < c->n; i++)
-		if (gp_streq(c->v[i].database.v, database) &&
-		    gp_streq(c->v[i].environment.v, j->in->env))
-			return &c->v[i];
-	return NULL;
+	if (!database || !j->n_cat)
+		return NULL;
+	/* One catalog entry per database and environment: YAML mapping keys are unique. */
+	hit = bsearch(&kp, j->cat_by_db, j->n_cat, sizeof(*j->cat_by_db), cmp_cat_db);
+	return hit ? *hit : NULL;
 }
 
 static enum gp_risk
@@ -557,23 +616,13 @@ add_tfvars_entry(struct join *j, const struct gp_tfvars_entry *tf)
 static bool
 tfvars_has_database(const struct join *j, const char *database)
 {
-	const struct gp_tfvars *t = j->in->tfvars;
-
-	for (size_t i = 0; t && i < t->n; i++)
-		if (gp_streq(t->v[i].database.v, database))
-			return true;
-	return false;
+	return in_sorted(j->tf_dbs, j->n_tf_dbs, database);
 }
 
 static bool
 tfvars_has_key(const struct join *j, const char *key)
 {
-	const struct gp_tfvars *t = j->in->tfvars;
-
-	for (size_t i = 0; t && i < t->n; i++)
-		if (gp_streq(t->v[i].key.v, key))
-			return true;
-	return false;
+	return in_sorted(j->tf_keys, j->n_tf_keys, key);
 }
 
 /*
@@ -1123,7 +1172,9 @@ join_run(struct join *j)
 {
 	int r;
 
-	r = add_entries(j);
+	r = index_inputs(j);
+	if (r >= 0)
+		r = add_entries(j);
 	if (r >= 0)
 		r = validate_entries(j);
 	if (r >= 0)
@@ -1136,6 +1187,7 @@ join_run(struct join *j)
 		r = check_databases(j);
 	groups_release(&j->users);
 	groups_release(&j->dbs);
+	index_release(j);
 	if (r >= 0)
 		r = warn_no_catalog(j);
 	for (size_t i = 0; r >= 0 && i < j->d->n; i++)

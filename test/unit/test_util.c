@@ -90,6 +90,25 @@ test_buf_oom_sticky(void **state)
 }
 
 static void
+test_strv_sorted(void **state)
+{
+	struct gp_strv sv = {0};
+	const char *in[] = {"orders", "billing", "zeta", "alpha", "billing_ro"};
+
+	assert_false(gp_strv_has(&sv, "alpha"));
+	for (size_t i = 0; i < ELEMENTSOF(in); i++)
+		assert_int_equal(gp_strv_push(&sv, in[i]), 0);
+	gp_strv_sort(&sv);
+	assert_string_equal(sv.v[0], "alpha");
+	assert_string_equal(sv.v[4], "zeta");
+	for (size_t i = 0; i < ELEMENTSOF(in); i++)
+		assert_true(gp_strv_has(&sv, in[i]));
+	assert_false(gp_strv_has(&sv, "billin"));
+	assert_false(gp_strv_has(&sv, NULL));
+	gp_strv_release(&sv);
+}
+
+static void
 test_strv(void **state)
 {
 	struct gp_strv sv = {0};
@@ -429,6 +448,7 @@ main(void)
 		cmocka_unit_test(test_buf_steal),
 		cmocka_unit_test(test_buf_oom_sticky),
 		cmocka_unit_test(test_strv),
+		cmocka_unit_test(test_strv_sorted),
 		cmocka_unit_test(test_string_helpers),
 		cmocka_unit_test(test_take_ptr),
 		cmocka_unit_test(test_duration_parse_ok),
