@@ -14,6 +14,8 @@
 
 #include <libpq-fe.h>
 
+#include "pg.h"
+
 long long
 gpd_ha_key(const char *env)
 {
@@ -37,6 +39,7 @@ alive(PGconn *c)
 
 	if (!c || PQstatus(c) != CONNECTION_OK)
 		return false;
+	gpd_pg_count_statement();
 	res = PQexec(c, "SELECT 1");
 	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 	PQclear(res);
@@ -83,6 +86,7 @@ gpd_ha_check(struct gpd_ha *ha, const char *env, void *pass_conn)
 		return false;
 	}
 	snprintf(key, sizeof(key), "%lld", gpd_ha_key(env));
+	gpd_pg_count_statement();
 	res = PQexecParams(ha->conn, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, params,
 			   NULL, NULL, 0);
 	ha->leader = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&

@@ -33,6 +33,12 @@ gpd_pg_statements(void)
 	return atomic_load_explicit(&statements_sent, memory_order_relaxed);
 }
 
+void
+gpd_pg_count_statement(void)
+{
+	atomic_fetch_add_explicit(&statements_sent, 1, memory_order_relaxed);
+}
+
 static void
 pqclearp(PGresult **p)
 {

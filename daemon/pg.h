@@ -124,5 +124,7 @@ int gpd_pg_verify_login(const struct gpd_pg_target *t, const char *user, const c
 
 /* Statements sent by this process so far (all threads), for benchmarks and tests. */
 unsigned long gpd_pg_statements(void);
+/* Counts a statement sent outside this module (the HA lock connection). */
+void gpd_pg_count_statement(void);
 
 #endif
