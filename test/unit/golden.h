@@ -10,9 +10,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 #ifndef GOLDEN_DIR
 #define GOLDEN_DIR "test/golden"
 #endif
+
+/* The whole file, NUL-terminated (length in *len), or NULL when it cannot be opened. */
+static inline char *
+test_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	struct gp_buf b = {0};
+	char chunk[4096];
+	size_t n;
+
+	*len = 0;
+	if (!f)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		gp_buf_append(&b, chunk, n);
+	fclose(f);
+	gp_buf_reserve(&b, 0);
+	*len = b.len;
+	return gp_buf_steal(&b);
+}
 
 static inline int
 golden_check(const char *name, const char *got)

@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "golden.h"
+
 #include <dirent.h>
 #include <stdio.h>
 
@@ -296,24 +298,6 @@ test_empty_databases(void **state)
  * Golden files
  */
 
-static char *
-read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	struct gp_buf b = {0};
-	char chunk[4096];
-	size_t n;
-
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		gp_buf_append(&b, chunk, n);
-	fclose(f);
-	gp_buf_reserve(&b, 0);
-	*len = b.len;
-	return gp_buf_steal(&b);
-}
-
 static int
 cmp_names(const void *a, const void *b)
 {
@@ -331,7 +315,7 @@ check_golden(const char *dir, const char *name, bool update)
 
 	snprintf(in, sizeof(in), "%s/%s", dir, name);
 	snprintf(out, sizeof(out), "%s/%.*s.out", dir, (int)(n - 5), name);
-	buf = read_file(in, &len);
+	buf = test_read_file(in, &len);
 	assert_non_null(buf);
 	extract(&x, buf, len, name);
 	dump_catalog(&got, x.r, x.cat, &x.diags);
@@ -342,7 +326,7 @@ check_golden(const char *dir, const char *name, bool update)
 		fwrite(got.p, 1, got.len, f);
 		fclose(f);
 	}
-	want = read_file(out, &len);
+	want = test_read_file(out, &len);
 	if (!want)
 		fail_msg("%s: missing; run with GPRDSD_UPDATE_GOLDEN=1", out);
 	if (strcmp(want, got.p) != 0)

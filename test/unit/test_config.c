@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "golden.h"
+
 #include <stdio.h>
 
 #include "config.h"
@@ -626,24 +628,6 @@ test_reference(void **state)
 	gp_buf_release(&b);
 }
 
-static char *
-read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	struct gp_buf b = {0};
-	char chunk[4096];
-	size_t n;
-
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		gp_buf_append(&b, chunk, n);
-	fclose(f);
-	gp_buf_reserve(&b, 0);
-	*len = b.len;
-	return gp_buf_steal(&b);
-}
-
 static void
 test_shipped_example(void **state)
 {
@@ -653,7 +637,7 @@ test_shipped_example(void **state)
 	struct gp_buf errs = {0};
 	const struct gp_env_config *dev, *test;
 	size_t len;
-	char *buf = read_file(path, &len);
+	char *buf = test_read_file(path, &len);
 	int r;
 
 	assert_non_null(buf);

@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "golden.h"
+
 #include "doc.h"
 
 #define NAME "t.tfvars"
@@ -480,25 +482,6 @@ test_doc_shape(void **state)
 
 /* ---- robustness: truncations and mutations of a real file, token soup ---- */
 
-static char *
-read_file(const char *path, size_t *ret_len)
-{
-	FILE *f = fopen(path, "rb");
-	struct gp_buf b = {0};
-	char chunk[4096];
-	size_t n;
-
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		gp_buf_append(&b, chunk, n);
-	fclose(f);
-	*ret_len = b.len;
-	if (!b.p)
-		return calloc(1, 1);
-	return gp_buf_steal(&b);
-}
-
 /* Any input: 0, or -EINVAL with positioned errors; nothing else, never a crash. */
 static void
 parse_any(const char *src, size_t len)
@@ -522,7 +505,7 @@ test_truncations_and_mutations(void **state)
 {
 	static const char mut[] = "\"{}[]=,:\\\n\r#/*<-$%\t x1";
 	size_t len;
-	char *src = read_file(GOLDEN_DIR "/hcl/standalone_dev.tfvars", &len);
+	char *src = test_read_file(GOLDEN_DIR "/hcl/standalone_dev.tfvars", &len);
 	uint32_t seed = 42;
 
 	assert_non_null(src);
@@ -586,7 +569,7 @@ test_golden(void **state)
 		snprintf(in, sizeof(in), "%s/hcl/%s.tfvars", GOLDEN_DIR, golden[i]);
 		snprintf(outp, sizeof(outp), "%s/hcl/%s.out", GOLDEN_DIR, golden[i]);
 		snprintf(name, sizeof(name), "%s.tfvars", golden[i]);
-		src = read_file(in, &len);
+		src = test_read_file(in, &len);
 		if (!src)
 			fail_msg("cannot read %s", in);
 		got = parse_text(src, len, name, &rc);
@@ -599,7 +582,7 @@ test_golden(void **state)
 			fputs(got, f);
 			fclose(f);
 		} else {
-			exp = read_file(outp, &elen);
+			exp = test_read_file(outp, &elen);
 			if (!exp)
 				fail_msg("cannot read %s (GPRDSD_UPDATE_GOLDEN=1 creates it)",
 					 outp);
