@@ -102,3 +102,53 @@ def test_wrong_master_password_is_env_error(world):
     assert r.rc == 0, r
     for e in lay.entries:
         assert_can_login(world, e)
+
+
+def test_postgres_lost_mid_run_then_recovers(world):
+    """PostgreSQL goes away in the middle of a pass (here: gprdsd's sessions are terminated
+    while a CREATE ROLE waits), not before it: exit 1 with a clear error, nothing half-done
+    is hidden, and the next pass converges."""
+    import subprocess
+    import time
+
+    from psycopg2 import sql
+
+    lay = _layout(world)
+    world.gd.write_config()
+    e = next(x for x in lay.entries if x.env == "dev" and x.access == "owner")
+    # An uncommitted role of the same name: gprdsd does not see it and its CREATE ROLE waits.
+    blocker = world.pg.connect()
+    blocker.autocommit = False
+    blocker.cursor().execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(e.username)))
+    p = subprocess.Popen([world.gd.bin, "--once", "--config", world.gd.config_path],
+                         env=world.gd.environ(), cwd=world.gd.workdir,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            waiting = world.pg.query("SELECT count(*) FROM pg_stat_activity WHERE "
+                                     "application_name = 'gprdsd' AND wait_event_type = 'Lock'")
+            if waiting[0][0]:
+                break
+            assert p.poll() is None, "gprdsd finished before it reached the blocked statement"
+            assert time.monotonic() < deadline, "gprdsd never blocked on the role"
+            time.sleep(0.05)
+        world.pg.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE application_name LIKE 'gprdsd%%'")
+        out, err = p.communicate(timeout=120)
+    finally:
+        blocker.rollback()
+        blocker.close()
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    err = err.decode("utf-8", "replace")
+    assert p.returncode == 1, (p.returncode, out, err)
+    assert re.search(r"(?i)terminat|57P01|connection", err), err
+    assert f"create_role {e.username}" in err, err
+    r = world.gd.once()
+    assert r.rc == 0, f"after PostgreSQL came back the pass should converge:{r}"
+    for x in lay.entries:
+        assert_can_login(world, x)
+    st = _status(world)
+    assert all(st[x.key]["state"] == "active" for x in lay.entries), st
