@@ -441,19 +441,6 @@ gpd_cmd_validate(const struct gpd_cli *cli)
  */
 
 static void
-json_time(cJSON *o, const char *key, int64_t t)
-{
-	char buf[21];
-
-	if (!t) {
-		cJSON_AddNullToObject(o, key);
-		return;
-	}
-	gp_time_format(t, buf);
-	cJSON_AddStringToObject(o, key, buf);
-}
-
-static void
 json_str(cJSON *o, const char *key, const char *v)
 {
 	v ? cJSON_AddStringToObject(o, key, v) : cJSON_AddNullToObject(o, key);
@@ -468,13 +455,13 @@ record_json(const struct gp_record *r)
 	json_str(o, "database", r->database);
 	json_str(o, "username", r->username);
 	cJSON_AddStringToObject(o, "state", gp_state_to_string(r->state));
-	json_time(o, "since", r->since);
+	gpd_json_time(o, "since", r->since);
 	json_str(o, "reason", r->reason);
 	cJSON_AddNumberToObject(o, "attempts", r->attempts);
-	json_time(o, "next_retry", r->next_retry);
+	gpd_json_time(o, "next_retry", r->next_retry);
 	json_str(o, "last_commit", r->last_commit);
-	json_time(o, "verified_at", r->verified_at);
-	json_time(o, "secret_changed", r->secret_changed);
+	gpd_json_time(o, "verified_at", r->verified_at);
+	gpd_json_time(o, "secret_changed", r->secret_changed);
 	if (r->secret_changed)
 		cJSON_AddNumberToObject(o, "secret_age_days",
 					(double)((time(NULL) - r->secret_changed) / 86400));
@@ -601,8 +588,8 @@ gpd_cmd_status(const struct gpd_cli *cli)
 			cJSON_AddItemToObject(e, "daemon", rt);
 		else
 			cJSON_AddNullToObject(e, "daemon");
-		json_time(e, "last_pass", s->last_pass);
-		json_time(e, "last_success", s->last_success);
+		gpd_json_time(e, "last_pass", s->last_pass);
+		gpd_json_time(e, "last_success", s->last_success);
 		json_str(e, "last_error", s->last_error);
 		entries = cJSON_AddArrayToObject(e, "entries");
 		for (size_t j = 0; j < s->n; j++)

@@ -231,8 +231,8 @@ gpd_metrics_render(const char *const *names, const struct gpd_env_metrics *const
 	return out->oom ? -ENOMEM : 0;
 }
 
-static void
-add_time(cJSON *o, const char *key, int64_t t)
+void
+gpd_json_time(cJSON *o, const char *key, int64_t t)
 {
 	char buf[21];
 
@@ -263,8 +263,8 @@ runtime_env(const char *env, const struct gpd_env_metrics *m, bool stopped)
 		return NULL;
 	cJSON_AddStringToObject(o, "env", env);
 	cJSON_AddStringToObject(o, "role", role_of(m, stopped));
-	add_time(o, "last_pass", m->last_pass);
-	add_time(o, "last_success", m->last_success);
+	gpd_json_time(o, "last_pass", m->last_pass);
+	gpd_json_time(o, "last_success", m->last_success);
 	if (m->last_error[0])
 		cJSON_AddStringToObject(o, "last_error", m->last_error);
 	else
@@ -290,7 +290,7 @@ gpd_runtime_write(const char *state_dir, const char *const *names,
 	}
 	cJSON_AddNumberToObject(root, "pid", getpid());
 	cJSON_AddStringToObject(root, "state", stopped ? "stopped" : "running");
-	add_time(root, "updated", (int64_t)time(NULL));
+	gpd_json_time(root, "updated", (int64_t)time(NULL));
 	envs = cJSON_AddArrayToObject(root, "environments");
 	FOR_ENVS(cJSON_AddItemToArray(envs, runtime_env(e, m, stopped)));
 	text = cJSON_Print(root);

@@ -49,6 +49,10 @@ void gpd_metrics_status_line(const char *env, const struct gpd_env_metrics *m, i
  * the count of overdue rotations. Returns 0 or -ENOMEM. */
 int gpd_metrics_render(const char *const *names, const struct gpd_env_metrics *const *ms, size_t n,
 		       int64_t now, struct gp_buf *out);
+/* Adds key: "YYYY-MM-DDTHH:MM:SSZ", or null when t is 0 (runtime.json, status --json). */
+struct cJSON;
+void gpd_json_time(struct cJSON *o, const char *key, int64_t t);
+
 /*
  * <state_dir>/runtime.json, atomically:
  *   {"pid": 123, "state": "running" | "stopped", "updated": "2026-...Z",

@@ -21,6 +21,7 @@ import time
 
 import pytest
 
+from servers import _register, _unregister  # the run registry run-tests.sh cleans up
 from world import to_yaml
 
 
@@ -37,23 +38,6 @@ def wait_until(pred, timeout, interval=0.02, what="condition"):
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
-
-
-def _register(name, suffix, value):
-    rundir = os.environ.get("GPRDSD_TEST_RUNDIR")
-    if rundir:
-        os.makedirs(rundir, exist_ok=True)
-        with open(os.path.join(rundir, f"{name}.{suffix}"), "w") as f:
-            f.write(str(value))
-
-
-def _unregister(name, suffix):
-    rundir = os.environ.get("GPRDSD_TEST_RUNDIR")
-    if rundir:
-        try:
-            os.unlink(os.path.join(rundir, f"{name}.{suffix}"))
-        except FileNotFoundError:
-            pass
 
 
 def role_exists(pg, name):
