@@ -5,6 +5,8 @@ the text of contrib/systemd/gprdsd.catalog."""
 
 import json
 import os
+import shutil
+import subprocess
 
 from daemon_helpers import (daemon_config, daemons, journald, role_exists,  # noqa: F401
                             wait_until, write_config)
@@ -20,6 +22,25 @@ def entries(j, *matches):
     r = j.journalctl("-o", "json", *matches)
     assert r.returncode == 0, r.stderr
     return [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+
+
+def commit_as_fast_forward(repo, lay):
+    """Commits lay in a staging clone, then fast-forwards the watched checkout to it: files
+    and HEAD change within milliseconds, as with a pull. (Writing the files in place and then
+    running `git add` and `git commit` leaves a window longer than the daemon's debounce on a
+    busy machine, in which a pass reads the new files at the old commit.)"""
+    watched = repo.path
+    stage = watched + ".stage"
+    subprocess.run(["git", "clone", "-q", watched, stage], check=True)
+    try:
+        repo.path = stage
+        sha = repo.write_layout(lay)
+    finally:
+        repo.path = watched
+    repo.git("pull", "-q", "--ff-only", stage, "HEAD")
+    assert repo.git("rev-parse", "HEAD") == sha
+    shutil.rmtree(stage)
+    return sha
 
 
 def test_journald_receives_structured_entries(world, daemons, journald):
@@ -41,7 +62,7 @@ def test_journald_receives_structured_entries(world, daemons, journald):
     lay.catalog[second.database] = catalog_entry("dev", second.database, second.username,
                                                  key=second.key, status="approved")
     n0 = d.notify.count()
-    commit2 = world.repo.write_layout(lay)
+    commit2 = commit_as_fast_forward(world.repo, lay)
     d.wait_status(30, start=n0, pred=lambda s: "2 active" in s)
     assert role_exists(world.pg, second.username)
     assert d.stop() == 0
