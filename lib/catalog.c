@@ -55,7 +55,8 @@ take_scalar(const struct gp_doc *doc, const struct gp_node *v, const char *what,
 		return 0;
 	if (v->kind != GP_NODE_STRING)
 		return gp_diag_error(diags, -EINVAL, doc->name, v->line, v->col,
-				     "%s must be a scalar, not a %s", what, gp_node_shape_name(v));
+				     "%s must be a scalar, not a %s", what ? what : "the value",
+				     gp_node_shape_name(v));
 	return gp_field_set(f, v->str, v->line, v->col);
 }
 

@@ -277,5 +277,8 @@ void gp_record_release(struct gp_record *r);
 int gp_state_parse(const char *buf, size_t len, const char *name, struct gp_state_file **ret,
 		   struct gp_diags *diags);
 int gp_state_render(const struct gp_state_file *s, struct gp_buf *out);
+/* A 64-bit digest of everything gp_state_render() writes except last_pass and last_success:
+ * the daemon rewrites the file only when it changed. */
+uint64_t gp_state_digest(const struct gp_state_file *s);
 
 #endif

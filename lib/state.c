@@ -187,6 +187,57 @@ gp_state_render(const struct gp_state_file *s, struct gp_buf *out)
 }
 
 /* ---------------------------------------------------------------------------------------
+ * Digest: has anything but the pass times changed?
+ */
+
+static void
+fnv_str(uint64_t *h, const char *s)
+{
+	/* Length-prefixed, and NULL differs from "". */
+	uint64_t n = s ? strlen(s) + 1 : 0;
+
+	*h = gp_fnv64(*h, &n, sizeof(n));
+	if (s)
+		*h = gp_fnv64(*h, s, n);
+}
+
+static void
+fnv_int(uint64_t *h, int64_t v)
+{
+	*h = gp_fnv64(*h, &v, sizeof(v));
+}
+
+uint64_t
+gp_state_digest(const struct gp_state_file *s)
+{
+	uint64_t h = GP_FNV64_INIT;
+
+	/* Every member gp_state_render() writes, except last_pass and last_success. */
+	fnv_str(&h, s->env);
+	fnv_str(&h, s->last_error);
+	fnv_int(&h, (int64_t)s->n);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct gp_record *r = &s->v[i];
+
+		fnv_str(&h, r->key);
+		fnv_str(&h, r->database);
+		fnv_str(&h, r->username);
+		fnv_int(&h, r->state);
+		fnv_int(&h, r->since);
+		fnv_str(&h, r->reason);
+		fnv_int(&h, r->attempts);
+		fnv_int(&h, r->next_retry);
+		fnv_int(&h, r->transient);
+		fnv_str(&h, r->last_commit);
+		fnv_str(&h, r->verified_version);
+		fnv_int(&h, r->verified_at);
+		fnv_int(&h, r->secret_changed);
+		fnv_int(&h, r->grants_checked_at);
+	}
+	return h;
+}
+
+/* ---------------------------------------------------------------------------------------
  * Parsing
  */
 

@@ -26,6 +26,18 @@ gp_strdup0(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
+uint64_t
+gp_fnv64(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
 int
 gp_buf_reserve(struct gp_buf *b, size_t extra)
 {

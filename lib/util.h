@@ -65,6 +65,11 @@ char *gp_strprintf(const char *fmt, ...) _printf_(1, 2);
 /* strdup that accepts NULL (returns NULL, which callers must tell apart from ENOMEM). */
 char *gp_strdup0(const char *s);
 
+/* 64-bit FNV-1a: h = gp_fnv64(GP_FNV64_INIT, p, n), then more calls to continue. For keys
+ * and change detection, never for anything an adversary could exploit. */
+#define GP_FNV64_INIT 1469598103934665603ULL
+uint64_t gp_fnv64(uint64_t h, const void *p, size_t n);
+
 /* Growable, NUL-terminated byte buffer. Zero-initialise, then append. */
 struct gp_buf {
 	char *p;

@@ -397,6 +397,45 @@ test_parse_reports_all(void **state)
 	gp_diags_release(&d);
 }
 
+/* The digest covers every member the file holds but the pass times: each change shows. */
+static void
+test_digest(void **state)
+{
+	struct gp_state_file *s = sample();
+	struct gp_record *r = gp_state_find(s, "inventory");
+	uint64_t d0 = gp_state_digest(s), prev = d0;
+
+	(void)state;
+	assert_non_null(r);
+	s->last_pass = 1768471200;
+	s->last_success = 1768471200;
+	assert_true(gp_state_digest(s) == d0);
+#define CHANGES(stmt)                                                                              \
+	do {                                                                                       \
+		stmt;                                                                              \
+		assert_true(gp_state_digest(s) != prev);                                           \
+		prev = gp_state_digest(s);                                                         \
+	} while (0)
+	CHANGES(free(s->last_error); s->last_error = strdup("no connection"));
+	CHANGES(free(r->database); r->database = strdup("inventory_service2"));
+	CHANGES(free(r->username); r->username = strdup("inventory_user2"));
+	CHANGES(r->state = GP_STATE_ACTIVE);
+	CHANGES(r->since++);
+	CHANGES(free(r->reason); r->reason = NULL);
+	CHANGES(r->attempts = 0);
+	CHANGES(r->next_retry = 0);
+	CHANGES(r->transient = false);
+	CHANGES(free(r->last_commit); r->last_commit = strdup("fedcba9876543210fedcba9876543210fedcba98"));
+	CHANGES(free(r->verified_version); r->verified_version = NULL);
+	CHANGES(r->verified_at++);
+	CHANGES(r->secret_changed = 1768471200);
+	CHANGES(r->grants_checked_at = 1768471200);
+	CHANGES(free(r->key); r->key = strdup("inventory2"));
+	CHANGES(assert_int_equal(gp_state_upsert(s, "zeta", 1, &r), 0));
+#undef CHANGES
+	gp_state_file_free(s);
+}
+
 int
 main(void)
 {
@@ -413,6 +452,7 @@ main(void)
 		cmocka_unit_test(test_parse_bad_top_level),
 		cmocka_unit_test(test_parse_bad_entries),
 		cmocka_unit_test(test_parse_reports_all),
+		cmocka_unit_test(test_digest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
