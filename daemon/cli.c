@@ -188,15 +188,6 @@ install_stop_handlers(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
-/* --once and the daemon act only while holding the environment's lock (ha.c). */
-static bool
-once_leader(void *userdata, void *pgconn)
-{
-	struct gpd_ha *ha = userdata;
-
-	return gpd_ha_check(ha, ha->env, pgconn);
-}
-
 static void
 sync_done(struct gpd_gitsync *s, int r)
 {
@@ -228,7 +219,7 @@ run_env(const struct gpd_cli *cli, const struct gp_config *cfg, const struct gp_
 	struct run_totals *tot)
 {
 	bool plan = cli->command == GPD_CMD_PLAN;
-	struct gpd_ha ha = {.env = env->name};
+	struct gpd_ha ha = {0};
 	struct gpd_pass_opts o = {
 		.cfg = cfg,
 		.env = env,
@@ -238,8 +229,7 @@ run_env(const struct gpd_cli *cli, const struct gp_config *cfg, const struct gp_
 		.now = (int64_t)time(NULL),
 		.retry_now = true, /* asked for by hand: no waiting for the backoff */
 		.stop = &once_stop,
-		.leader = plan ? NULL : once_leader,
-		.leader_userdata = &ha,
+		.ha = plan ? NULL : &ha, /* --once acts only while holding the lock, as the daemon */
 	};
 	struct gpd_pass_result res;
 
@@ -507,6 +497,18 @@ runtime_env(const char *state_dir, const char *env)
 	return found;
 }
 
+/* The daemon rewrites the state file only when something in it changed; its runtime file
+ * has the times of its latest passes. Shown: the newer of the two. */
+static void
+newer_time(int64_t *t, const cJSON *rt, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rt, name);
+	int64_t x;
+
+	if (cJSON_IsString(v) && gp_time_parse(v->valuestring, &x) >= 0 && x > *t)
+		*t = x;
+}
+
 static void
 print_record(const char *env, const struct gp_record *r)
 {
@@ -571,6 +573,8 @@ gpd_cmd_status(const struct gpd_cli *cli)
 			rc = 1;
 			continue;
 		}
+		newer_time(&s->last_pass, rt, "last_pass");
+		newer_time(&s->last_success, rt, "last_success");
 		if (!root) {
 			if (rt)
 				print_runtime(cfg->envs[i].name, rt);

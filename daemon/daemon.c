@@ -12,8 +12,9 @@
  * systemd: READY=1 once the config is loaded and the loop runs, STATUS= after each pass,
  * RELOADING=1 (with MONOTONIC_USEC) and READY=1 around a reload, STOPPING=1 on shutdown,
  * WATCHDOG=1 at half WATCHDOG_USEC while the loop turns and running passes make progress
- * (a pass that sent no SQL statement for GPD_STALL_MS is stuck: the pings stop and systemd
- * restarts the service). A long pass that progresses is never killed for being long.
+ * (a pass in which no statement, connection or Secrets Manager call ended for
+ * reconcile.stall_timeout is stuck: the pings stop and systemd restarts the service). A long
+ * pass that progresses is never killed for being long.
  *
  * Shutdown (SIGTERM, SIGINT): no new pass or step starts; a running step finishes or hits its
  * timeout (statement_timeout, the Secrets Manager call timeout); the pass flushes audit and
@@ -46,19 +47,18 @@
 #include "metrics.h"
 #include "pass.h"
 #include "pg.h"
+#include "sm.h"
 
 /* A commit touches many files: one pass this long after the last touch, but never later than
  * GPD_DEBOUNCE_MAX_MS after the first, so that a busy checkout cannot postpone passes. */
 #define GPD_DEBOUNCE_MS 250
 #define GPD_DEBOUNCE_MAX_MS 1000
 #define GPD_MAX_WATCHES 32
-/* Every statement has statement_timeout and every Secrets Manager call its timeout and
- * bounded retries: ten minutes without a statement while a pass runs means it hangs. */
-#define GPD_STALL_MS (10 * 60 * 1000)
 
 struct cfgref {
 	struct gp_config *cfg;
-	unsigned refs; /* touched on the loop thread only */
+	unsigned refs;            /* touched on the loop thread only */
+	unsigned long generation; /* 1, 2, ... in the order of loading */
 };
 
 struct daemon;
@@ -86,13 +86,14 @@ struct envrun {
 	uv_timer_t retry;
 	struct cfgref *cfg; /* the snapshot the running pass uses */
 	struct gpd_ha ha;   /* worker-thread owned while a pass runs */
+	struct gpd_pass_cache cache; /* likewise */
+	unsigned long cache_generation; /* of the configuration the cache was built with */
 	struct gpd_pass_result res;
 	char run_id[13];
 	char commit[41];     /* of the checkout the running pass read */
 	int64_t started_at;  /* wall clock of the running pass (its "now") */
 	uint64_t started_ms; /* monotonic start of the running pass, 0 when idle */
 	bool running, again, configured;
-	bool asked; /* the pass got as far as asking for the lock: ha.leader is its answer */
 	int pass_rc;
 };
 
@@ -111,7 +112,7 @@ struct daemon {
 	struct envrun envs[5];
 	atomic_bool stop;
 	bool closed;
-	unsigned long progress_mark; /* gpd_pg_statements() at the last watchdog tick... */
+	unsigned long progress_mark; /* steps ended (watchdog_cb) at the last watchdog tick... */
 	uint64_t progress_ms;	     /* ... and when it last moved */
 	bool stall_logged;
 	int exit_code;
@@ -133,12 +134,15 @@ mono_ms(void)
 static struct cfgref *
 cfgref_new(struct gp_config *cfg)
 {
+	static unsigned long generations;
 	struct cfgref *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
+
 	c->cfg = cfg;
 	c->refs = 1;
+	c->generation = ++generations;
 	return c;
 }
 
@@ -164,44 +168,30 @@ any_running(const struct daemon *d)
  * Passes on the thread pool
  */
 
-static bool
-leader_cb(void *userdata, void *pgconn)
-{
-	struct envrun *er = userdata;
-
-	er->asked = true;
-	return gpd_ha_check(&er->ha, er->name, pgconn);
-}
-
 static void
 work_cb(uv_work_t *w)
 {
 	struct envrun *er = w->data;
 	const struct gp_config *cfg = er->cfg->cfg;
-	struct gpd_repo_inputs inputs;
-	struct gpd_logctx c = {.env = er->name, .run = er->run_id};
 	struct gpd_pass_opts o = {
 		.cfg = cfg,
 		.env = gp_config_env(cfg, er->name),
-		.inputs = &inputs,
+		.cache = &er->cache,
 		.mode = GPD_PASS_APPLY,
 		.run_id = er->run_id,
 		.stop = &er->d->stop,
 		.now = er->started_at,
-		.leader = leader_cb,
-		.leader_userdata = er,
+		.ha = &er->ha,
+		.lazy_state = true,
 	};
 
-	er->pass_rc = gpd_inputs_load(cfg->repository.path, cfg->repository.catalog,
-				      cfg->repository.enums, &inputs);
-	if (er->pass_rc < 0)
-		return;
-	snprintf(er->commit, sizeof(er->commit), "%s", inputs.commit ? inputs.commit : "");
-	c.commit = inputs.commit;
-	if (inputs.failed)
-		gpd_log_diags(&inputs.diags, &c);
+	/* The environment's settings take part in the join: a reload starts afresh. */
+	if (er->cache_generation != er->cfg->generation) {
+		gpd_pass_cache_clear(&er->cache);
+		er->cache_generation = er->cfg->generation;
+	}
 	er->pass_rc = gpd_pass_run(&o, &er->res);
-	gpd_inputs_release(&inputs);
+	snprintf(er->commit, sizeof(er->commit), "%s", er->res.commit);
 	/* libpq and libcurl leave OpenSSL state (DRBG, error queue) in this pool thread; the
 	 * pool's threads outlive OpenSSL's exit-time cleanup, so it would never be freed. */
 	OPENSSL_thread_stop();
@@ -317,7 +307,7 @@ account_leadership(struct envrun *er)
 
 	/* A pass that ended before it could ask (inputs, master secret, connection) says
 	 * nothing about leadership: the previous answer stands. */
-	if (!er->asked)
+	if (!er->res.lock_asked)
 		return;
 	er->m.leader = er->ha.leader;
 	er->m.leader_known = true;
@@ -360,6 +350,7 @@ forget_env(struct envrun *er)
 {
 	uv_timer_stop(&er->retry);
 	gpd_ha_release(&er->ha);
+	gpd_pass_cache_clear(&er->cache);
 	gpd_metrics_release(&er->m);
 	er->again = false;
 }
@@ -421,7 +412,6 @@ start_env(struct envrun *er)
 	er->cfg->refs++;
 	er->work.data = er;
 	er->running = true;
-	er->asked = false;
 	er->commit[0] = '\0';
 	er->started_at = (int64_t)time(NULL);
 	er->started_ms = mono_ms();
@@ -656,7 +646,10 @@ watchdog_cb(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 	uint64_t now = mono_ms();
-	unsigned long mark = gpd_pg_statements();
+	/* Every step ends within its own bound (statement_timeout, connect_timeout, the Secrets
+	 * Manager timeout and retries): a pass that ends none for stall_timeout hangs. */
+	unsigned long mark = gpd_pg_statements() + gpd_pg_connections() + gpd_sm_calls_ended();
+	uint64_t stall_ms = d->cfg->cfg->reconcile.stall_timeout_ms;
 
 	if (mark != d->progress_mark || !d->progress_ms) {
 		d->progress_mark = mark;
@@ -666,16 +659,16 @@ watchdog_cb(uv_timer_t *t)
 		const struct envrun *er = &d->envs[i];
 		uint64_t since = er->started_ms > d->progress_ms ? er->started_ms : d->progress_ms;
 
-		if (!er->running || now - since <= GPD_STALL_MS)
+		if (!er->running || now - since <= stall_ms)
 			continue;
 		if (!d->stall_logged) {
 			struct gpd_logctx c = {.env = er->name, .run = er->run_id};
 
 			gpd_log_error(
 				&c,
-				"pass running for %llus without sending a statement for "
-				"%llus: it hangs; watchdog pings stop so that systemd restarts "
-				"gprdsd",
+				"pass running for %llus without progress (no SQL statement, "
+				"connection or Secrets Manager call ended) for %llus: it hangs; "
+				"watchdog pings stop so that systemd restarts gprdsd",
 				(unsigned long long)(now - er->started_ms) / 1000,
 				(unsigned long long)(now - since) / 1000);
 			d->stall_logged = true;
@@ -767,6 +760,7 @@ close_all(struct daemon *d)
 	for (size_t i = 0; i < ELEMENTSOF(d->envs); i++) {
 		uv_close((uv_handle_t *)&d->envs[i].retry, NULL);
 		gpd_ha_release(&d->envs[i].ha);
+		gpd_pass_cache_clear(&d->envs[i].cache);
 	}
 	close_watches(d);
 	gpd_gitsync_close(&d->sync);
@@ -872,6 +866,11 @@ gpd_daemon_main(const struct gpd_cli *cli)
 	struct gp_config *cfg = NULL;
 	int r;
 
+	/* One malloc arena for every thread. What a pass keeps for the next one (desired state,
+	 * records) is then not spread over the arenas of several pool threads, pinning pages in
+	 * each: measured after a pass over 1000 entries, 1.3 MiB less resident memory. Passes
+	 * seldom run at the same time, so the shared arena's lock is not contended. */
+	mallopt(M_ARENA_MAX, 1);
 	if (gpd_config_load(cli->config, &cfg) < 0)
 		return 2;
 	if (gpd_cli_check_envs(cli, cfg) < 0 || gpd_cli_log_setup(cli, cfg) < 0) {

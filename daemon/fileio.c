@@ -242,3 +242,98 @@ gpd_file_exists(const char *path)
 
 	return path && stat(path, &st) == 0;
 }
+
+int
+gpd_file_id(const char *path, struct gpd_file_id *id)
+{
+	struct stat st;
+
+	*id = (struct gpd_file_id){0};
+	if (stat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	*id = (struct gpd_file_id){
+		.exists = true,
+		.dev = st.st_dev,
+		.ino = st.st_ino,
+		.size = st.st_size,
+		.mtime = st.st_mtim,
+		.ctime = st.st_ctim,
+	};
+	return 0;
+}
+
+bool
+gpd_file_id_eq(const struct gpd_file_id *a, const struct gpd_file_id *b)
+{
+	return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&
+	       a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec && a->ctime.tv_sec == b->ctime.tv_sec &&
+	       a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+int
+gpd_digest_begin(EVP_MD_CTX **md)
+{
+	*md = EVP_MD_CTX_new();
+	if (*md && EVP_DigestInit_ex(*md, EVP_sha256(), NULL))
+		return 0;
+	EVP_MD_CTX_free(*md);
+	*md = NULL;
+	return -ENOMEM;
+}
+
+void
+gpd_digest_u64(EVP_MD_CTX *md, uint64_t v)
+{
+	EVP_DigestUpdate(md, &v, sizeof(v));
+}
+
+void
+gpd_digest_str(EVP_MD_CTX *md, const char *s)
+{
+	uint64_t n = s ? strlen(s) + 1 : 0;
+
+	gpd_digest_u64(md, n);
+	if (s)
+		EVP_DigestUpdate(md, s, n);
+}
+
+int
+gpd_digest_file(EVP_MD_CTX *md, const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	char buf[16 * 1024];
+	uint64_t total = 0;
+
+	gpd_digest_str(md, path);
+	if (fd < 0 && errno == ENOENT) {
+		gpd_digest_u64(md, 0); /* absent */
+		return 0;
+	}
+	if (fd < 0)
+		return -errno;
+	gpd_digest_u64(md, 1);
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		EVP_DigestUpdate(md, buf, (size_t)n);
+		total += (uint64_t)n;
+	}
+	gpd_digest_u64(md, total);
+	return 0;
+}
+
+int
+gpd_digest_end(EVP_MD_CTX *md, uint8_t out[static 32])
+{
+	int ok = EVP_DigestFinal_ex(md, out, NULL);
+
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : -ENOMEM;
+}

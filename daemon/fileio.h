@@ -6,6 +6,11 @@
 #ifndef GPD_FILEIO_H
 #define GPD_FILEIO_H
 
+#include <sys/types.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
 #include "util.h"
 
 #define GPD_MAX_INPUT_SIZE (64u * 1024 * 1024)
@@ -19,5 +24,29 @@ int gpd_mkdir_p(const char *path, mode_t mode);
 /* path joined: a + "/" + b (new string) or NULL. */
 char *gpd_path_join(const char *a, const char *b);
 bool gpd_file_exists(const char *path);
+
+/* What a file is now (device, inode, size, change times), to tell whether it changed since it
+ * was read without reading it. A missing file has exists = false. Returns 0 or -errno. */
+struct gpd_file_id {
+	bool exists;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime, ctime;
+};
+int gpd_file_id(const char *path, struct gpd_file_id *id);
+bool gpd_file_id_eq(const struct gpd_file_id *a, const struct gpd_file_id *b);
+
+/*
+ * SHA-256 over a sequence of strings, numbers and files, for change detection (the desired
+ * state kept between passes, the lock connection's parameters). Strings are length-prefixed
+ * and NULL differs from ""; a missing file differs from an empty one. begin returns -ENOMEM;
+ * file returns 0 or -errno (never -ENOENT: absence is part of the digest); end frees md.
+ */
+int gpd_digest_begin(EVP_MD_CTX **md);
+void gpd_digest_str(EVP_MD_CTX *md, const char *s);
+void gpd_digest_u64(EVP_MD_CTX *md, uint64_t v);
+int gpd_digest_file(EVP_MD_CTX *md, const char *path);
+int gpd_digest_end(EVP_MD_CTX *md, uint8_t out[static 32]);
 
 #endif

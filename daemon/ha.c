@@ -9,92 +9,104 @@
  */
 #include "ha.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <libpq-fe.h>
 
-#include "pg.h"
+#include "fileio.h"
 
 long long
 gpd_ha_key(const char *env)
 {
 	/* FNV-1a over "gprdsd:<env>", folded into a positive bigint. */
-	unsigned long long h = 1469598103934665603ULL;
 	char buf[64];
+	uint64_t h;
 
 	snprintf(buf, sizeof(buf), "gprdsd:%s", env);
-	for (const char *p = buf; *p; p++) {
-		h ^= (unsigned char)*p;
-		h *= 1099511628211ULL;
-	}
+	h = gp_fnv64(GP_FNV64_INIT, buf, strlen(buf));
+
 	return (long long)(h & 0x7fffffffffffffffULL);
 }
 
+/* Alive, idle, and opened for the same target: the session (and its lock) can be reused. */
 static bool
-alive(PGconn *c)
+reusable(const struct gpd_ha *ha, const uint8_t params[32])
 {
 	PGresult *res;
 	bool ok;
 
-	if (!c || PQstatus(c) != CONNECTION_OK)
+	if (!ha->leader || !ha->conn || PQstatus(ha->conn) != CONNECTION_OK ||
+	    PQtransactionStatus(ha->conn) != PQTRANS_IDLE ||
+	    memcmp(ha->params, params, sizeof(ha->params)) != 0)
 		return false;
 	gpd_pg_count_statement();
-	res = PQexec(c, "SELECT 1");
+	res = PQexec(ha->conn, "SELECT 1");
 	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 	PQclear(res);
 	return ok;
 }
 
-/* A second connection with exactly the pass connection's parameters (host, TLS, password). */
-static PGconn *
-clone_conn(PGconn *src)
+/* Every parameter that gpd_pg_connect() turns into the session. Kept as a digest only: no
+ * copy of the password outlives the pass. */
+static int
+params_digest(const struct gpd_pg_target *t, uint8_t out[32])
 {
-	PQconninfoOption *opts = PQconninfo(src), *o;
-	const char *keys[64], *vals[64];
-	size_t n = 0;
-	PGconn *c;
+	EVP_MD_CTX *md;
+	int r = gpd_digest_begin(&md);
 
-	if (!opts)
-		return NULL;
-	for (o = opts; o->keyword && n < 63; o++) {
-		if (!o->val || !*o->val)
-			continue;
-		keys[n] = o->keyword;
-		vals[n++] = strcmp(o->keyword, "application_name") == 0 ? "gprdsd-lock" : o->val;
-	}
-	keys[n] = NULL;
-	vals[n] = NULL;
-	c = PQconnectdbParams(keys, vals, 0);
-	PQconninfoFree(opts);
-	return c;
+	if (r < 0)
+		return r;
+	gpd_digest_str(md, t->host);
+	gpd_digest_str(md, t->port);
+	gpd_digest_str(md, t->user);
+	gpd_digest_str(md, t->password);
+	gpd_digest_str(md, t->dbname);
+	gpd_digest_str(md, t->sslmode);
+	gpd_digest_str(md, t->sslrootcert);
+	gpd_digest_u64(md, t->connect_timeout_ms);
+	gpd_digest_u64(md, t->statement_timeout_ms);
+	return gpd_digest_end(md, out);
 }
 
-bool
-gpd_ha_check(struct gpd_ha *ha, const char *env, void *pass_conn)
+int
+gpd_ha_acquire(struct gpd_ha *ha, const char *env, const struct gpd_pg_target *t,
+	       PGconn **ret, struct gpd_pg_error *err)
 {
+	uint8_t params[32];
 	char key[32];
-	const char *params[1] = {key};
+	const char *args[1] = {key};
 	PGresult *res;
+	int r;
 
-	if (ha->leader && alive(ha->conn))
-		return true;
-	gpd_ha_release(ha);
-	ha->conn = clone_conn(pass_conn);
-	if (!ha->conn || PQstatus(ha->conn) != CONNECTION_OK) {
-		gpd_ha_release(ha);
-		return false;
+	r = params_digest(t, params);
+	if (r < 0)
+		return r;
+	if (reusable(ha, params)) {
+		*ret = ha->conn;
+		return 1;
 	}
+	gpd_ha_release(ha);
+	r = gpd_pg_connect(t, NULL, &ha->conn, err);
+	if (r < 0) {
+		ha->conn = NULL;
+		return r;
+	}
+	memcpy(ha->params, params, sizeof(params));
 	snprintf(key, sizeof(key), "%lld", gpd_ha_key(env));
 	gpd_pg_count_statement();
-	res = PQexecParams(ha->conn, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, params,
+	res = PQexecParams(ha->conn, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, args,
 			   NULL, NULL, 0);
 	ha->leader = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
 		     strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
-	if (!ha->leader)
+	if (!ha->leader) {
 		gpd_ha_release(ha); /* a standby holds no idle connection */
-	return ha->leader;
+		return 0;
+	}
+	*ret = ha->conn;
+	return 1;
 }
 
 void
@@ -104,4 +116,5 @@ gpd_ha_release(struct gpd_ha *ha)
 		PQfinish(ha->conn);
 	ha->conn = NULL;
 	ha->leader = false;
+	memset(ha->params, 0, sizeof(ha->params));
 }

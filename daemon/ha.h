@@ -1,29 +1,36 @@
 /*
  * ha.h — leadership per environment: only the holder of a PostgreSQL session-level advisory
- * lock acts (DESIGN §7). The lock lives on a connection of its own that is kept open between
- * passes; when the holder dies, its session ends, the lock is released, and a standby takes
- * it at its next pass (within one interval).
+ * lock acts (DESIGN §7). The lock lives on the environment's master connection, which the
+ * leader keeps open between passes and every pass reuses (one login per leadership, not one
+ * per pass); when the holder dies, its session ends, the lock is released, and a standby
+ * takes it at its next pass (within one interval).
  */
 #ifndef GPD_HA_H
 #define GPD_HA_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
-struct pg_conn;
+#include "pg.h"
 
 struct gpd_ha {
-	struct pg_conn *conn; /* holds the lock while leader; NULL otherwise */
+	PGconn *conn;         /* master connection holding the lock while leader; else NULL */
 	bool leader;
-	const char *env; /* for callers that keep the name with the lock (--once) */
+	uint8_t params[32];   /* digest of the connection parameters conn was opened with */
 };
 
 /*
- * Called from the pass (worker thread) with the pass's master connection. Verifies that the
- * lock connection is alive, or opens one with the same parameters and tries the lock.
- * Returns true while this process is the leader for env.
+ * Called by the pass (worker thread) with the target it would connect to. Keeps the lock
+ * connection when it is alive, idle (not inside a transaction) and was opened with the same
+ * parameters (host, port, user, password, TLS, timeouts); otherwise connects afresh and tries
+ * the lock. Returns 1 when this process is the leader (*ret: the connection, which stays
+ * owned by ha: the pass uses it as its master connection and never closes it), 0 when
+ * another process holds the lock (standby: no connection is kept), or a negative errno from
+ * connecting, with err filled (as gpd_pg_connect()).
  */
-bool gpd_ha_check(struct gpd_ha *ha, const char *env, void *pass_conn);
-/* Closes the lock connection (releasing the lock). Loop thread, when no pass runs. */
+int gpd_ha_acquire(struct gpd_ha *ha, const char *env, const struct gpd_pg_target *t,
+		   PGconn **ret, struct gpd_pg_error *err);
+/* Closes the lock connection (releasing the lock). Never while a pass uses it. */
 void gpd_ha_release(struct gpd_ha *ha);
 /* The advisory lock key of an environment (stable across versions and hosts). */
 long long gpd_ha_key(const char *env);

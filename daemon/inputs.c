@@ -195,6 +195,27 @@ missing:
 }
 
 int
+gpd_inputs_digest(EVP_MD_CTX *md, const char *repo, const char *catalog, const char *enums,
+		  const char *env)
+{
+	_cleanup_free_ char *cpath = resolve(repo, catalog);
+	_cleanup_free_ char *epath = resolve(repo, enums);
+	_cleanup_free_ char *coupled = tfvars_path(repo, env, true);
+	_cleanup_free_ char *standalone = tfvars_path(repo, env, false);
+	const char *paths[] = {cpath, epath, coupled, standalone};
+	int r;
+
+	for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
+		if (!paths[i])
+			return -ENOMEM;
+		r = gpd_digest_file(md, paths[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int
 gpd_inputs_envs(const char *repo, struct gp_strv *envs)
 {
 	for (size_t i = 0; i < ELEMENTSOF(known_envs); i++) {

@@ -9,6 +9,8 @@
 #ifndef GPD_INPUTS_H
 #define GPD_INPUTS_H
 
+#include <openssl/evp.h>
+
 #include "config.h"
 #include "diag.h"
 #include "model.h"
@@ -35,6 +37,16 @@ void gpd_inputs_release(struct gpd_repo_inputs *in);
  */
 int gpd_inputs_tfvars(const char *repo, const char *env, enum gp_mode mode, struct gp_tfvars **ret,
 		      struct gp_diags *diags);
+
+/*
+ * Adds to md (fileio.h) every input file that the desired state of env is built from, as it
+ * is now: catalog and enums (absolute, or relative to repo) and both tfvars layouts, each
+ * with its path, presence and bytes. Equal digests, equal inputs. Returns 0 or -errno (a file
+ * that exists but cannot be read: the caller reads the inputs the ordinary way, which says
+ * what is wrong).
+ */
+int gpd_inputs_digest(EVP_MD_CTX *md, const char *repo, const char *catalog, const char *enums,
+		      const char *env);
 
 /* Environments that have tfvars in the checkout (either layout), in canonical order. */
 int gpd_inputs_envs(const char *repo, struct gp_strv *envs);

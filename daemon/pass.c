@@ -33,15 +33,19 @@ struct pass {
 	struct gpd_pass_result *res;
 	const char *env;
 	const char *commit;
+	char *own_commit; /* HEAD as read by this pass (with a cache: no shared inputs) */
 	struct gp_tfvars *tfvars;
 	struct gp_master master;
 	struct gpd_pg_target target;
 	char port_buf[16];
 	char secret_port_buf[16];
 	PGconn *conn;
+	bool conn_shared; /* conn is the lock connection: it belongs to o->ha and stays open */
 	struct gpd_sm *sm;
 	struct gp_observed *obs;
 	struct gp_state_file *state;
+	bool state_shared;     /* state belongs to o->cache */
+	uint64_t state_digest; /* of the records as loaded (gp_state_digest) */
 	struct gpd_audit *audit;
 	int audit_error;
 	struct gp_strv failed_dbs; /* databases whose owner entry failed in this pass */
@@ -190,7 +194,7 @@ record_transitions(struct pass *p, const struct gp_entry *e, const struct gp_tra
  */
 
 static int
-load_desired(struct pass *p)
+build_desired(struct pass *p, const struct gpd_repo_inputs *inputs)
 {
 	const struct gp_config *cfg = p->o->cfg;
 	struct gp_diags diags = {0};
@@ -199,6 +203,10 @@ load_desired(struct pass *p)
 	int r;
 
 	logctx_entry(p, NULL, &c);
+	if (inputs->failed) {
+		set_env_error(p, -EINVAL, "the catalog or enums file could not be read");
+		return -EINVAL;
+	}
 	r = gpd_inputs_tfvars(cfg->repository.path, p->env, p->o->env->mode, &p->tfvars, &diags);
 	gpd_log_diags(&diags, &c);
 	gp_diags_release(&diags);
@@ -211,8 +219,8 @@ load_desired(struct pass *p)
 		.env = p->env,
 		.env_config = p->o->env,
 		.tfvars = p->tfvars,
-		.catalog = p->o->inputs->catalog,
-		.enums = &p->o->inputs->enums,
+		.catalog = inputs->catalog,
+		.enums = &inputs->enums,
 		.master_user = p->master.username,
 		.master_db = p->master.dbname,
 	};
@@ -222,6 +230,92 @@ load_desired(struct pass *p)
 	if (r < 0)
 		set_env_error(p, r, "cannot build the desired state: %s", strerror(-r));
 	return r;
+}
+
+/* What the desired state is built from: the input files, and the master user and database
+ * (reserved names). The configuration is the cache owner's business (generation). */
+static int
+inputs_key(struct pass *p, uint8_t key[static 32])
+{
+	const struct gp_config *cfg = p->o->cfg;
+	EVP_MD_CTX *md;
+	int r = gpd_digest_begin(&md);
+
+	if (r < 0)
+		return r;
+	r = gpd_inputs_digest(md, cfg->repository.path, cfg->repository.catalog,
+			      cfg->repository.enums, p->env);
+	gpd_digest_str(md, p->master.username);
+	gpd_digest_str(md, p->master.dbname);
+	if (r < 0) {
+		EVP_MD_CTX_free(md);
+		return r;
+	}
+	return gpd_digest_end(md, key);
+}
+
+/*
+ * The daemon's way: reuse the desired state of an earlier pass while its inputs are the same
+ * byte for byte; otherwise read and parse them (their diagnostics are logged then, once per
+ * change rather than at every pass). HEAD is read first, the files after: a commit that lands
+ * in between is seen by the next pass, whose digest then differs.
+ */
+static int
+load_desired_cached(struct pass *p)
+{
+	const struct gp_config *cfg = p->o->cfg;
+	struct gpd_pass_cache *cache = p->o->cache;
+	struct gpd_repo_inputs inputs;
+	uint8_t key[32];
+	bool keyed;
+	int r;
+
+	gpd_git_head(cfg->repository.path, &p->own_commit);
+	p->commit = p->own_commit;
+	keyed = inputs_key(p, key) >= 0;
+	if (keyed && cache->desired && memcmp(cache->inputs_key, key, sizeof(key)) == 0) {
+		p->res->desired = cache->desired;
+		p->res->desired_shared = true;
+		return 0;
+	}
+	r = gpd_inputs_load(cfg->repository.path, cfg->repository.catalog, cfg->repository.enums,
+			    &inputs);
+	if (r < 0) {
+		set_env_error(p, r, "cannot read the inputs: %s", strerror(-r));
+		return r;
+	}
+	if (inputs.failed) {
+		struct gpd_logctx c;
+
+		logctx_entry(p, NULL, &c);
+		gpd_log_diags(&inputs.diags, &c);
+	}
+	r = build_desired(p, &inputs);
+	gpd_inputs_release(&inputs);
+	if (r < 0)
+		return r;
+	gp_desired_free(cache->desired);
+	cache->desired = NULL;
+	if (keyed) {
+		memcpy(cache->inputs_key, key, sizeof(key));
+		cache->desired = p->res->desired;
+		p->res->desired_shared = true;
+	}
+	return 0;
+}
+
+static int
+load_desired(struct pass *p)
+{
+	return p->o->cache ? load_desired_cached(p) : build_desired(p, p->o->inputs);
+}
+
+void
+gpd_pass_cache_clear(struct gpd_pass_cache *c)
+{
+	gp_desired_free(c->desired);
+	gp_state_file_free(c->state);
+	*c = (struct gpd_pass_cache){0};
 }
 
 static int
@@ -383,13 +477,19 @@ observe(struct pass *p)
 	p->obs = gp_observed_new();
 	if (!p->obs || !prefix)
 		return -ENOMEM;
-	r = gpd_pg_connect(&p->target, NULL, &p->conn, &perr);
+	if (p->o->ha) {
+		r = gpd_ha_acquire(p->o->ha, p->env, &p->target, &p->conn, &perr);
+		p->conn_shared = r >= 0;
+		p->res->lock_asked = r >= 0;
+		if (r == 0) {
+			p->res->standby = true;
+			return -EAGAIN;
+		}
+	} else {
+		r = gpd_pg_connect(&p->target, NULL, &p->conn, &perr);
+	}
 	if (r < 0)
 		return pg_error(p, r, "cannot connect to PostgreSQL", &perr);
-	if (p->o->leader && !p->o->leader(p->o->leader_userdata, p->conn)) {
-		p->res->standby = true;
-		return -EAGAIN;
-	}
 	r = grant_checks(p, &check);
 	if (r >= 0)
 		r = gpd_pg_observe(p->conn, &p->target, p->res->desired, &check, p->obs, &perr);
@@ -407,15 +507,37 @@ observe(struct pass *p)
 	return 0;
 }
 
+/* With a cache, the records of the previous pass stand while the file is the one they
+ * match (the identity is taken before reading: a write in between shows at the next pass). */
 static int
 load_state(struct pass *p)
 {
+	struct gpd_pass_cache *cache = p->o->cache;
 	_cleanup_free_ char *err = NULL;
-	int r = gpd_state_load(p->o->cfg->state_dir, p->env, &p->state, &err);
+	struct gpd_file_id id;
+	bool have_id = cache && gpd_state_file_id(p->o->cfg->state_dir, p->env, &id) >= 0;
+	int r;
 
-	if (r < 0)
+	if (have_id && cache->state && gpd_file_id_eq(&id, &cache->state_id)) {
+		p->state = cache->state;
+		p->state_shared = true;
+		p->state_digest = cache->state_digest;
+		return 0;
+	}
+	r = gpd_state_load(p->o->cfg->state_dir, p->env, &p->state, &err);
+	if (r < 0) {
 		set_env_error(p, r, "cannot load the state file: %s", err ? err : strerror(-r));
-	return r;
+		return r;
+	}
+	p->state_digest = gp_state_digest(p->state);
+	if (have_id) {
+		gp_state_file_free(cache->state);
+		cache->state = p->state;
+		cache->state_id = id;
+		cache->state_digest = p->state_digest;
+		p->state_shared = true;
+	}
+	return 0;
 }
 
 static void
@@ -1004,10 +1126,14 @@ save_state(struct pass *p)
 {
 	_cleanup_free_ char *err = NULL;
 	char *text = NULL;
+	uint64_t digest;
 	int r;
 
-	if (!p->state && gpd_state_load(p->o->cfg->state_dir, p->env, &p->state, &err) < 0)
-		return;
+	if (!p->state) {
+		if (gpd_state_load(p->o->cfg->state_dir, p->env, &p->state, &err) < 0)
+			return;
+		p->state_digest = gp_state_digest(p->state);
+	}
 	p->state->last_pass = p->o->now;
 	if (p->res->error < 0 && p->res->error_text && !(text = strdup(p->res->error_text)))
 		return;
@@ -1015,11 +1141,23 @@ save_state(struct pass *p)
 	p->state->last_error = text;
 	if (p->res->error >= 0)
 		p->state->last_success = p->o->now;
+	digest = gp_state_digest(p->state);
+	if (p->o->lazy_state && digest == p->state_digest)
+		return; /* only the pass times changed: the daemon's runtime file has those */
 	free(err);
 	err = NULL;
 	r = gpd_state_save(p->o->cfg->state_dir, p->state, &err);
 	if (r < 0)
 		set_env_error(p, r, "cannot save the state file: %s", err ? err : strerror(-r));
+	if (!p->state_shared)
+		return;
+	/* Kept records must match a file: the one just written, or (after a failed write) none,
+	 * so that the next pass reads what is really on disk. */
+	if (r < 0 || gpd_state_file_id(p->o->cfg->state_dir, p->env, &p->o->cache->state_id) < 0) {
+		p->o->cache->state = NULL;
+		p->state_shared = false;
+	}
+	p->o->cache->state_digest = digest;
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -1067,7 +1205,8 @@ run(struct pass *p)
 {
 	int r;
 
-	if (p->o->inputs->failed) {
+	/* Unreadable shared inputs: nothing to ask anyone (with a cache, they are read later). */
+	if (p->o->inputs && p->o->inputs->failed) {
 		set_env_error(p, -EINVAL, "the catalog or enums file could not be read");
 		return -EINVAL;
 	}
@@ -1094,7 +1233,8 @@ run(struct pass *p)
 int
 gpd_pass_run(const struct gpd_pass_opts *o, struct gpd_pass_result *res)
 {
-	struct pass p = {.o = o, .res = res, .env = o->env->name, .commit = o->inputs->commit};
+	struct pass p = {.o = o, .res = res, .env = o->env->name,
+			 .commit = o->inputs ? o->inputs->commit : NULL};
 	uint64_t t0 = mono_ms();
 	unsigned long st0 = gpd_pg_statements();
 	unsigned errors;
@@ -1102,6 +1242,7 @@ gpd_pass_run(const struct gpd_pass_opts *o, struct gpd_pass_result *res)
 
 	*res = (struct gpd_pass_result){0};
 	r = run(&p);
+	snprintf(res->commit, sizeof(res->commit), "%s", p.commit ? p.commit : "");
 	if (r == -EAGAIN && res->standby)
 		r = 0;
 	if (o->mode == GPD_PASS_APPLY && !res->standby)
@@ -1114,12 +1255,14 @@ gpd_pass_run(const struct gpd_pass_opts *o, struct gpd_pass_result *res)
 		gpd_sm_stats(p.sm, &res->sm_calls, &res->sm_throttles, &errors);
 	if (p.audit)
 		gpd_audit_close(p.audit);
-	if (p.conn)
+	if (p.conn && !p.conn_shared)
 		PQfinish(p.conn);
 	gpd_sm_free(p.sm);
 	gp_observed_free(p.obs);
-	gp_state_file_free(p.state);
+	if (!p.state_shared)
+		gp_state_file_free(p.state);
 	gp_tfvars_free(p.tfvars);
+	free(p.own_commit);
 	gp_master_release(&p.master);
 	gp_strv_release(&p.failed_dbs);
 	return r < 0 ? r : 0;
@@ -1131,7 +1274,8 @@ gpd_pass_result_release(struct gpd_pass_result *res)
 	free(res->error_text);
 	free(res->top_reason);
 	free(res->secrets);
-	gp_desired_free(res->desired);
+	if (!res->desired_shared)
+		gp_desired_free(res->desired);
 	gp_plan_free(res->plan);
 	*res = (struct gpd_pass_result){0};
 }

@@ -16,10 +16,28 @@
 #include <stdatomic.h>
 
 #include "config.h"
+#include "fileio.h"
+#include "ha.h"
 #include "inputs.h"
 #include "plan.h"
 
 enum gpd_pass_mode { GPD_PASS_APPLY, GPD_PASS_PLAN };
+
+/*
+ * What the daemon keeps of an environment between its passes, so that an idle pass parses
+ * nothing: the joined desired state, reused while its inputs (catalog, enums, both tfvars
+ * layouts, the master user and database) are the same byte for byte; and the lifecycle
+ * records, reused while the state file is the one they were read from or last written to.
+ * The owner clears it when the configuration changes. Used by one pass at a time.
+ */
+struct gpd_pass_cache {
+	uint8_t inputs_key[32];     /* digest of the inputs desired was built from */
+	struct gp_desired *desired; /* NULL: none */
+	struct gp_state_file *state; /* NULL: none */
+	struct gpd_file_id state_id; /* the state file that state matches */
+	uint64_t state_digest;       /* gp_state_digest(state) */
+};
+void gpd_pass_cache_clear(struct gpd_pass_cache *c);
 
 /* Age of one entry's secret, from the secret's own dates. */
 struct gpd_secret_age {
@@ -33,23 +51,31 @@ struct gpd_secret_age {
 struct gpd_pass_opts {
 	const struct gp_config *cfg;
 	const struct gp_env_config *env;
-	const struct gpd_repo_inputs *inputs; /* read once per run, shared read-only */
+	const struct gpd_repo_inputs *inputs; /* read once per run, shared read-only; or NULL: */
+	struct gpd_pass_cache *cache;         /* ... the pass reads them when they changed */
 	enum gpd_pass_mode mode;
 	const char *run_id;
 	const atomic_bool *stop; /* may be NULL */
 	int64_t now;             /* seconds since the epoch, taken by the caller */
 	bool retry_now;          /* --once, plan: failed entries are retried without waiting */
-	/* Called with the master connection right after connecting; returning false skips the
-	 * pass as "standby" (the daemon's HA advisory lock). NULL: always act. */
-	bool (*leader)(void *userdata, void *pgconn);
-	void *leader_userdata;
+	/* The daemon: the state file is rewritten only when a record or the environment's error
+	 * changed, not for the pass times alone (last_pass and last_success are in its runtime
+	 * file, and `gprdsd status` shows the newer of the two). */
+	bool lazy_state;
+	/* The environment's advisory lock (ha.h): the pass acts only as its holder, on its
+	 * connection (kept open between passes). NULL: no lock, a connection of the pass's own
+	 * (plan). */
+	struct gpd_ha *ha;
 };
 
 struct gpd_pass_result {
 	int error;        /* 0, or -errno: the environment could not be reconciled */
 	char *error_text; /* why, when error < 0 */
 	bool standby;     /* another gprdsd holds this environment's lock */
+	bool lock_asked;  /* the pass got as far as asking for the lock (ha->leader answers) */
+	char commit[41];  /* HEAD of the checkout the pass read ("" when not a git checkout) */
 	struct gp_desired *desired; /* NULL when the inputs could not be read */
+	bool desired_shared;        /* desired belongs to opts.cache, not to the result */
 	struct gp_plan *plan;       /* NULL when the pass stopped before planning */
 	size_t by_state[_GP_STATE_MAX];
 	size_t n_invalid;   /* entries held as invalid or conflicting */

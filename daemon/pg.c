@@ -26,6 +26,13 @@
 #define DEFAULT_STATEMENT_TIMEOUT_MS 30000
 
 static atomic_ulong statements_sent;
+static atomic_ulong connections_made;
+
+unsigned long
+gpd_pg_connections(void)
+{
+	return atomic_load_explicit(&connections_made, memory_order_relaxed);
+}
 
 unsigned long
 gpd_pg_statements(void)
@@ -320,6 +327,7 @@ connect_as(const struct gpd_pg_target *t, const char *user, const char *password
 	PQsetNoticeReceiver(conn, notice_ignore, NULL);
 	PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
 	r = connect_wait(conn, now_ms() + timeout);
+	atomic_fetch_add_explicit(&connections_made, 1, memory_order_relaxed);
 	if (r < 0) {
 		r = err_from_connect(conn, r, timeout, err);
 		PQfinish(conn);

@@ -126,5 +126,8 @@ int gpd_pg_verify_login(const struct gpd_pg_target *t, const char *user, const c
 unsigned long gpd_pg_statements(void);
 /* Counts a statement sent outside this module (the HA lock connection). */
 void gpd_pg_count_statement(void);
+/* Connection attempts that ended (connected, refused or timed out), all threads: with the
+ * statements, what the daemon's watchdog counts as progress. */
+unsigned long gpd_pg_connections(void);
 
 #endif

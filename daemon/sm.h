@@ -166,4 +166,8 @@ int gpd_sm_delete(struct gpd_sm *sm, const char *name, unsigned recovery_days,
 void gpd_sm_stats(const struct gpd_sm *sm, unsigned *calls, unsigned *throttles,
 		  unsigned *errors);
 
+/* HTTP requests that ended (answered, failed or timed out) in this process, all clients and
+ * threads: part of what the daemon's watchdog counts as progress. */
+unsigned long gpd_sm_calls_ended(void);
+
 #endif

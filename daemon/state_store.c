@@ -143,3 +143,14 @@ gpd_state_save(const char *state_dir, const struct gp_state_file *s, char **ret_
 		return fail_errno(ret_err, path, r);
 	return 0;
 }
+
+int
+gpd_state_file_id(const char *state_dir, const char *env, struct gpd_file_id *id)
+{
+	_cleanup_free_ char *path = NULL;
+
+	if (gp_isempty(state_dir) || !env_is_name(env))
+		return -EINVAL;
+	path = state_path(state_dir, env);
+	return path ? gpd_file_id(path, id) : -ENOMEM;
+}

@@ -16,6 +16,7 @@
 #ifndef GPD_STATE_STORE_H
 #define GPD_STATE_STORE_H
 
+#include "fileio.h"
 #include "model.h"
 
 #define GPD_STATE_FILE_SUFFIX ".state.json"
@@ -35,5 +36,9 @@ int gpd_state_load(const char *state_dir, const char *env, struct gp_state_file 
  * -ENOMEM, -errno of mkdir/write/fsync/rename.
  */
 int gpd_state_save(const char *state_dir, const struct gp_state_file *s, char **ret_err);
+
+/* The identity of env's state file as it is now (fileio.h): the daemon keeps the records it
+ * read and reads them again only when the file changed. Returns 0 or -errno. */
+int gpd_state_file_id(const char *state_dir, const char *env, struct gpd_file_id *id);
 
 #endif

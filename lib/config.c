@@ -142,6 +142,11 @@ static const struct ckey top_keys[] = {
 	 .def = "30s", .min = SEC, .doc = "First retry delay after a failure (doubles each time)."},
 	{.path = "reconcile.retry_max", .type = K_DURATION, .offset = G(reconcile.retry_max_ms),
 	 .def = "1h", .min = SEC, .doc = "Longest retry delay."},
+	{.path = "reconcile.stall_timeout", .type = K_DURATION,
+	 .offset = G(reconcile.stall_timeout_ms), .def = "10m", .min = SEC,
+	 .doc = "A running pass that ends no SQL statement, connection or Secrets Manager call "
+		"for this long is hung: the systemd watchdog pings stop, so that systemd restarts "
+		"gprdsd."},
 	{.path = "state_dir", .type = K_PATH, .offset = G(state_dir), .def = "/var/lib/gprdsd",
 	 .doc = "Where gprdsd keeps its per-environment lifecycle records."},
 	{.path = "audit_dir", .type = K_PATH, .offset = G(audit_dir),

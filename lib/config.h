@@ -67,6 +67,7 @@ struct gp_config {
 		uint64_t verify_interval_ms; /* default 12h: how often credentials are re-checked by login */
 		uint64_t retry_base_ms;      /* default 30s */
 		uint64_t retry_max_ms;       /* default 1h */
+		uint64_t stall_timeout_ms;   /* default 10m: a pass without progress this long hangs */
 	} reconcile;
 	char *state_dir;
 	char *audit_dir;
