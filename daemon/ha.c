@@ -70,6 +70,21 @@ params_digest(const struct gpd_pg_target *t, uint8_t out[32])
 	return gpd_digest_end(md, out);
 }
 
+static void
+lock_error(PGconn *conn, const PGresult *res, struct gpd_pg_error *err)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	if (!err)
+		return;
+	snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state ? state : "08006");
+	snprintf(err->message, sizeof(err->message), "cannot ask for the advisory lock: %.*s",
+		 msg ? (int)strlen(msg) : (int)strcspn(PQerrorMessage(conn), "\n"),
+		 msg ? msg : PQerrorMessage(conn));
+	err->transient = true;
+}
+
 int
 gpd_ha_acquire(struct gpd_ha *ha, const char *env, const struct gpd_pg_target *t,
 	       PGconn **ret, struct gpd_pg_error *err)
@@ -98,8 +113,14 @@ gpd_ha_acquire(struct gpd_ha *ha, const char *env, const struct gpd_pg_target *t
 	gpd_pg_count_statement();
 	res = PQexecParams(ha->conn, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, args,
 			   NULL, NULL, 0);
-	ha->leader = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-		     strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		/* Not an answer about the lock (the connection broke, a timeout): not standby. */
+		lock_error(ha->conn, res, err);
+		PQclear(res);
+		gpd_ha_release(ha);
+		return -ECONNREFUSED;
+	}
+	ha->leader = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
 	if (!ha->leader) {
 		gpd_ha_release(ha); /* a standby holds no idle connection */

@@ -25,8 +25,9 @@ struct gpd_ha {
  * parameters (host, port, user, password, TLS, timeouts); otherwise connects afresh and tries
  * the lock. Returns 1 when this process is the leader (*ret: the connection, which stays
  * owned by ha: the pass uses it as its master connection and never closes it), 0 when
- * another process holds the lock (standby: no connection is kept), or a negative errno from
- * connecting, with err filled (as gpd_pg_connect()).
+ * another process holds the lock (standby: no connection is kept), or a negative errno when
+ * connecting or asking for the lock failed, with err filled (as gpd_pg_connect(); asking
+ * fails with -ECONNREFUSED, transient).
  */
 int gpd_ha_acquire(struct gpd_ha *ha, const char *env, const struct gpd_pg_target *t,
 		   PGconn **ret, struct gpd_pg_error *err);

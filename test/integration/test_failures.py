@@ -152,3 +152,28 @@ def test_postgres_lost_mid_run_then_recovers(world):
         assert_can_login(world, x)
     st = _status(world)
     assert all(st[x.key]["state"] == "active" for x in lay.entries), st
+
+
+def test_lock_refused_is_an_error_not_standby(world):
+    """The master may connect but not take the advisory lock (a locked-down server where
+    pg_try_advisory_lock is not granted to it). That is no answer about another leader: the
+    environment is not reconciled, with the server's reason, instead of waiting as a standby
+    that nothing will ever relieve."""
+    lay = _layout(world)
+    world.pg.execute("REVOKE EXECUTE ON FUNCTION pg_try_advisory_lock(bigint) FROM PUBLIC")
+    try:
+        r = world.gd.once()
+    finally:
+        world.pg.execute("GRANT EXECUTE ON FUNCTION pg_try_advisory_lock(bigint) TO PUBLIC")
+    assert r.rc == 1, r
+    assert "standby" not in r.out, r
+    line = next((l for l in r.out.splitlines() if l.startswith("dev: not reconciled:")), "")
+    assert "cannot ask for the advisory lock" in line and "42501" in line, r
+    assert "pg_try_advisory_lock" in line, r
+    roles = world.pg.roles()
+    assert not any(e.username in roles for e in lay.entries)
+
+    r = world.gd.once()
+    assert r.rc == 0, f"with the lock granted again the pass should converge:{r}"
+    for e in lay.entries:
+        assert_can_login(world, e)
