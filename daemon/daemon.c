@@ -360,6 +360,7 @@ after_work_cb(uv_work_t *w, int status)
 {
 	struct envrun *er = w->data;
 	struct daemon *d = er->d;
+	bool written;
 
 	er->running = false;
 	er->started_ms = 0;
@@ -367,11 +368,14 @@ after_work_cb(uv_work_t *w, int status)
 	account_leadership(er);
 	log_pass(er);
 	schedule_retry(er);
+	written = er->res.state_written;
 	gpd_pass_result_release(&er->res);
 	cfgref_put(er->cfg);
 	er->cfg = NULL;
 	if (!er->configured)
 		forget_env(er);
+	else if (written)
+		gpd_pass_cache_compact(&er->cache); /* no pass of er runs: the cache is ours */
 	/* A pass over thousands of entries leaves megabytes free in the pool threads' malloc
 	 * arenas; hand them back, the daemon idles most of the time. */
 	if (!any_running(d))

@@ -311,6 +311,17 @@ load_desired(struct pass *p)
 }
 
 void
+gpd_pass_cache_compact(struct gpd_pass_cache *c)
+{
+	struct gp_state_file *copy = c->state ? gp_state_file_dup(c->state) : NULL;
+
+	if (!copy)
+		return;
+	gp_state_file_free(c->state);
+	c->state = copy;
+}
+
+void
 gpd_pass_cache_clear(struct gpd_pass_cache *c)
 {
 	gp_desired_free(c->desired);
@@ -1149,6 +1160,7 @@ save_state(struct pass *p)
 	r = gpd_state_save(p->o->cfg->state_dir, p->state, &err);
 	if (r < 0)
 		set_env_error(p, r, "cannot save the state file: %s", err ? err : strerror(-r));
+	p->res->state_written = r >= 0;
 	if (!p->state_shared)
 		return;
 	/* Kept records must match a file: the one just written, or (after a failed write) none,

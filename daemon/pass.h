@@ -38,6 +38,11 @@ struct gpd_pass_cache {
 	uint64_t state_digest;       /* gp_state_digest(state) */
 };
 void gpd_pass_cache_clear(struct gpd_pass_cache *c);
+/* Replaces the kept records with a copy made now. After a pass that changed many records,
+ * their strings lie scattered among everything the pass allocated and freed; made once the
+ * pass's memory is released, the copy lies together and malloc_trim() can hand the rest of
+ * the pages back. Keeps the original when out of memory. */
+void gpd_pass_cache_compact(struct gpd_pass_cache *c);
 
 /* Age of one entry's secret, from the secret's own dates. */
 struct gpd_secret_age {
@@ -74,6 +79,7 @@ struct gpd_pass_result {
 	bool standby;     /* another gprdsd holds this environment's lock */
 	bool lock_asked;  /* the pass got as far as asking for the lock (ha->leader answers) */
 	char commit[41];  /* HEAD of the checkout the pass read ("" when not a git checkout) */
+	bool state_written; /* the state file was rewritten */
 	struct gp_desired *desired; /* NULL when the inputs could not be read */
 	bool desired_shared;        /* desired belongs to opts.cache, not to the result */
 	struct gp_plan *plan;       /* NULL when the pass stopped before planning */

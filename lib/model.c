@@ -360,6 +360,42 @@ gp_state_file_free(struct gp_state_file *s)
 	free(s);
 }
 
+static bool
+dup_str(char **dst, const char *src)
+{
+	*dst = gp_strdup0(src);
+	return !src || *dst;
+}
+
+struct gp_state_file *
+gp_state_file_dup(const struct gp_state_file *s)
+{
+	struct gp_state_file *c = gp_state_file_new(s->env);
+	bool ok = c && dup_str(&c->last_error, s->last_error);
+
+	if (ok && s->n && !(c->v = calloc(s->n, sizeof(*c->v))))
+		ok = false;
+	for (size_t i = 0; ok && i < s->n; i++) {
+		const struct gp_record *r = &s->v[i];
+		struct gp_record *d = &c->v[c->n++];
+
+		*d = *r;
+		d->key = d->database = d->username = d->reason = d->last_commit = NULL;
+		d->verified_version = NULL;
+		ok = dup_str(&d->key, r->key) && dup_str(&d->database, r->database) &&
+		     dup_str(&d->username, r->username) && dup_str(&d->reason, r->reason) &&
+		     dup_str(&d->last_commit, r->last_commit) &&
+		     dup_str(&d->verified_version, r->verified_version);
+	}
+	if (!ok) {
+		gp_state_file_free(c);
+		return NULL;
+	}
+	c->last_pass = s->last_pass;
+	c->last_success = s->last_success;
+	return c;
+}
+
 static int
 cmp_record(const void *a, const void *b)
 {

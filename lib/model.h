@@ -273,6 +273,9 @@ struct gp_record *gp_state_find(struct gp_state_file *s, const char *key);
 /* Returns the record for key, creating a pending one (since = now) when missing. */
 int gp_state_upsert(struct gp_state_file *s, const char *key, int64_t now, struct gp_record **ret);
 void gp_record_release(struct gp_record *r);
+/* A deep copy (NULL on ENOMEM). The daemon copies the records it keeps after a busy pass, so
+ * that they sit together in memory instead of scattered among the pass's freed allocations. */
+struct gp_state_file *gp_state_file_dup(const struct gp_state_file *s);
 /* JSON codec (state.c). Parse errors go to diags with the file name. */
 int gp_state_parse(const char *buf, size_t len, const char *name, struct gp_state_file **ret,
 		   struct gp_diags *diags);

@@ -436,6 +436,30 @@ test_digest(void **state)
 	gp_state_file_free(s);
 }
 
+static void
+test_dup(void **state)
+{
+	struct gp_state_file *s = sample(), *c;
+	struct gp_buf a = {0}, b = {0};
+
+	(void)state;
+	s->last_pass = 1768471200;
+	s->last_error = strdup("no connection");
+	c = gp_state_file_dup(s);
+	assert_non_null(c);
+	assert_int_equal(c->n, s->n);
+	assert_true(gp_state_digest(c) == gp_state_digest(s));
+	assert_int_equal(gp_state_render(s, &a), 0);
+	assert_int_equal(gp_state_render(c, &b), 0);
+	assert_string_equal(a.p, b.p);
+	for (size_t i = 0; i < c->n; i++)
+		assert_ptr_not_equal(c->v[i].key, s->v[i].key);
+	gp_buf_release(&a);
+	gp_buf_release(&b);
+	gp_state_file_free(s);
+	gp_state_file_free(c);
+}
+
 int
 main(void)
 {
@@ -453,6 +477,7 @@ main(void)
 		cmocka_unit_test(test_parse_bad_entries),
 		cmocka_unit_test(test_parse_reports_all),
 		cmocka_unit_test(test_digest),
+		cmocka_unit_test(test_dup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
