@@ -435,11 +435,9 @@ cmp_due(const void *a, const void *b)
 static bool
 grants_due(const struct pass *p, const struct gp_record *rec, bool *must)
 {
-	uint64_t ivl = p->o->cfg->reconcile.verify_interval_ms;
-
 	*must = !rec || rec->state != GP_STATE_ACTIVE || !rec->grants_checked_at;
-	return *must || rec->grants_checked_at > p->o->now ||
-	       (uint64_t)(p->o->now - rec->grants_checked_at) * 1000 >= ivl;
+	return *must || gp_check_due(p->o->now, rec->grants_checked_at,
+				     p->o->cfg->reconcile.verify_interval_ms, rec->key);
 }
 
 static int

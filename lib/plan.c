@@ -329,8 +329,19 @@ verify_due(const struct entry_ctx *c)
 		return true;
 	if (c->secret && !gp_streq(rec->verified_version, c->secret->current_version))
 		return true;
-	return (uint64_t)(c->opts->now - rec->verified_at) * 1000 >= c->opts->verify_interval_ms ||
-	       rec->verified_at > c->opts->now;
+	return gp_check_due(c->opts->now, rec->verified_at, c->opts->verify_interval_ms,
+			    c->e->key);
+}
+
+bool
+gp_check_due(int64_t now, int64_t last, uint64_t interval_ms, const char *key)
+{
+	uint64_t h = gp_fnv64(GP_FNV64_INIT, key, strlen(key));
+	uint64_t early_ms = interval_ms / 10 * (h % 1024) / 1024;
+
+	if (last > now)
+		return true;
+	return (uint64_t)(now - last) * 1000 >= interval_ms - early_ms;
 }
 
 static void

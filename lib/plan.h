@@ -86,6 +86,18 @@ struct gp_plan_opts {
 };
 
 /*
+ * Whether a periodic check done at `last` (seconds since the epoch) is due at `now`, for the
+ * entry `key`: the login check (verify_interval) and the check of in-database privileges.
+ * Each key's check comes due up to a tenth of interval_ms early, by an offset that the key
+ * fixes (FNV-1a), never late. Entries checked in one pass, as all of them are after a cold
+ * pass, so come due over the last tenth of the interval instead of all in one pass again, and
+ * stay spread: a steady few checks a pass rather than a burst of a thousand logins that
+ * delays every other change for the length of that pass.
+ * interval_ms 0: always due; `last` in the future (the clock stepped back): due.
+ */
+bool gp_check_due(int64_t now, int64_t last, uint64_t interval_ms, const char *key);
+
+/*
  * Which entries need their secret's value fetched before planning: the secret exists and
  * (the entry is new to gprdsd, or the AWSCURRENT version differs from the verified one, or
  * the role is missing, or verification is due). Returns the secret names in names (sorted).

@@ -236,6 +236,33 @@ test_verify_due(void **state)
 	gp_plan_free(p);
 }
 
+/* Checks made together come due spread over the last tenth of the interval, never late. */
+static void
+test_check_due_spread(void **state)
+{
+	const uint64_t ivl = 12 * 3600 * 1000ULL;
+	const int64_t last = NOW;
+	size_t early = 0, at_95 = 0, late = 0;
+	char key[32];
+
+	(void)state;
+	assert_true(gp_check_due(NOW, NOW, 0, "inventory"));     /* 0: every pass */
+	assert_true(gp_check_due(NOW, NOW + 1, ivl, "inventory")); /* clock stepped back */
+	assert_false(gp_check_due(NOW, NOW, ivl, "inventory"));
+	for (int i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "app-%03d", i);
+		early += gp_check_due(last + (int64_t)(ivl * 9 / 10 / 1000), last, ivl, key);
+		at_95 += gp_check_due(last + (int64_t)(ivl * 95 / 100 / 1000), last, ivl, key);
+		late += gp_check_due(last + (int64_t)(ivl / 1000), last, ivl, key);
+		/* The same key always gets the same answer. */
+		assert_int_equal(gp_check_due(last + (int64_t)(ivl * 95 / 100 / 1000), last, ivl, key),
+				 gp_check_due(last + (int64_t)(ivl * 95 / 100 / 1000), last, ivl, key));
+	}
+	assert_int_equal(early, 0);   /* nothing before nine tenths of the interval */
+	assert_int_equal(late, 1000); /* everything at the interval */
+	assert_in_range(at_95, 350, 650);
+}
+
 static void
 test_drift(void **state)
 {
@@ -418,6 +445,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fresh_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_converged_is_noop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_due, setup, teardown),
+		cmocka_unit_test(test_check_due_spread),
 		cmocka_unit_test_setup_teardown(test_drift, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unchecked_privileges_are_not_drift, setup,
 						teardown),
