@@ -5,6 +5,9 @@
   `gprdsd status` still shows when the last pass ran.
 - A state file that changed behind the daemon's back is read again, not shadowed by the records
   the daemon kept in memory.
+- A kept connection that the server ended (an operator's pg_terminate_backend, a failover) is
+  replaced by the next pass: the daemon logs in again, takes the lock again and stays leader,
+  and that pass applies the change that arrived, without reporting an error.
 - A pass that hangs (PostgreSQL holds the connection open but never answers, so the server's
   statement_timeout cannot fire) stops the WATCHDOG=1 pings after reconcile.stall_timeout, and
   they resume once the pass moves again.
@@ -15,8 +18,9 @@ import os
 import signal
 import time
 
-from daemon_helpers import daemon_config, daemons, wait_until, write_config  # noqa: F401
-from world import standard_layout
+from daemon_helpers import (daemon_config, daemons, role_exists, wait_until,  # noqa: F401
+                            write_config)
+from world import Entry, catalog_entry, standard_layout
 
 DEV_ENTRIES = 5  # standard_layout: five entries in dev
 
@@ -106,6 +110,36 @@ def test_state_file_removed_behind_the_daemon_is_written_again(world, daemons):
     wait_until(lambda: os.path.exists(state_path(world)), 10, what="the state file")
     keys = {x["key"] for x in json.load(open(state_path(world)))["entries"]}
     assert keys == {e.key for e in lay.entries if e.env == "dev"}, keys
+    assert d.stop() == 0
+
+
+def test_lock_connection_ended_by_the_server_is_replaced(world, daemons):
+    lay = standard_layout(world.uid)
+    world.repo.write_layout(lay)
+    t0 = pg_now(world)
+    cfg = write_config(world, daemon_config(world, interval="1h"))
+    d = daemons(cfg).start()
+    d.wait_ready()
+    d.wait_status(60, pred=converged)
+    [(pid, locked)] = gprdsd_backends(world, t0)
+    assert locked
+
+    world.pg.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    wait_until(lambda: not gprdsd_backends(world, t0), 10, what="the session to end")
+    # A change arrives: the pass it triggers finds the kept session dead and replaces it.
+    extra = Entry("dev", f"late-{world.uid}", f"late_{world.uid}", f"late_own_{world.uid}")
+    lay.entries.append(extra)
+    lay.catalog[extra.database] = catalog_entry("dev", extra.database, extra.username,
+                                                key=extra.key, status="approved")
+    n0 = d.notify.count()
+    world.repo.write_layout(lay)
+    wait_until(lambda: role_exists(world.pg, extra.username), 20, what="the new entry applied")
+    d.wait_status(30, start=n0, pred=lambda s: f"{DEV_ENTRIES + 1} active" in s)
+    seen = [s for _, s in d.notify.all("STATUS", n0)]
+    assert not any("error:" in s or "standby" in s for s in seen), seen
+    after = gprdsd_backends(world, t0)
+    assert len(after) == 1 and after[0][1] and after[0][0] != pid, (pid, after)
+    assert "standby" not in d.log()
     assert d.stop() == 0
 
 
