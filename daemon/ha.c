@@ -70,24 +70,9 @@ params_digest(const struct gpd_pg_target *t, uint8_t out[32])
 	return gpd_digest_end(md, out);
 }
 
-static void
-lock_error(PGconn *conn, const PGresult *res, struct gpd_pg_error *err)
-{
-	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-
-	if (!err)
-		return;
-	snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state ? state : "08006");
-	snprintf(err->message, sizeof(err->message), "cannot ask for the advisory lock: %.*s",
-		 msg ? (int)strlen(msg) : (int)strcspn(PQerrorMessage(conn), "\n"),
-		 msg ? msg : PQerrorMessage(conn));
-	err->transient = true;
-}
-
 int
 gpd_ha_acquire(struct gpd_ha *ha, const char *env, const struct gpd_pg_target *t,
-	       PGconn **ret, struct gpd_pg_error *err)
+	       PGconn **ret, struct gpd_pg_error *err, bool *asking)
 {
 	uint8_t params[32];
 	char key[32];
@@ -96,6 +81,7 @@ gpd_ha_acquire(struct gpd_ha *ha, const char *env, const struct gpd_pg_target *t
 	int r;
 
 	r = params_digest(t, params);
+	*asking = false;
 	if (r < 0)
 		return r;
 	if (reusable(ha, params)) {
@@ -114,11 +100,13 @@ gpd_ha_acquire(struct gpd_ha *ha, const char *env, const struct gpd_pg_target *t
 	res = PQexecParams(ha->conn, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, args,
 			   NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		/* Not an answer about the lock (the connection broke, a timeout): not standby. */
-		lock_error(ha->conn, res, err);
+		/* Not an answer about the lock (no privilege, the connection broke, a timeout):
+		 * an error, never "standby". */
+		*asking = true;
+		r = gpd_pg_result_error(ha->conn, res, err);
 		PQclear(res);
 		gpd_ha_release(ha);
-		return -ECONNREFUSED;
+		return r < 0 ? r : -EIO;
 	}
 	ha->leader = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);

@@ -26,11 +26,12 @@ struct gpd_ha {
  * the lock. Returns 1 when this process is the leader (*ret: the connection, which stays
  * owned by ha: the pass uses it as its master connection and never closes it), 0 when
  * another process holds the lock (standby: no connection is kept), or a negative errno when
- * connecting or asking for the lock failed, with err filled (as gpd_pg_connect(); asking
- * fails with -ECONNREFUSED, transient).
+ * connecting or asking for the lock failed, with err filled (as gpd_pg_connect() and
+ * gpd_pg_result_error()) and *asking telling which: false connecting, true asking. Only a
+ * row from the server is an answer about the lock; a failure to ask is never "standby".
  */
 int gpd_ha_acquire(struct gpd_ha *ha, const char *env, const struct gpd_pg_target *t,
-		   PGconn **ret, struct gpd_pg_error *err);
+		   PGconn **ret, struct gpd_pg_error *err, bool *asking);
 /* Closes the lock connection (releasing the lock). Never while a pass uses it. */
 void gpd_ha_release(struct gpd_ha *ha);
 /* The advisory lock key of an environment (stable across versions and hosts). */

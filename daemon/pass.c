@@ -481,13 +481,14 @@ observe(struct pass *p)
 	struct gpd_sm_error serr = {0};
 	_cleanup_free_ char *prefix = gpd_secret_prefix(p->o->env);
 	struct gp_strv check = {0};
+	bool asking = false;
 	int r;
 
 	p->obs = gp_observed_new();
 	if (!p->obs || !prefix)
 		return -ENOMEM;
 	if (p->o->ha) {
-		r = gpd_ha_acquire(p->o->ha, p->env, &p->target, &p->conn, &perr);
+		r = gpd_ha_acquire(p->o->ha, p->env, &p->target, &p->conn, &perr, &asking);
 		p->conn_shared = r >= 0;
 		p->res->lock_asked = r >= 0;
 		if (r == 0) {
@@ -498,7 +499,10 @@ observe(struct pass *p)
 		r = gpd_pg_connect(&p->target, NULL, &p->conn, &perr);
 	}
 	if (r < 0)
-		return pg_error(p, r, "cannot connect to PostgreSQL", &perr);
+		return pg_error(p, r,
+				asking ? "cannot ask for the advisory lock"
+				       : "cannot connect to PostgreSQL",
+				&perr);
 	r = grant_checks(p, &check);
 	if (r >= 0)
 		r = gpd_pg_observe(p->conn, &p->target, p->res->desired, &check, p->obs, &perr);

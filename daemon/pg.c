@@ -128,9 +128,8 @@ classify(const char *s, bool connecting, bool *transient)
 	return r;
 }
 
-/* Fills err from a failed statement's result (res may be NULL: libpq ran out of memory). */
-static int
-err_from_result(PGconn *conn, const PGresult *res, struct gpd_pg_error *err)
+int
+gpd_pg_result_error(PGconn *conn, const PGresult *res, struct gpd_pg_error *err)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -391,7 +390,7 @@ exec_params(PGconn *conn, const char *sql, int n, const char *const *params, PGr
 	res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
 	st = PQresultStatus(res);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-		return err_from_result(conn, res, err);
+		return gpd_pg_result_error(conn, res, err);
 	if (ret)
 		*ret = TAKE_PTR(res);
 	return 0;

@@ -56,6 +56,14 @@ struct gpd_pg_error {
 };
 
 /*
+ * Fills err from the result of a statement that failed (res may be NULL: libpq ran out of
+ * memory) and returns the negative errno it maps to: the SQLSTATE's class (see classify() in
+ * pg.c; 42501 is -EACCES, permanent), or -ECONNREFUSED (transient, SQLSTATE 08006) when the
+ * connection broke, with libpq's message.
+ */
+int gpd_pg_result_error(PGconn *conn, const PGresult *res, struct gpd_pg_error *err);
+
+/*
  * Connects to t as t->user, to dbname_override when it is not NULL (else t->dbname).
  * On success *ret is a connection the caller closes with PQfinish(). On failure *ret is left
  * untouched and err says why (auth failures are permanent, everything else transient).
