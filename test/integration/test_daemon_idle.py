@@ -53,14 +53,24 @@ def converged(status):
     return f"{DEV_ENTRIES} active, 0 pending, 0 failed" in status
 
 
-def test_idle_passes_reuse_the_connection_and_leave_the_state_file(world, daemons):
+def start_converged(world, daemons, interval, stall_timeout=None, **kw):
+    """The standard layout and a daemon on it, awaited until its first pass converged:
+    (layout, the server's time before the start, config path, daemon, index of that STATUS=)."""
     lay = standard_layout(world.uid)
     world.repo.write_layout(lay)
     t0 = pg_now(world)
-    cfg = write_config(world, daemon_config(world, interval="1s"))
-    d = daemons(cfg).start()
+    c = daemon_config(world, interval=interval)
+    if stall_timeout:
+        c["reconcile"]["stall_timeout"] = stall_timeout
+    cfg = write_config(world, c)
+    d = daemons(cfg, **kw).start()
     d.wait_ready()
     i = d.wait_status(60, pred=converged)[0]
+    return lay, t0, cfg, d, i
+
+
+def test_idle_passes_reuse_the_connection_and_leave_the_state_file(world, daemons):
+    lay, t0, cfg, d, i = start_converged(world, daemons, "1s")
     # The pass after provisioning still records what it observed of the new objects (secret
     # dates, privilege checks); from then on there is nothing to record.
     i = d.wait_status(20, start=i + 1, pred=converged)[0]
@@ -94,12 +104,7 @@ def test_idle_passes_reuse_the_connection_and_leave_the_state_file(world, daemon
 
 
 def test_state_file_removed_behind_the_daemon_is_written_again(world, daemons):
-    lay = standard_layout(world.uid)
-    world.repo.write_layout(lay)
-    cfg = write_config(world, daemon_config(world, interval="1h"))
-    d = daemons(cfg).start()
-    d.wait_ready()
-    i, _, _ = d.wait_status(60, pred=converged)
+    lay, _, _, d, _ = start_converged(world, daemons, "1h")
     os.unlink(state_path(world))
 
     # The next pass reads "no records" from disk (not its copy in memory), adopts the entries
@@ -114,13 +119,7 @@ def test_state_file_removed_behind_the_daemon_is_written_again(world, daemons):
 
 
 def test_lock_connection_ended_by_the_server_is_replaced(world, daemons):
-    lay = standard_layout(world.uid)
-    world.repo.write_layout(lay)
-    t0 = pg_now(world)
-    cfg = write_config(world, daemon_config(world, interval="1h"))
-    d = daemons(cfg).start()
-    d.wait_ready()
-    d.wait_status(60, pred=converged)
+    lay, t0, _, d, _ = start_converged(world, daemons, "1h")
     [(pid, locked)] = gprdsd_backends(world, t0)
     assert locked
 
@@ -144,15 +143,9 @@ def test_lock_connection_ended_by_the_server_is_replaced(world, daemons):
 
 
 def test_watchdog_pings_stop_while_a_pass_hangs(world, daemons):
-    lay = standard_layout(world.uid)
-    world.repo.write_layout(lay)
-    t0 = pg_now(world)
-    c = daemon_config(world, interval="1h")
-    c["reconcile"]["stall_timeout"] = "2s"
-    cfg = write_config(world, c)
-    d = daemons(cfg, watchdog_usec=1_000_000).start()  # a ping every 0.5 s
-    d.wait_ready()
-    d.wait_status(60, pred=converged)
+    # A ping every 0.5 s.
+    _, t0, _, d, _ = start_converged(world, daemons, "1h", stall_timeout="2s",
+                                     watchdog_usec=1_000_000)
     (backend, locked), = gprdsd_backends(world, t0)
     assert locked
 
