@@ -14,7 +14,7 @@
 #ifndef GPD_AUDIT_FILE_H
 #define GPD_AUDIT_FILE_H
 
-#include "audit.h"
+#include "codec/audit.h"
 
 #define GPD_AUDIT_FILE_NAME "rds_provision_audit.csv"
 

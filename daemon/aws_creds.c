@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "secret.h"
+#include "codec/secret.h"
 
 #define REFRESH_AHEAD_S 300
 #define IMDS_DEFAULT "http://169.254.169.254"

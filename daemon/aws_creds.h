@@ -32,7 +32,7 @@
 #ifndef GPD_AWS_CREDS_H
 #define GPD_AWS_CREDS_H
 
-#include "util.h"
+#include "base/util.h"
 
 struct gpd_aws_creds {
 	char *access_key_id;

@@ -5,8 +5,8 @@
 #ifndef GPD_CLI_H
 #define GPD_CLI_H
 
-#include "config.h"
-#include "util.h"
+#include "inputs/config.h"
+#include "base/util.h"
 
 #define GPD_DEFAULT_CONFIG "/etc/gprdsd/gprdsd.yaml"
 

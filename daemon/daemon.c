@@ -27,6 +27,7 @@
  * (ha.c), git (gitsync.c).
  */
 #include "daemon.h"
+#include "model/names.h"
 
 #include <malloc.h>
 #include <signal.h>
@@ -117,8 +118,6 @@ struct daemon {
 	bool stall_logged;
 	int exit_code;
 };
-
-static const char *const env_slots[] = {"dev", "test", "staging", "prod", "ephemeral"};
 
 static void start_passes(struct daemon *d, const char *why);
 static void start_env(struct envrun *er);
@@ -832,7 +831,7 @@ init_handles(struct daemon *d)
 		struct envrun *er = &d->envs[i];
 
 		er->d = d;
-		snprintf(er->name, sizeof(er->name), "%s", env_slots[i]);
+		snprintf(er->name, sizeof(er->name), "%s", gp_environments[i]);
 		init_timer(d, &er->retry, er);
 	}
 	gpd_gitsync_init(&d->sync);

@@ -11,7 +11,7 @@
 
 #include <openssl/evp.h>
 
-#include "util.h"
+#include "base/util.h"
 
 #define GPD_MAX_INPUT_SIZE (64u * 1024 * 1024)
 

@@ -15,7 +15,7 @@
 
 #include <uv.h>
 
-#include "config.h"
+#include "inputs/config.h"
 
 struct gpd_gitsync;
 typedef void (*gpd_gitsync_done_fn)(struct gpd_gitsync *s, int r);

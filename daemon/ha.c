@@ -72,7 +72,7 @@ params_digest(const struct gpd_pg_target *t, uint8_t out[32])
 
 int
 gpd_ha_acquire(struct gpd_ha *ha, const char *env, const struct gpd_pg_target *t,
-	       PGconn **ret, struct gpd_pg_error *err, bool *asking)
+	       PGconn **ret, struct gpd_error *err, bool *asking)
 {
 	uint8_t params[32];
 	char key[32];

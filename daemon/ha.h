@@ -31,7 +31,7 @@ struct gpd_ha {
  * row from the server is an answer about the lock; a failure to ask is never "standby".
  */
 int gpd_ha_acquire(struct gpd_ha *ha, const char *env, const struct gpd_pg_target *t,
-		   PGconn **ret, struct gpd_pg_error *err, bool *asking);
+		   PGconn **ret, struct gpd_error *err, bool *asking);
 /* Closes the lock connection (releasing the lock). Never while a pass uses it. */
 void gpd_ha_release(struct gpd_ha *ha);
 /* The advisory lock key of an environment (stable across versions and hosts). */

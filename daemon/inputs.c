@@ -7,13 +7,12 @@
  * Deliberately not here: joining and validation (lib/validate.c), git sync (daemon loop).
  */
 #include "inputs.h"
+#include "model/names.h"
 
 #include <stdio.h>
 
 #include "fileio.h"
-#include "validate.h"
-
-static const char *const known_envs[] = {"dev", "test", "staging", "prod", "ephemeral"};
+#include "plan/validate.h"
 
 /* A file name for diagnostics: relative to the checkout when inside it. */
 static const char *
@@ -218,16 +217,16 @@ gpd_inputs_digest(EVP_MD_CTX *md, const char *repo, const char *catalog, const c
 int
 gpd_inputs_envs(const char *repo, struct gp_strv *envs)
 {
-	for (size_t i = 0; i < ELEMENTSOF(known_envs); i++) {
-		_cleanup_free_ char *a = tfvars_path(repo, known_envs[i], true);
-		_cleanup_free_ char *b = tfvars_path(repo, known_envs[i], false);
+	for (size_t i = 0; i < GP_N_ENVIRONMENTS; i++) {
+		_cleanup_free_ char *a = tfvars_path(repo, gp_environments[i], true);
+		_cleanup_free_ char *b = tfvars_path(repo, gp_environments[i], false);
 		int r;
 
 		if (!a || !b)
 			return -ENOMEM;
 		if (!gpd_file_exists(a) && !gpd_file_exists(b))
 			continue;
-		r = gp_strv_push(envs, known_envs[i]);
+		r = gp_strv_push(envs, gp_environments[i]);
 		if (r < 0)
 			return r;
 	}

@@ -11,9 +11,11 @@
 
 #include <openssl/evp.h>
 
-#include "config.h"
-#include "diag.h"
-#include "model.h"
+#include "inputs/config.h"
+#include "base/diag.h"
+#include "inputs/tfvars.h"
+#include "inputs/catalog.h"
+#include "inputs/enums.h"
 
 struct gpd_repo_inputs {
 	char *commit;               /* HEAD commit (40 hex), NULL when not a git checkout */

@@ -20,7 +20,7 @@
  */
 #include "log.h"
 
-#include "diag.h"
+#include "base/diag.h"
 
 #include <stdatomic.h>
 #include <stddef.h>

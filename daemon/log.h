@@ -28,7 +28,7 @@
 
 #include <syslog.h>
 
-#include "util.h"
+#include "base/util.h"
 
 /* Structured fields of an event; NULL members are left out. */
 struct gpd_logctx {

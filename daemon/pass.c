@@ -20,13 +20,13 @@
 
 #include "audit_file.h"
 #include "fileio.h"
-#include "lifecycle.h"
+#include "plan/lifecycle.h"
 #include "log.h"
 #include "pg.h"
-#include "secret.h"
+#include "codec/secret.h"
 #include "sm.h"
 #include "state_store.h"
-#include "validate.h"
+#include "plan/validate.h"
 
 struct pass {
 	const struct gpd_pass_opts *o;
@@ -333,7 +333,7 @@ static int
 load_master(struct pass *p)
 {
 	const struct gp_env_config *env = p->o->env;
-	struct gpd_sm_error err = {0};
+	struct gpd_error err = {0};
 	_cleanup_free_ char *problem = NULL;
 	char *json = NULL;
 	int r;
@@ -404,10 +404,10 @@ check_endpoints(struct pass *p)
 }
 
 static int
-pg_error(struct pass *p, int r, const char *what, const struct gpd_pg_error *err)
+pg_error(struct pass *p, int r, const char *what, const struct gpd_error *err)
 {
-	set_env_error(p, r, "%s: %s%s%s", what, err->sqlstate[0] ? err->sqlstate : "",
-		      err->sqlstate[0] ? " " : "", err->message[0] ? err->message : strerror(-r));
+	set_env_error(p, r, "%s: %s%s%s", what, err->code[0] ? err->code : "",
+		      err->code[0] ? " " : "", err->message[0] ? err->message : strerror(-r));
 	return r;
 }
 
@@ -477,9 +477,9 @@ grant_checks(struct pass *p, struct gp_strv *out)
 static int
 observe(struct pass *p)
 {
-	struct gpd_pg_error perr = {0};
-	struct gpd_sm_error serr = {0};
-	_cleanup_free_ char *prefix = gpd_secret_prefix(p->o->env);
+	struct gpd_error perr = {0};
+	struct gpd_error serr = {0};
+	_cleanup_free_ char *prefix = gp_secret_prefix(p->o->env->secret.name, p->env);
 	struct gp_strv check = {0};
 	bool asking = false;
 	int r;
@@ -574,7 +574,7 @@ make_plan(struct pass *p)
 {
 	struct gp_plan_opts po;
 	struct gp_strv names = {0};
-	struct gpd_sm_error err = {0};
+	struct gpd_error err = {0};
 	int r;
 
 	plan_opts(p, &po);
@@ -625,7 +625,7 @@ want_of(const struct entry_run *er, struct gp_secret_want *w)
 }
 
 static void
-fail_sm(struct entry_run *er, const char *what, int r, const struct gpd_sm_error *err)
+fail_sm(struct entry_run *er, const char *what, int r, const struct gpd_error *err)
 {
 	snprintf(er->reason, sizeof(er->reason), "%s: %s%s%s", what,
 		 err->code[0] ? err->code : strerror(-r), err->message[0] ? ": " : "",
@@ -635,11 +635,11 @@ fail_sm(struct entry_run *er, const char *what, int r, const struct gpd_sm_error
 }
 
 static void
-fail_pg(struct entry_run *er, const char *what, int r, const struct gpd_pg_error *err)
+fail_pg(struct entry_run *er, const char *what, int r, const struct gpd_error *err)
 {
-	snprintf(er->reason, sizeof(er->reason), "%s: %s%s%s", what, err->sqlstate,
-		 err->sqlstate[0] ? " " : "", err->message[0] ? err->message : strerror(-r));
-	snprintf(er->code, sizeof(er->code), "%s", err->sqlstate[0] ? err->sqlstate : "pg_connection");
+	snprintf(er->reason, sizeof(er->reason), "%s: %s%s%s", what, err->code,
+		 err->code[0] ? " " : "", err->message[0] ? err->message : strerror(-r));
+	snprintf(er->code, sizeof(er->code), "%s", err->code[0] ? err->code : "pg_connection");
 	er->transient = err->transient;
 }
 
@@ -672,7 +672,7 @@ new_password(struct entry_run *er)
 static int
 known_password(struct entry_run *er)
 {
-	struct gpd_sm_error err = {0};
+	struct gpd_error err = {0};
 	char *json = NULL;
 	int r;
 
@@ -697,7 +697,7 @@ do_create_secret(struct entry_run *er)
 {
 	struct gp_secret_want want;
 	struct gp_buf json = {0};
-	struct gpd_sm_error err = {0};
+	struct gpd_error err = {0};
 	const struct gp_env_config *env = er->p->o->env;
 	char *version = NULL;
 	int r;
@@ -724,7 +724,7 @@ do_fix_secret(struct entry_run *er, bool tag)
 {
 	struct gp_secret_want want;
 	struct gp_buf json = {0};
-	struct gpd_sm_error err = {0};
+	struct gpd_error err = {0};
 	const char *old = er->secret ? er->secret->value_json : NULL;
 	char *version = NULL;
 	int r = 0;
@@ -757,7 +757,7 @@ do_fix_secret(struct entry_run *er, bool tag)
 static int
 do_pg(struct entry_run *er, const struct gp_action *a)
 {
-	struct gpd_pg_error err = {0};
+	struct gpd_error err = {0};
 	int r;
 
 	if (a->kind == GP_ACT_CREATE_ROLE || a->kind == GP_ACT_SET_PASSWORD) {
@@ -793,7 +793,7 @@ count_error(struct gpd_pass_result *res, const char *kind)
 static int
 do_verify(struct entry_run *er, const struct gp_action *a)
 {
-	struct gpd_pg_error err = {0};
+	struct gpd_error err = {0};
 	struct gp_action fix = {.kind = GP_ACT_SET_PASSWORD, .why = GP_WHY_DRIFT,
 				.role = a->role, .detail = "login with the secret's password failed"};
 	uint64_t t0;
@@ -804,7 +804,7 @@ do_verify(struct entry_run *er, const struct gp_action *a)
 		return r;
 	r = gpd_pg_verify_login(&er->p->target, er->e->username, er->password, er->e->database,
 				&err);
-	if (r >= 0 || strcmp(err.sqlstate, "28P01") != 0) {
+	if (r >= 0 || strcmp(err.code, "28P01") != 0) {
 		if (r < 0)
 			fail_pg(er, "verify_login", r, &err);
 		return r;
@@ -1177,24 +1177,6 @@ save_state(struct pass *p)
 /* ---------------------------------------------------------------------------------------
  * The pass
  */
-
-char *
-gpd_secret_prefix(const struct gp_env_config *env)
-{
-	const char *tmpl = env->secret.name ? env->secret.name : "goldenpath/{env}/{key}/postgres";
-	const char *key = strstr(tmpl, "{key}");
-	struct gp_buf b = {0};
-
-	for (const char *s = tmpl; *s && s != key;) {
-		if (strncmp(s, "{env}", 5) == 0) {
-			gp_buf_puts(&b, env->name);
-			s += 5;
-		} else {
-			gp_buf_putc(&b, *s++);
-		}
-	}
-	return gp_buf_steal(&b);
-}
 
 static int
 sm_open(struct pass *p)

@@ -15,11 +15,11 @@
 
 #include <stdatomic.h>
 
-#include "config.h"
+#include "inputs/config.h"
 #include "fileio.h"
 #include "ha.h"
 #include "inputs.h"
-#include "plan.h"
+#include "plan/plan.h"
 
 enum gpd_pass_mode { GPD_PASS_APPLY, GPD_PASS_PLAN };
 
@@ -103,8 +103,5 @@ struct gpd_pass_result {
 
 int gpd_pass_run(const struct gpd_pass_opts *o, struct gpd_pass_result *res);
 void gpd_pass_result_release(struct gpd_pass_result *res);
-
-/* The Secrets Manager name prefix that covers every secret of env (template up to {key}). */
-char *gpd_secret_prefix(const struct gp_env_config *env);
 
 #endif

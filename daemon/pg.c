@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "sql.h"
+#include "codec/sql.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define DEFAULT_STATEMENT_TIMEOUT_MS 30000
@@ -69,7 +69,7 @@ pqfinishp(PGconn **p)
 
 /* Copies the first line of msg (libpq adds DETAIL/HINT/LOCATION lines and a newline). */
 static void
-err_message(struct gpd_pg_error *err, const char *msg)
+err_message(struct gpd_error *err, const char *msg)
 {
 	size_t n;
 
@@ -90,9 +90,9 @@ err_message(struct gpd_pg_error *err, const char *msg)
 }
 
 static int
-err_set(struct gpd_pg_error *err, int r, const char *sqlstate, bool transient, const char *msg)
+err_set(struct gpd_error *err, int r, const char *sqlstate, bool transient, const char *msg)
 {
-	snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", sqlstate ? sqlstate : "");
+	snprintf(err->code, sizeof(err->code), "%s", sqlstate ? sqlstate : "");
 	err->transient = transient;
 	err_message(err, msg);
 	return r;
@@ -129,7 +129,7 @@ classify(const char *s, bool connecting, bool *transient)
 }
 
 int
-gpd_pg_result_error(PGconn *conn, const PGresult *res, struct gpd_pg_error *err)
+gpd_pg_result_error(PGconn *conn, const PGresult *res, struct gpd_error *err)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -181,7 +181,7 @@ find_sqlstate(const char *msg, char code[static 6])
 }
 
 static int
-err_from_connect(PGconn *conn, int r, uint64_t timeout_ms, struct gpd_pg_error *err)
+err_from_connect(PGconn *conn, int r, uint64_t timeout_ms, struct gpd_error *err)
 {
 	const char *msg = conn ? PQerrorMessage(conn) : "out of memory";
 	const char *text;
@@ -311,7 +311,7 @@ connect_wait(PGconn *conn, uint64_t deadline)
 
 static int
 connect_as(const struct gpd_pg_target *t, const char *user, const char *password,
-	   const char *dbname, PGconn **ret, struct gpd_pg_error *err)
+	   const char *dbname, PGconn **ret, struct gpd_error *err)
 {
 	struct conn_params p = {0};
 	uint64_t timeout = connect_timeout_ms(t);
@@ -337,8 +337,8 @@ connect_as(const struct gpd_pg_target *t, const char *user, const char *password
 	return 0;
 }
 
-static struct gpd_pg_error *
-err_or_dummy(struct gpd_pg_error *err, struct gpd_pg_error *dummy)
+static struct gpd_error *
+err_or_dummy(struct gpd_error *err, struct gpd_error *dummy)
 {
 	err = err ? err : dummy;
 	memset(err, 0, sizeof(*err));
@@ -347,9 +347,9 @@ err_or_dummy(struct gpd_pg_error *err, struct gpd_pg_error *dummy)
 
 int
 gpd_pg_connect(const struct gpd_pg_target *t, const char *dbname_override, PGconn **ret,
-	       struct gpd_pg_error *err)
+	       struct gpd_error *err)
 {
-	struct gpd_pg_error dummy;
+	struct gpd_error dummy;
 
 	err = err_or_dummy(err, &dummy);
 	return connect_as(t, t->user, t->password, dbname_override ? dbname_override : t->dbname,
@@ -358,9 +358,9 @@ gpd_pg_connect(const struct gpd_pg_target *t, const char *dbname_override, PGcon
 
 int
 gpd_pg_verify_login(const struct gpd_pg_target *t, const char *user, const char *password,
-		    const char *dbname, struct gpd_pg_error *err)
+		    const char *dbname, struct gpd_error *err)
 {
-	struct gpd_pg_error dummy;
+	struct gpd_error dummy;
 	PGconn *conn = NULL;
 	int r;
 
@@ -381,7 +381,7 @@ gpd_pg_verify_login(const struct gpd_pg_target *t, const char *user, const char 
 /* Sends one statement with text parameters; *ret (optional) gets the result on success. */
 static int
 exec_params(PGconn *conn, const char *sql, int n, const char *const *params, PGresult **ret,
-	    struct gpd_pg_error *err)
+	    struct gpd_error *err)
 {
 	_cleanup_pqclear_ PGresult *res = NULL;
 	ExecStatusType st;
@@ -397,7 +397,7 @@ exec_params(PGconn *conn, const char *sql, int n, const char *const *params, PGr
 }
 
 static int
-exec_sql(PGconn *conn, const char *sql, struct gpd_pg_error *err)
+exec_sql(PGconn *conn, const char *sql, struct gpd_error *err)
 {
 	return exec_params(conn, sql, 0, NULL, NULL, err);
 }
@@ -443,13 +443,13 @@ text_array(struct gp_buf *b, const char *const *v, size_t n)
 }
 
 static int
-oom(struct gpd_pg_error *err)
+oom(struct gpd_error *err)
 {
 	return err_set(err, -ENOMEM, "", false, "out of memory");
 }
 
 static int
-query(PGconn *conn, const char *sql, PGresult **ret, struct gpd_pg_error *err)
+query(PGconn *conn, const char *sql, PGresult **ret, struct gpd_error *err)
 {
 	return exec_params(conn, sql, 0, NULL, ret, err);
 }
@@ -530,7 +530,7 @@ static const char access_sql[] =
 	" FROM want w ORDER BY w.rolname";
 
 static int
-observe_master(PGconn *c, struct gp_observed *o, struct gpd_pg_error *err)
+observe_master(PGconn *c, struct gp_observed *o, struct gpd_error *err)
 {
 	_cleanup_pqclear_ PGresult *res = NULL;
 	int r = query(c, master_sql, &res, err);
@@ -546,7 +546,7 @@ observe_master(PGconn *c, struct gp_observed *o, struct gpd_pg_error *err)
 }
 
 static int
-observe_roles(PGconn *c, struct gp_observed *o, struct gpd_pg_error *err)
+observe_roles(PGconn *c, struct gp_observed *o, struct gpd_error *err)
 {
 	_cleanup_pqclear_ PGresult *res = NULL;
 	int r = query(c, roles_sql, &res, err), n;
@@ -599,7 +599,7 @@ database_fill(struct gp_obs_database *db, const PGresult *res, int from, int to)
 }
 
 static int
-observe_databases(PGconn *c, struct gp_observed *o, struct gpd_pg_error *err)
+observe_databases(PGconn *c, struct gp_observed *o, struct gpd_error *err)
 {
 	_cleanup_pqclear_ PGresult *res = NULL;
 	int r = query(c, databases_sql, &res, err), n;
@@ -623,7 +623,7 @@ observe_databases(PGconn *c, struct gp_observed *o, struct gpd_pg_error *err)
 }
 
 static int
-observe_members(PGconn *c, struct gp_observed *o, struct gpd_pg_error *err)
+observe_members(PGconn *c, struct gp_observed *o, struct gpd_error *err)
 {
 	_cleanup_pqclear_ PGresult *res = NULL;
 	int r = query(c, members_sql, &res, err), n;
@@ -711,7 +711,7 @@ access_params(const struct gp_desired *d, const char *db, struct gp_buf *names,
 
 static int
 observe_access_db(const struct gpd_pg_target *t, const struct gp_desired *d, const char *db,
-		  struct gp_observed *o, struct gpd_pg_error *err)
+		  struct gp_observed *o, struct gpd_error *err)
 {
 	_cleanup_pqfinish_ PGconn *c = NULL;
 	_cleanup_pqclear_ PGresult *res = NULL;
@@ -747,7 +747,7 @@ observe_access_db(const struct gpd_pg_target *t, const struct gp_desired *d, con
 
 static int
 observe_access(const struct gpd_pg_target *t, const struct gp_desired *d,
-	       const struct gp_strv *check_dbs, struct gp_observed *o, struct gpd_pg_error *err)
+	       const struct gp_strv *check_dbs, struct gp_observed *o, struct gpd_error *err)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		const struct gp_entry *e = &d->v[i];
@@ -790,10 +790,10 @@ observed_swap_pg(struct gp_observed *a, struct gp_observed *b)
 
 int
 gpd_pg_observe(PGconn *master, const struct gpd_pg_target *t, const struct gp_desired *d,
-	       const struct gp_strv *check_dbs, struct gp_observed *obs, struct gpd_pg_error *err)
+	       const struct gp_strv *check_dbs, struct gp_observed *obs, struct gpd_error *err)
 {
 	_cleanup_(gp_observed_freep) struct gp_observed *o = gp_observed_new();
-	struct gpd_pg_error dummy;
+	struct gpd_error dummy;
 	int r;
 
 	err = err_or_dummy(err, &dummy);
@@ -821,7 +821,7 @@ gpd_pg_observe(PGconn *master, const struct gpd_pg_target *t, const struct gp_de
 
 /* Sends a statement a builder made (built: the builder's return), then frees it. */
 static int
-run_built(PGconn *c, int built, struct gp_buf *sql, struct gpd_pg_error *err)
+run_built(PGconn *c, int built, struct gp_buf *sql, struct gpd_error *err)
 {
 	int r;
 
@@ -837,7 +837,7 @@ run_built(PGconn *c, int built, struct gp_buf *sql, struct gpd_pg_error *err)
 
 /* Whether one row matches sql with the single parameter value. */
 static int
-exists(PGconn *c, const char *sql, const char *value, bool *ret, struct gpd_pg_error *err)
+exists(PGconn *c, const char *sql, const char *value, bool *ret, struct gpd_error *err)
 {
 	_cleanup_pqclear_ PGresult *res = NULL;
 	int r = exec_params(c, sql, 1, &value, &res, err);
@@ -850,7 +850,7 @@ exists(PGconn *c, const char *sql, const char *value, bool *ret, struct gpd_pg_e
 
 static int
 role_read(PGconn *c, const char *role, struct gp_obs_role *ret, bool *found,
-	  struct gpd_pg_error *err)
+	  struct gpd_error *err)
 {
 	static const char sql[] =
 		"SELECT rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolreplication,"
@@ -877,7 +877,7 @@ role_read(PGconn *c, const char *role, struct gp_obs_role *ret, bool *found,
 
 static int
 alter_attrs(PGconn *c, const char *role, const struct gp_obs_role *cur, bool createdb,
-	    struct gpd_pg_error *err)
+	    struct gpd_error *err)
 {
 	struct gp_buf sql = {0};
 	unsigned attrs = gp_sql_role_attrs_diff(cur, createdb);
@@ -894,7 +894,7 @@ alter_attrs(PGconn *c, const char *role, const struct gp_obs_role *cur, bool cre
  */
 static int
 password_statement(PGconn *c, const char *role, const char *password, bool create, bool createdb,
-		   struct gpd_pg_error *err)
+		   struct gpd_error *err)
 {
 	struct gp_buf sql = {0};
 	char *verifier;
@@ -921,7 +921,7 @@ password_statement(PGconn *c, const char *role, const char *password, bool creat
 
 static int
 apply_create_role(PGconn *c, const struct gp_entry *e, const char *role, const char *password,
-		  struct gpd_pg_error *err)
+		  struct gpd_error *err)
 {
 	struct gp_obs_role cur;
 	bool found;
@@ -942,7 +942,7 @@ apply_create_role(PGconn *c, const struct gp_entry *e, const char *role, const c
 }
 
 static int
-apply_alter_role(PGconn *c, const struct gp_entry *e, const char *role, struct gpd_pg_error *err)
+apply_alter_role(PGconn *c, const struct gp_entry *e, const char *role, struct gpd_error *err)
 {
 	struct gp_obs_role cur;
 	bool found;
@@ -956,7 +956,7 @@ apply_alter_role(PGconn *c, const struct gp_entry *e, const char *role, struct g
 }
 
 static int
-apply_create_database(PGconn *c, const char *db, const char *owner, struct gpd_pg_error *err)
+apply_create_database(PGconn *c, const char *db, const char *owner, struct gpd_error *err)
 {
 	static const char sql[] = "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1";
 	struct gp_buf stmt = {0};
@@ -993,9 +993,9 @@ notice_skipped(void *arg, const PGresult *res)
 }
 
 static int
-run_transaction(PGconn *c, const struct gp_strv *stmts, struct gpd_pg_error *err)
+run_transaction(PGconn *c, const struct gp_strv *stmts, struct gpd_error *err)
 {
-	struct gpd_pg_error ignored;
+	struct gpd_error ignored;
 	int r = exec_sql(c, "BEGIN", err);
 
 	if (r < 0)
@@ -1016,7 +1016,7 @@ run_transaction(PGconn *c, const struct gp_strv *stmts, struct gpd_pg_error *err
  */
 static int
 apply_grants(const struct gpd_pg_target *t, const struct gp_entry *e, const char *db,
-	     const char *role, struct gpd_pg_error *err)
+	     const char *role, struct gpd_error *err)
 {
 	_cleanup_(gp_strv_release) struct gp_strv stmts = {0};
 	_cleanup_pqfinish_ PGconn *c = NULL;
@@ -1041,12 +1041,12 @@ apply_grants(const struct gpd_pg_target *t, const struct gp_entry *e, const char
 int
 gpd_pg_apply(PGconn *master, const struct gpd_pg_target *t, const char *env,
 	     const struct gp_entry *e, const struct gp_action *a, const char *password,
-	     struct gpd_pg_error *err)
+	     struct gpd_error *err)
 {
 	const char *db = a->database ? a->database : e->database;
 	const char *role = a->role ? a->role : e->username;
 	const char *owner = a->object ? a->object : e->owner_role ? e->owner_role : e->username;
-	struct gpd_pg_error dummy;
+	struct gpd_error dummy;
 	struct gp_buf sql = {0};
 
 	err = err_or_dummy(err, &dummy);

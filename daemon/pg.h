@@ -33,8 +33,11 @@
 
 #include <libpq-fe.h>
 
-#include "model.h"
-#include "plan.h"
+#include "error.h"
+
+#include "model/desired.h"
+#include "model/observed.h"
+#include "plan/plan.h"
 
 /* Where and how to connect. All strings are borrowed; NULL or "" means "not set". */
 struct gpd_pg_target {
@@ -49,11 +52,7 @@ struct gpd_pg_target {
 	uint64_t statement_timeout_ms; /* 0: 30 s; never unbounded */
 };
 
-struct gpd_pg_error {
-	char sqlstate[6]; /* "" when none */
-	char message[512];
-	bool transient;
-};
+/* Errors are struct gpd_error (error.h); code is the SQLSTATE. */
 
 /*
  * Fills err from the result of a statement that failed (res may be NULL: libpq ran out of
@@ -61,7 +60,7 @@ struct gpd_pg_error {
  * pg.c; 42501 is -EACCES, permanent), or -ECONNREFUSED (transient, SQLSTATE 08006) when the
  * connection broke, with libpq's message.
  */
-int gpd_pg_result_error(PGconn *conn, const PGresult *res, struct gpd_pg_error *err);
+int gpd_pg_result_error(PGconn *conn, const PGresult *res, struct gpd_error *err);
 
 /*
  * Connects to t as t->user, to dbname_override when it is not NULL (else t->dbname).
@@ -69,7 +68,7 @@ int gpd_pg_result_error(PGconn *conn, const PGresult *res, struct gpd_pg_error *
  * untouched and err says why (auth failures are permanent, everything else transient).
  */
 int gpd_pg_connect(const struct gpd_pg_target *t, const char *dbname_override, PGconn **ret,
-		   struct gpd_pg_error *err);
+		   struct gpd_error *err);
 
 /*
  * Reads PostgreSQL's side of the observed state into obs: master_user, master_superuser,
@@ -90,7 +89,7 @@ int gpd_pg_connect(const struct gpd_pg_target *t, const char *dbname_override, P
  */
 int gpd_pg_observe(PGconn *master, const struct gpd_pg_target *t, const struct gp_desired *d,
 		   const struct gp_strv *check_dbs, struct gp_observed *obs,
-		   struct gpd_pg_error *err);
+		   struct gpd_error *err);
 
 /*
  * Applies one action of entry e in environment env (for COMMENT_ROLE). Handles every kind of
@@ -120,7 +119,7 @@ int gpd_pg_observe(PGconn *master, const struct gpd_pg_target *t, const struct g
  */
 int gpd_pg_apply(PGconn *master, const struct gpd_pg_target *t, const char *env,
 		 const struct gp_entry *e, const struct gp_action *a, const char *password,
-		 struct gpd_pg_error *err);
+		 struct gpd_error *err);
 
 /*
  * Logs in to dbname (NULL: t->dbname) on t's server as user with password, then closes the
@@ -128,7 +127,7 @@ int gpd_pg_apply(PGconn *master, const struct gpd_pg_target *t, const char *env,
  * dbname). Other errors as for gpd_pg_connect().
  */
 int gpd_pg_verify_login(const struct gpd_pg_target *t, const char *user, const char *password,
-			const char *dbname, struct gpd_pg_error *err);
+			const char *dbname, struct gpd_error *err);
 
 /* Statements sent by this process so far (all threads), for benchmarks and tests. */
 unsigned long gpd_pg_statements(void);

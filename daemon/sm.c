@@ -9,6 +9,7 @@
  * before they are freed; error texts are built from AWS's error type and message only.
  */
 #include "sm.h"
+#include "model/names.h"
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -19,7 +20,7 @@
 #include <time.h>
 
 #include "aws_creds.h"
-#include "secret.h"
+#include "codec/secret.h"
 
 #define MAX_ATTEMPTS 4
 #define BACKOFF_BASE_MS 500
@@ -49,11 +50,11 @@ gpd_sm_calls_ended(void)
 	return atomic_load_explicit(&calls_ended, memory_order_relaxed);
 }
 
-static void set_error(struct gpd_sm_error *err, const char *code, bool transient, const char *fmt,
+static void set_error(struct gpd_error *err, const char *code, bool transient, const char *fmt,
 		      ...) _printf_(4, 5);
 
 static void
-set_error(struct gpd_sm_error *err, const char *code, bool transient, const char *fmt, ...)
+set_error(struct gpd_error *err, const char *code, bool transient, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -186,7 +187,7 @@ gpd_sm_stats(const struct gpd_sm *sm, unsigned *calls, unsigned *throttles, unsi
  */
 
 static int
-transport_error(CURLcode cc, const char *detail, struct gpd_sm_error *err)
+transport_error(CURLcode cc, const char *detail, struct gpd_error *err)
 {
 	const char *msg = *detail ? detail : curl_easy_strerror(cc);
 
@@ -260,7 +261,7 @@ xml_field(const char *body, const char *tag, char *out, size_t len)
  * Message; else XML <Code> and <Message>). Nothing else of the body is kept.
  */
 static void
-parse_aws_error(const char *body, struct gpd_sm_error *err)
+parse_aws_error(const char *body, struct gpd_error *err)
 {
 	cJSON *root = cJSON_Parse(body ? body : "");
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "__type");
@@ -285,7 +286,7 @@ parse_aws_error(const char *body, struct gpd_sm_error *err)
 }
 
 static int
-aws_error(struct gpd_sm *sm, long status, const char *body, struct gpd_sm_error *err)
+aws_error(struct gpd_sm *sm, long status, const char *body, struct gpd_error *err)
 {
 	bool throttled;
 
@@ -312,7 +313,7 @@ aws_error(struct gpd_sm *sm, long status, const char *body, struct gpd_sm_error 
 }
 
 static int
-credentials_error(int r, const char *text, struct gpd_sm_error *err)
+credentials_error(int r, const char *text, struct gpd_error *err)
 {
 	bool transient = r == -ETIMEDOUT || r == -ECONNREFUSED || r == -EIO;
 
@@ -385,7 +386,7 @@ set_credentials(struct gpd_sm *sm, const struct gpd_aws_creds *c)
 /* One HTTP attempt. resp receives the body of a 200 response. */
 static int
 sm_attempt(struct gpd_sm *sm, const char *op, const struct gp_buf *req, bool write,
-	   struct gp_buf *resp, struct gpd_sm_error *err)
+	   struct gp_buf *resp, struct gpd_error *err)
 {
 	_cleanup_free_ char *cerr = NULL;
 	const struct gpd_aws_creds *c;
@@ -444,7 +445,7 @@ backoff(unsigned attempt)
  */
 static int
 sm_call(struct gpd_sm *sm, const char *op, const cJSON *body, bool write, cJSON **ret,
-	struct gpd_sm_error *err)
+	struct gpd_error *err)
 {
 	_cleanup_(gp_buf_release_secure) struct gp_buf req = {0}, resp = {0};
 	cJSON *root;
@@ -454,7 +455,7 @@ sm_call(struct gpd_sm *sm, const char *op, const cJSON *body, bool write, cJSON 
 	if (r < 0)
 		return r;
 	for (unsigned attempt = 1;; attempt++) {
-		*err = (struct gpd_sm_error){0};
+		*err = (struct gpd_error){0};
 		r = sm_attempt(sm, op, &req, write, &resp, err);
 		if (r >= 0 || !err->transient || attempt == MAX_ATTEMPTS)
 			break;
@@ -529,9 +530,9 @@ static bool
 add_tags(cJSON *obj, const char *env, const char *key)
 {
 	const char *pairs[][2] = {
-		{"managed-by", "gprdsd"},
-		{"Environment", env},
-		{"Application", key},
+		{GP_SECRET_TAG_KEY, GP_SECRET_TAG_VALUE},
+		{GP_SECRET_TAG_ENV, env},
+		{GP_SECRET_TAG_APP, key},
 	};
 	cJSON *tags = cJSON_AddArrayToObject(obj, "Tags"), *t;
 
@@ -575,8 +576,7 @@ obs_secret_managed(const cJSON *tags)
 	const cJSON *t;
 
 	cJSON_ArrayForEach(t, tags)
-		if (gp_streq(json_str(t, "Key"), "managed-by") &&
-		    gp_streq(json_str(t, "Value"), "gprdsd"))
+		if (gp_secret_tag_marks(json_str(t, "Key"), json_str(t, "Value")))
 			return true;
 	return false;
 }
@@ -680,15 +680,15 @@ list_request(const char *prefix, const char *next)
 
 int
 gpd_sm_list(struct gpd_sm *sm, const char *name_prefix, struct gp_observed *obs,
-	    struct gpd_sm_error *err)
+	    struct gpd_error *err)
 {
 	_cleanup_free_ char *next = NULL;
-	struct gpd_sm_error dummy;
+	struct gpd_error dummy;
 	const char *prefix = gp_isempty(name_prefix) ? NULL : name_prefix;
 	int r = 0;
 
 	err = err ? err : &dummy;
-	*err = (struct gpd_sm_error){0};
+	*err = (struct gpd_error){0};
 	do {
 		_cleanup_json_ cJSON *body = list_request(prefix, next);
 		/* Names, ARNs, dates, tags and version ids: no secret value is ever listed, so the
@@ -728,7 +728,7 @@ obs_find(struct gp_observed *obs, const char *name)
 /* Notes one secret that could not be read: the first one names the error. */
 static void
 note_failure(unsigned *failed, const char *id, const char *code, const char *message,
-	     struct gpd_sm_error *err)
+	     struct gpd_error *err)
 {
 	if ((*failed)++ == 0) {
 		set_error(err, code, false, "%s: %s", id ? id : "?", message ? message : code);
@@ -777,7 +777,7 @@ has_label(const cJSON *stages, const char *label)
  */
 static int
 take_value(const cJSON *v, struct gp_observed *obs, struct gp_strv *stale, unsigned *failed,
-	   struct gpd_sm_error *err)
+	   struct gpd_error *err)
 {
 	const char *name = json_str(v, "Name"), *value = json_str(v, "SecretString");
 	const cJSON *stages = cJSON_GetObjectItemCaseSensitive(v, "VersionStages");
@@ -798,12 +798,12 @@ take_value(const cJSON *v, struct gp_observed *obs, struct gp_strv *stale, unsig
 /* Reads the AWSCURRENT value of each stale name with GetSecretValue. */
 static int
 fetch_stale(struct gpd_sm *sm, const struct gp_strv *stale, struct gp_observed *obs,
-	    unsigned *failed, struct gpd_sm_error *err)
+	    unsigned *failed, struct gpd_error *err)
 {
 	for (size_t i = 0; i < stale->n; i++) {
 		_cleanup_secret_ char *json = NULL;
 		_cleanup_free_ char *version = NULL;
-		struct gpd_sm_error e;
+		struct gpd_error e;
 		int r;
 
 		r = gpd_sm_get_value_stage(sm, stale->v[i], "AWSCURRENT", &json, &version, &e);
@@ -839,10 +839,10 @@ batch_request(char *const *names, size_t n, const char *next)
 /* One BatchGetSecretValue of up to 20 names, following NextToken if AWS pages it. */
 static int
 fetch_batch(struct gpd_sm *sm, char *const *names, size_t n, struct gp_observed *obs,
-	    struct gp_strv *stale, unsigned *failed, struct gpd_sm_error *err)
+	    struct gp_strv *stale, unsigned *failed, struct gpd_error *err)
 {
 	_cleanup_free_ char *next = NULL;
-	struct gpd_sm_error call_err;
+	struct gpd_error call_err;
 	int r;
 
 	do {
@@ -874,15 +874,15 @@ fetch_batch(struct gpd_sm *sm, char *const *names, size_t n, struct gp_observed 
 
 int
 gpd_sm_fetch_values(struct gpd_sm *sm, const struct gp_strv *names, struct gp_observed *obs,
-		    struct gpd_sm_error *err)
+		    struct gpd_error *err)
 {
 	_cleanup_(gp_strv_release) struct gp_strv stale = {0};
-	struct gpd_sm_error dummy;
+	struct gpd_error dummy;
 	unsigned failed = 0;
 	int r = 0;
 
 	err = err ? err : &dummy;
-	*err = (struct gpd_sm_error){0};
+	*err = (struct gpd_error){0};
 	for (size_t i = 0; r >= 0 && i < names->n; i += BATCH_MAX) {
 		size_t n = names->n - i < BATCH_MAX ? names->n - i : BATCH_MAX;
 
@@ -904,18 +904,18 @@ gpd_sm_fetch_values(struct gpd_sm *sm, const struct gp_strv *names, struct gp_ob
 
 int
 gpd_sm_get_value_stage(struct gpd_sm *sm, const char *name, const char *stage, char **ret_json,
-		       char **ret_version, struct gpd_sm_error *err)
+		       char **ret_version, struct gpd_error *err)
 {
 	_cleanup_json_ cJSON *body = cJSON_CreateObject();
 	_cleanup_json_secure_ cJSON *resp = NULL;
 	_cleanup_free_ char *version = NULL;
-	struct gpd_sm_error dummy;
+	struct gpd_error dummy;
 	const char *value;
 	char *copy;
 	int r;
 
 	err = err ? err : &dummy;
-	*err = (struct gpd_sm_error){0};
+	*err = (struct gpd_error){0};
 	/* AWSCURRENT is AWS's default; naming it also gets the right version from emulators. */
 	if (!body || !add_str(body, "SecretId", name) ||
 	    !add_str(body, "VersionStage", stage ? stage : "AWSCURRENT"))
@@ -940,7 +940,7 @@ gpd_sm_get_value_stage(struct gpd_sm *sm, const char *name, const char *stage, c
 }
 
 int
-gpd_sm_get_value(struct gpd_sm *sm, const char *name, char **ret_json, struct gpd_sm_error *err)
+gpd_sm_get_value(struct gpd_sm *sm, const char *name, char **ret_json, struct gpd_error *err)
 {
 	return gpd_sm_get_value_stage(sm, name, NULL, ret_json, NULL, err);
 }
@@ -952,7 +952,7 @@ gpd_sm_get_value(struct gpd_sm *sm, const char *name, char **ret_json, struct gp
 /* Runs a write and hands back the response's VersionId when ret_version is not NULL. */
 static int
 write_call(struct gpd_sm *sm, const char *op, const cJSON *body, char **ret_version,
-	   struct gpd_sm_error *err)
+	   struct gpd_error *err)
 {
 	_cleanup_json_secure_ cJSON *resp = NULL;
 	const char *version;
@@ -972,15 +972,15 @@ write_call(struct gpd_sm *sm, const char *op, const cJSON *body, char **ret_vers
 
 int
 gpd_sm_create(struct gpd_sm *sm, const char *name, const char *json, const char *kms_key_id,
-	      const char *env, const char *key, char **ret_version, struct gpd_sm_error *err)
+	      const char *env, const char *key, char **ret_version, struct gpd_error *err)
 {
 	_cleanup_json_secure_ cJSON *body = cJSON_CreateObject();
 	_cleanup_free_ char *desc = gp_strprintf("PostgreSQL credentials for %s in %s, managed by "
 					      "gprdsd", key ? key : name, env ? env : "?");
-	struct gpd_sm_error dummy;
+	struct gpd_error dummy;
 
 	err = err ? err : &dummy;
-	*err = (struct gpd_sm_error){0};
+	*err = (struct gpd_error){0};
 	if (!body || !desc || !add_str(body, "Name", name) || !add_str(body, "Description", desc) ||
 	    !add_str(body, "SecretString", json) || !add_request_token(body) ||
 	    (!gp_isempty(kms_key_id) && !add_str(body, "KmsKeyId", kms_key_id)) ||
@@ -991,14 +991,14 @@ gpd_sm_create(struct gpd_sm *sm, const char *name, const char *json, const char 
 
 static int
 put_value(struct gpd_sm *sm, const char *name, const char *json, const char *stage,
-	  char **ret_version, struct gpd_sm_error *err)
+	  char **ret_version, struct gpd_error *err)
 {
 	_cleanup_json_secure_ cJSON *body = cJSON_CreateObject();
-	struct gpd_sm_error dummy;
+	struct gpd_error dummy;
 	cJSON *stages;
 
 	err = err ? err : &dummy;
-	*err = (struct gpd_sm_error){0};
+	*err = (struct gpd_error){0};
 	if (!body || !add_str(body, "SecretId", name) || !add_str(body, "SecretString", json) ||
 	    !add_request_token(body))
 		return -ENOMEM;
@@ -1012,21 +1012,21 @@ put_value(struct gpd_sm *sm, const char *name, const char *json, const char *sta
 
 int
 gpd_sm_put_value(struct gpd_sm *sm, const char *name, const char *json, char **ret_version,
-		 struct gpd_sm_error *err)
+		 struct gpd_error *err)
 {
 	return put_value(sm, name, json, NULL, ret_version, err);
 }
 
 int
 gpd_sm_put_pending(struct gpd_sm *sm, const char *name, const char *json, char **ret_version,
-		   struct gpd_sm_error *err)
+		   struct gpd_error *err)
 {
 	return put_value(sm, name, json, "AWSPENDING", ret_version, err);
 }
 
 static int
 update_stage(struct gpd_sm *sm, const char *name, const char *stage, const char *move_to,
-	     const char *remove_from, struct gpd_sm_error *err)
+	     const char *remove_from, struct gpd_error *err)
 {
 	_cleanup_json_ cJSON *body = cJSON_CreateObject();
 
@@ -1039,13 +1039,13 @@ update_stage(struct gpd_sm *sm, const char *name, const char *stage, const char 
 
 int
 gpd_sm_promote(struct gpd_sm *sm, const char *name, const char *version,
-	       const char *current_version, struct gpd_sm_error *err)
+	       const char *current_version, struct gpd_error *err)
 {
-	struct gpd_sm_error dummy;
+	struct gpd_error dummy;
 	int r;
 
 	err = err ? err : &dummy;
-	*err = (struct gpd_sm_error){0};
+	*err = (struct gpd_error){0};
 	if (!gp_streq(version, current_version)) {
 		r = update_stage(sm, name, "AWSCURRENT", version, current_version, err);
 		if (r < 0)
@@ -1056,13 +1056,13 @@ gpd_sm_promote(struct gpd_sm *sm, const char *name, const char *version,
 
 int
 gpd_sm_tag(struct gpd_sm *sm, const char *name, const char *env, const char *key,
-	   struct gpd_sm_error *err)
+	   struct gpd_error *err)
 {
 	_cleanup_json_ cJSON *body = cJSON_CreateObject();
-	struct gpd_sm_error dummy;
+	struct gpd_error dummy;
 
 	err = err ? err : &dummy;
-	*err = (struct gpd_sm_error){0};
+	*err = (struct gpd_error){0};
 	if (!body || !add_str(body, "SecretId", name) || !add_tags(body, env, key))
 		return -ENOMEM;
 	return write_call(sm, "TagResource", body, NULL, err);
@@ -1070,13 +1070,13 @@ gpd_sm_tag(struct gpd_sm *sm, const char *name, const char *env, const char *key
 
 int
 gpd_sm_delete(struct gpd_sm *sm, const char *name, unsigned recovery_days,
-	      struct gpd_sm_error *err)
+	      struct gpd_error *err)
 {
 	_cleanup_json_ cJSON *body = cJSON_CreateObject();
-	struct gpd_sm_error dummy;
+	struct gpd_error dummy;
 
 	err = err ? err : &dummy;
-	*err = (struct gpd_sm_error){0};
+	*err = (struct gpd_error){0};
 	if (recovery_days < 7 || recovery_days > 30) {
 		set_error(err, "InvalidParameter", false, "recovery window of %u days is not in 7..30",
 			  recovery_days);

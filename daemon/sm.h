@@ -47,7 +47,8 @@
 #ifndef GPD_SM_H
 #define GPD_SM_H
 
-#include "model.h"
+#include "error.h"
+#include "model/observed.h"
 
 struct gpd_sm;
 
@@ -59,15 +60,9 @@ struct gpd_sm_opts {
 	uint64_t write_interval_ms; /* minimum gap between write calls; 0: none */
 };
 
-struct gpd_sm_error {
-	char code[64];     /* AWS error type ("ThrottlingException") or a local one:
-			      "ConnectionRefused", "Timeout", "NetworkError", "DnsError",
-			      "TLSError", "ResponseTooLarge", "NoCredentials",
-			      "InvalidResponse", "PartialFailure" */
-	char message[256]; /* never a secret value */
-	long http_status;  /* 0 when no HTTP response was received */
-	bool transient;    /* worth retrying later (DESIGN §4.3) */
-};
+/* Errors are struct gpd_error (error.h); code is the AWS error type ("ThrottlingException")
+ * or a local one: "ConnectionRefused", "Timeout", "NetworkError", "DnsError", "TLSError",
+ * "ResponseTooLarge", "NoCredentials", "InvalidResponse", "PartialFailure". */
 
 /* Copies what it needs from o. Returns 0 and *ret, -EINVAL (no region), -ENOMEM. */
 int gpd_sm_new(const struct gpd_sm_opts *o, struct gpd_sm **ret);
@@ -85,7 +80,7 @@ DEFINE_FREEP(struct gpd_sm, gpd_sm_free)
  * On failure the secrets of the pages already read stay in obs.
  */
 int gpd_sm_list(struct gpd_sm *sm, const char *name_prefix, struct gp_observed *obs,
-		struct gpd_sm_error *err);
+		struct gpd_error *err);
 
 /*
  * BatchGetSecretValue for names (20 per call): sets value_json (the AWSCURRENT SecretString,
@@ -97,7 +92,7 @@ int gpd_sm_list(struct gpd_sm *sm, const char *name_prefix, struct gp_observed *
  * failed as a whole (values read by earlier calls stay in obs).
  */
 int gpd_sm_fetch_values(struct gpd_sm *sm, const struct gp_strv *names, struct gp_observed *obs,
-			struct gpd_sm_error *err);
+			struct gpd_error *err);
 
 /*
  * GetSecretValue of the AWSCURRENT version (e.g. the master secret). *ret_json is the
@@ -105,7 +100,7 @@ int gpd_sm_fetch_values(struct gpd_sm *sm, const struct gp_strv *names, struct g
  * -EIO (code "InvalidResponse") when it holds only SecretBinary.
  */
 int gpd_sm_get_value(struct gpd_sm *sm, const char *name, char **ret_json,
-		     struct gpd_sm_error *err);
+		     struct gpd_error *err);
 
 /*
  * The same for the version with the staging label stage (NULL: AWSCURRENT), e.g. AWSPENDING
@@ -113,7 +108,7 @@ int gpd_sm_get_value(struct gpd_sm *sm, const char *name, char **ret_json,
  * the secret or the label does not exist.
  */
 int gpd_sm_get_value_stage(struct gpd_sm *sm, const char *name, const char *stage,
-			   char **ret_json, char **ret_version, struct gpd_sm_error *err);
+			   char **ret_json, char **ret_version, struct gpd_error *err);
 
 /*
  * CreateSecret name with SecretString json, tags managed-by=gprdsd, Environment=env,
@@ -124,21 +119,21 @@ int gpd_sm_get_value_stage(struct gpd_sm *sm, const char *name, const char *stag
  * InvalidRequestException (moto: -EEXIST).
  */
 int gpd_sm_create(struct gpd_sm *sm, const char *name, const char *json, const char *kms_key_id,
-		  const char *env, const char *key, char **ret_version, struct gpd_sm_error *err);
+		  const char *env, const char *key, char **ret_version, struct gpd_error *err);
 
 /*
  * PutSecretValue: a new version with SecretString json that becomes AWSCURRENT. ret_version
  * as for gpd_sm_create().
  */
 int gpd_sm_put_value(struct gpd_sm *sm, const char *name, const char *json, char **ret_version,
-		     struct gpd_sm_error *err);
+		     struct gpd_error *err);
 
 /*
  * PutSecretValue staged AWSPENDING only (rotation step 1, DESIGN §4.4): AWSCURRENT does not
  * move. An existing AWSPENDING label moves to the new version.
  */
 int gpd_sm_put_pending(struct gpd_sm *sm, const char *name, const char *json,
-		       char **ret_version, struct gpd_sm_error *err);
+		       char **ret_version, struct gpd_error *err);
 
 /*
  * Rotation's last step: UpdateSecretVersionStage moving AWSCURRENT to version (from
@@ -148,15 +143,15 @@ int gpd_sm_put_pending(struct gpd_sm *sm, const char *name, const char *json,
  * finishes by calling this again.
  */
 int gpd_sm_promote(struct gpd_sm *sm, const char *name, const char *version,
-		   const char *current_version, struct gpd_sm_error *err);
+		   const char *current_version, struct gpd_error *err);
 
 /* TagResource managed-by=gprdsd, Environment=env, Application=key (adopting a secret). */
 int gpd_sm_tag(struct gpd_sm *sm, const char *name, const char *env, const char *key,
-	       struct gpd_sm_error *err);
+	       struct gpd_error *err);
 
 /* DeleteSecret with RecoveryWindowInDays (AWS accepts 7..30; other values give -EINVAL). */
 int gpd_sm_delete(struct gpd_sm *sm, const char *name, unsigned recovery_days,
-		  struct gpd_sm_error *err);
+		  struct gpd_error *err);
 
 /*
  * Counters since gpd_sm_new(): calls = HTTP requests sent (retries included), throttles =

@@ -17,7 +17,7 @@
 #define GPD_STATE_STORE_H
 
 #include "fileio.h"
-#include "model.h"
+#include "model/state.h"
 
 #define GPD_STATE_FILE_SUFFIX ".state.json"
 #define GPD_STATE_MAX_SIZE (16u * 1024 * 1024)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util.h"
+#include "base/util.h"
 
 #ifndef GOLDEN_DIR
 #define GOLDEN_DIR "test/golden"

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "audit.h"
+#include "codec/audit.h"
 
 #define TS 1768471200 /* 2026-01-15T10:00:00Z */
 

@@ -15,8 +15,10 @@
 #include <dirent.h>
 #include <stdio.h>
 
-#include "doc.h"
-#include "model.h"
+#include "base/doc.h"
+#include "inputs/catalog.h"
+#include "inputs/enums.h"
+#include "model/state.h"
 
 #ifndef GOLDEN_DIR
 #error "GOLDEN_DIR must be defined by the build"

@@ -14,7 +14,7 @@
 
 #include <stdio.h>
 
-#include "config.h"
+#include "inputs/config.h"
 
 #ifndef GOLDEN_DIR
 #error "GOLDEN_DIR must be defined by the build"

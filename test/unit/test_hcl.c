@@ -16,7 +16,7 @@
 
 #include "golden.h"
 
-#include "doc.h"
+#include "base/doc.h"
 
 #define NAME "t.tfvars"
 

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "lifecycle.h"
+#include "plan/lifecycle.h"
 
 static void
 assert_transitions(const struct gp_transitions *t, size_t n, const enum gp_state *pairs)

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "golden.h"
-#include "plan.h"
+#include "plan/plan.h"
 
 #define NOW 1800000000
 

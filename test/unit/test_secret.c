@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "secret.h"
+#include "codec/secret.h"
 
 /* A scripted random source: hands out script bytes in order, then fails with err. */
 struct fake_rnd {

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "sql.h"
+#include "codec/sql.h"
 
 #define VERIFIER                                                                                   \
 	"SCRAM-SHA-256$4096:I8Sd7E3Dfdd1lK3h9dK86g==$MCOMZ/aVR+aFaNU/o47FQcQStVAoQVSDPgoADpIt+hQ=" \

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "doc.h"
-#include "model.h"
+#include "base/doc.h"
+#include "model/state.h"
 
 #define NAME "/var/lib/gprdsd/dev.state.json"
 

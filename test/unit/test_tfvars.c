@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "doc.h"
-#include "model.h"
+#include "base/doc.h"
+#include "inputs/tfvars.h"
 
 #define FILE_NAME "envs/dev-rds/terraform.tfvars"
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "util.h"
+#include "base/util.h"
 
 /* ---------------------------------------------------------------------------------------
  * gp_buf, gp_strv, small string helpers

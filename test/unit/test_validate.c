@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "validate.h"
+#include "plan/validate.h"
 
 #define TF_FILE "envs/dev-rds/terraform.tfvars"
 #define CAT_FILE "docs/20-contracts/resource-catalogs/rds-catalog.yaml"

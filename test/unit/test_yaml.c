@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "doc.h"
+#include "base/doc.h"
 
 struct parsed {
 	struct gp_doc *doc;

@@ -1,0 +1,211 @@
+/*
+ * catalog.c — rds-catalog.yaml (DESIGN §1.2) from a parsed YAML tree into struct gp_catalog.
+ *
+ * Only shape is checked here: which fields exist and that they are scalars, each kept with its
+ * position. Whether a risk or a status is an allowed value, and how the catalog joins the
+ * tfvars, is validate.c's business. Unknown keys are ignored on purpose: the platform adds its
+ * own metadata over time and the catalog is not gprdsd's file.
+ *
+ * A plain `~`, `null` or empty value counts as absent, so `approved_by: ~` is no approval.
+ * A missing or malformed `databases:` is an error for the whole file: an unreadable catalog
+ * must never look like an empty one.
+ */
+#include "inputs/catalog.h"
+
+#include "base/doc.h"
+
+#include <stddef.h>
+
+static const struct catalog_field {
+	const char *section;
+	const char *key;
+	size_t offset;
+} catalog_fields[] = {
+	{"metadata", "id", offsetof(struct gp_catalog_entry, id)},
+	{"metadata", "owner", offsetof(struct gp_catalog_entry, owner)},
+	{"metadata", "requested_by", offsetof(struct gp_catalog_entry, requested_by)},
+	{"metadata", "domain", offsetof(struct gp_catalog_entry, domain)},
+	{"metadata", "risk", offsetof(struct gp_catalog_entry, risk)},
+	{"metadata", "environment", offsetof(struct gp_catalog_entry, environment)},
+	{"metadata", "status", offsetof(struct gp_catalog_entry, status)},
+	{"metadata", "created_date", offsetof(struct gp_catalog_entry, created_date)},
+	{"metadata", "approved_by", offsetof(struct gp_catalog_entry, approved_by)},
+	{"metadata", "decommission_confirm",
+	 offsetof(struct gp_catalog_entry, decommission_confirm)},
+	{"configuration", "username", offsetof(struct gp_catalog_entry, username)},
+	{"configuration", "size_tier", offsetof(struct gp_catalog_entry, size_tier)},
+	{"configuration", "instance_class", offsetof(struct gp_catalog_entry, instance_class)},
+	{"configuration", "secret_path", offsetof(struct gp_catalog_entry, secret_path)},
+};
+
+static const char *const catalog_sections[] = {"metadata", "configuration"};
+
+static struct gp_field *
+entry_field(struct gp_catalog_entry *e, size_t offset)
+{
+	return (struct gp_field *)((char *)e + offset);
+}
+
+/* Copies one scalar into f; a non-scalar is an error at its position and leaves f absent. */
+static int
+take_scalar(const struct gp_doc *doc, const struct gp_node *v, const char *what,
+	    struct gp_field *f, struct gp_diags *diags)
+{
+	if (!v || gp_node_is_null(v))
+		return 0;
+	if (v->kind != GP_NODE_STRING)
+		return gp_diag_error(diags, -EINVAL, doc->name, v->line, v->col,
+				     "%s must be a scalar, not a %s", what ? what : "the value",
+				     gp_node_shape_name(v));
+	return gp_field_set(f, v->str, v->line, v->col);
+}
+
+static const struct catalog_field *
+find_field(const char *section, const char *key)
+{
+	for (size_t i = 0; i < ELEMENTSOF(catalog_fields); i++)
+		if (strcmp(catalog_fields[i].section, section) == 0 &&
+		    strcmp(catalog_fields[i].key, key) == 0)
+			return &catalog_fields[i];
+	return NULL;
+}
+
+/* Walks the section in file order, so that errors come out in the order of the file. */
+static int
+extract_section(const struct gp_doc *doc, const struct gp_node *sec, const char *section,
+		struct gp_catalog_entry *e, struct gp_diags *diags)
+{
+	int r = 0;
+
+	if (!sec || gp_node_is_null(sec))
+		return 0;
+	if (sec->kind != GP_NODE_OBJECT)
+		return gp_diag_error(diags, -EINVAL, doc->name, sec->line, sec->col,
+				     "%s of database \"%s\" must be a mapping, not a %s", section,
+				     e->database.v, gp_node_shape_name(sec));
+	for (size_t i = 0; i < sec->n && r >= 0; i++) {
+		const struct catalog_field *cf = find_field(section, sec->members[i].key);
+
+		const struct gp_node *v;
+
+		if (!cf)
+			continue;
+		v = sec->members[i].value;
+		/* The message is built only when there is something to say: this runs for every
+		 * field of every entry on every pass. */
+		if (v && !gp_node_is_null(v) && v->kind != GP_NODE_STRING) {
+			r = gp_diag_error(diags, -EINVAL, doc->name, v->line, v->col,
+					  "%s.%s of database \"%s\" must be a scalar, not a %s",
+					  section, cf->key, e->database.v, gp_node_shape_name(v));
+			continue;
+		}
+		r = take_scalar(doc, v, NULL, entry_field(e, cf->offset), diags);
+	}
+	return r;
+}
+
+/* Returns 1 when the entry was taken, 0 when it was skipped (with an error), or -ENOMEM. */
+static int
+extract_entry(const struct gp_doc *doc, const struct gp_member *m, struct gp_catalog_entry *e,
+	      struct gp_diags *diags)
+{
+	int r;
+
+	if (m->value->kind != GP_NODE_OBJECT) {
+		r = gp_diag_error(diags, -EINVAL, doc->name, m->value->line, m->value->col,
+				  "database \"%s\": expected a mapping with metadata and "
+				  "configuration, not a %s",
+				  m->key, gp_node_shape_name(m->value));
+		return r < 0 ? r : 0;
+	}
+	r = gp_field_set(&e->database, m->key, m->line, m->col);
+	for (size_t i = 0; i < ELEMENTSOF(catalog_sections) && r >= 0; i++)
+		r = extract_section(doc, gp_node_get(m->value, catalog_sections[i]),
+				    catalog_sections[i], e, diags);
+	return r < 0 ? r : 1;
+}
+
+static void
+catalog_entry_release(struct gp_catalog_entry *e)
+{
+	gp_field_release(&e->database);
+	for (size_t i = 0; i < ELEMENTSOF(catalog_fields); i++)
+		gp_field_release(entry_field(e, catalog_fields[i].offset));
+}
+
+void
+gp_catalog_free(struct gp_catalog *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		catalog_entry_release(&c->v[i]);
+	free(c->v);
+	gp_field_release(&c->version);
+	free(c->file);
+	free(c);
+}
+
+/* The top level: a mapping whose `databases` is a mapping. */
+static const struct gp_node *
+find_databases(const struct gp_doc *doc, struct gp_diags *diags)
+{
+	const struct gp_node *root = doc->root, *dbs;
+
+	if (!root) {
+		gp_diag_error(diags, -EINVAL, doc->name, 0, 0, "the catalog is empty");
+		return NULL;
+	}
+	if (root->kind != GP_NODE_OBJECT) {
+		gp_diag_error(diags, -EINVAL, doc->name, root->line, root->col,
+			      "expected a mapping with version and databases, not a %s",
+			      gp_node_shape_name(root));
+		return NULL;
+	}
+	dbs = gp_node_get(root, "databases");
+	if (!dbs) {
+		gp_diag_error(diags, -EINVAL, doc->name, root->line, root->col,
+			      "no \"databases\" key in the catalog");
+		return NULL;
+	}
+	if (dbs->kind != GP_NODE_OBJECT) {
+		gp_diag_error(diags, -EINVAL, doc->name, dbs->line, dbs->col,
+			      "\"databases\" must be a mapping of database names, not a %s%s",
+			      gp_node_is_null(dbs) ? "null" : gp_node_shape_name(dbs),
+			      gp_node_is_null(dbs) ? " (write `databases: {}` for none)" : "");
+		return NULL;
+	}
+	return dbs;
+}
+
+int
+gp_catalog_extract(const struct gp_doc *doc, struct gp_catalog **ret, struct gp_diags *diags)
+{
+	_cleanup_(gp_catalog_freep) struct gp_catalog *c = NULL;
+	const struct gp_node *dbs = find_databases(doc, diags);
+	int r;
+
+	if (!dbs)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->file = strdup(doc->name);
+	c->v = calloc(dbs->n ? dbs->n : 1, sizeof(*c->v));
+	if (!c->file || !c->v)
+		return -ENOMEM;
+	r = take_scalar(doc, gp_node_get(doc->root, "version"), "version", &c->version, diags);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < dbs->n; i++) {
+		r = extract_entry(doc, &dbs->members[i], &c->v[c->n], diags);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			c->n++;
+		else
+			catalog_entry_release(&c->v[c->n]);
+	}
+	*ret = TAKE_PTR(c);
+	return 0;
+}

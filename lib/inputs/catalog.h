@@ -1,0 +1,35 @@
+/*
+ * inputs/catalog.h — the RDS catalog (DESIGN §1.2), extracted from the parsed YAML document.
+ *
+ * Strings are heap-allocated and owned by the struct; gp_catalog_free() accepts NULL.
+ */
+#ifndef GP_INPUTS_CATALOG_H
+#define GP_INPUTS_CATALOG_H
+
+#include "base/doc.h"
+#include "model/types.h"
+
+struct gp_catalog_entry {
+	struct gp_field database; /* the map key under databases: */
+	struct gp_field id, owner, requested_by, domain, risk, environment, status, created_date,
+		approved_by, decommission_confirm;
+	struct gp_field username, size_tier, instance_class, secret_path;
+};
+
+struct gp_catalog {
+	char *file;
+	struct gp_field version;
+	struct gp_catalog_entry *v; /* in file order */
+	size_t n;
+};
+void gp_catalog_free(struct gp_catalog *c);
+DEFINE_FREEP(struct gp_catalog, gp_catalog_free)
+
+/*
+ * Extracts the catalog from a parsed YAML document. Unknown keys inside metadata/
+ * configuration are ignored (the platform adds its own); a field that is not a scalar is an
+ * error at its position. Returns 0 or -EINVAL (databases: missing or not a mapping).
+ */
+int gp_catalog_extract(const struct gp_doc *doc, struct gp_catalog **ret, struct gp_diags *diags);
+
+#endif

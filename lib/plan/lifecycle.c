@@ -1,0 +1,113 @@
+/*
+ * lifecycle.c — state transitions of one entry's record, and the retry schedule.
+ *
+ * It records what happened; it does not decide what to do next (plan.c does, from the
+ * record) and does not talk to anything.
+ */
+#include "plan/lifecycle.h"
+
+static int
+set_reason(struct gp_record *rec, const char *reason)
+{
+	char *d = NULL;
+
+	if (gp_streq(rec->reason, reason))
+		return 0;
+	if (reason && !(d = strdup(reason)))
+		return -ENOMEM;
+	free(rec->reason);
+	rec->reason = d;
+	return 0;
+}
+
+static void
+move(struct gp_record *rec, enum gp_state to, int64_t now, struct gp_transitions *t)
+{
+	if (rec->state == to)
+		return;
+	if (t && t->n < ELEMENTSOF(t->v))
+		t->v[t->n++] = (struct gp_transition){rec->state, to};
+	rec->state = to;
+	rec->since = now;
+}
+
+uint64_t
+gp_backoff_delay_ms(uint64_t base_ms, uint64_t max_ms, unsigned attempt, double r)
+{
+	uint64_t d = base_ms ? base_ms : 1000;
+
+	for (unsigned i = 1; i < attempt && d < max_ms; i++)
+		d = d > UINT64_MAX / 2 ? UINT64_MAX : d * 2;
+	if (max_ms && d > max_ms)
+		d = max_ms;
+	if (r < 0 || r >= 1)
+		r = 0;
+	/* Half fixed, half random: never retry immediately, never all at the same instant. */
+	return d / 2 + (uint64_t)((double)(d - d / 2) * r);
+}
+
+int
+gp_lifecycle_hold(struct gp_record *rec, const char *reason, int64_t now,
+		  struct gp_transitions *t)
+{
+	if (rec->state != GP_STATE_ACTIVE)
+		move(rec, GP_STATE_PENDING, now, t);
+	rec->next_retry = 0;
+	return set_reason(rec, reason);
+}
+
+int
+gp_lifecycle_begin(struct gp_record *rec, int64_t now, struct gp_transitions *t)
+{
+	if (rec->state == GP_STATE_PENDING || rec->state == GP_STATE_FAILED)
+		move(rec, GP_STATE_APPROVED, now, t);
+	if (rec->state == GP_STATE_APPROVED)
+		move(rec, GP_STATE_PROVISIONING, now, t);
+	return 0;
+}
+
+int
+gp_lifecycle_succeed(struct gp_record *rec, int64_t now, const char *commit,
+		     struct gp_transitions *t)
+{
+	char *c = NULL;
+
+	if (commit && !gp_streq(rec->last_commit, commit)) {
+		c = strdup(commit);
+		if (!c)
+			return -ENOMEM;
+		free(rec->last_commit);
+		rec->last_commit = c;
+	}
+	gp_lifecycle_begin(rec, now, t);
+	move(rec, GP_STATE_ACTIVE, now, t);
+	rec->attempts = 0;
+	rec->next_retry = 0;
+	rec->transient = false;
+	return set_reason(rec, NULL);
+}
+
+int
+gp_lifecycle_fail(struct gp_record *rec, int64_t now, const struct gp_failure *f,
+		  struct gp_transitions *t)
+{
+	uint64_t delay;
+	char *c = NULL;
+
+	if (f->commit && !gp_streq(rec->last_commit, f->commit)) {
+		c = strdup(f->commit);
+		if (!c)
+			return -ENOMEM;
+		free(rec->last_commit);
+		rec->last_commit = c;
+	}
+	move(rec, GP_STATE_FAILED, now, t);
+	if (rec->attempts < UINT32_MAX)
+		rec->attempts++;
+	rec->transient = f->transient;
+	/* Permanent errors wait for new input (a commit) or, at the latest, the cap. */
+	delay = f->transient ? gp_backoff_delay_ms(f->base_ms, f->max_ms, rec->attempts, f->r)
+			     : f->max_ms;
+	rec->next_retry = now + (int64_t)(delay / 1000 ? delay / 1000 : 1);
+	return set_reason(rec, f->reason);
+}

@@ -1,0 +1,52 @@
+/*
+ * lifecycle.h — the per-entry state machine (DESIGN §4.1–4.3) and retry backoff.
+ *
+ * States: pending → approved → provisioning → active, plus failed (with a retry time).
+ * Each function takes the record, the time and what happened, updates the record and reports
+ * the transitions it made (from → to) so the caller can audit and journal each one. Pure: no
+ * clock, no randomness (the jitter's random value is passed in).
+ */
+#ifndef GP_LIFECYCLE_H
+#define GP_LIFECYCLE_H
+
+#include "model/state.h"
+
+struct gp_transition {
+	enum gp_state from, to;
+};
+
+/* At most three transitions happen in one call (e.g. failed → approved → provisioning). */
+struct gp_transitions {
+	struct gp_transition v[3];
+	size_t n;
+};
+
+/*
+ * Exponential backoff with full jitter: attempt 1 → [base/2, base], attempt n → up to
+ * base·2^(n-1), capped at max. r is a random value in [0, 1).
+ */
+uint64_t gp_backoff_delay_ms(uint64_t base_ms, uint64_t max_ms, unsigned attempt, double r);
+
+/* The entry is held (gate, invalid, conflict): pending with reason (active stays active). */
+int gp_lifecycle_hold(struct gp_record *rec, const char *reason, int64_t now,
+		      struct gp_transitions *t);
+
+/* Work starts on the entry: → approved → provisioning (from pending or failed). */
+int gp_lifecycle_begin(struct gp_record *rec, int64_t now, struct gp_transitions *t);
+
+/* Everything applied and verified: → active, attempts reset, commit remembered. */
+int gp_lifecycle_succeed(struct gp_record *rec, int64_t now, const char *commit,
+			 struct gp_transitions *t);
+
+struct gp_failure {
+	const char *reason;   /* e.g. "create_role: 42501 permission denied" — never a secret */
+	bool transient;       /* retried on backoff; else waits for a new commit or the cap */
+	uint64_t base_ms, max_ms;
+	double r;             /* jitter, [0, 1) */
+	const char *commit;
+};
+/* A step failed: → failed, attempts+1, next_retry scheduled. */
+int gp_lifecycle_fail(struct gp_record *rec, int64_t now, const struct gp_failure *f,
+		      struct gp_transitions *t);
+
+#endif

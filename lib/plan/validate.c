@@ -1,0 +1,1210 @@
+/*
+ * validate.c — the naming rules of DESIGN §1.4 and the join of one environment's tfvars
+ * entries with the catalog into its desired state (DESIGN §1.3), gates of §4.2 included.
+ *
+ * The join runs in steps over one working array (struct join): create an entry per tfvars
+ * member and per catalog-only database, validate each entry, find conflicts (usernames claimed
+ * twice, databases with zero or two owners, catalog username ≠ owner username), carry an
+ * owner's hold over to the other entries of its database, warn about entries without catalog
+ * entry, apply the gates, sort. Every problem holds only the entries involved; nothing here
+ * fails the environment as a whole.
+ *
+ * Deliberately not here: reading or parsing files (inputs arrive parsed), deciding that an
+ * environment's desired state is unknown (the caller does that on a parse error, before the
+ * join), and removing anything (a catalog asking for decommissioning only holds the entry with
+ * GP_HOLD_DECOMMISSION for the decommissioning code). No regex library either: the rules are
+ * small, and hand-written checks have no locale or backtracking surprises.
+ *
+ * Every input value shown in a reason or diagnostic goes through quote(), which escapes
+ * quotes, backslashes, control characters and every non-ASCII byte and truncates long values,
+ * so a hostile name cannot forge log lines, terminal escapes or GitHub annotations.
+ */
+#include "plan/validate.h"
+
+#include <stdio.h>
+#include <strings.h>
+
+/* Bytes of one input value shown in a message; the rest is cut and shown as "...". */
+#define QUOTE_MAX 64
+#define QUOTE_BUF (QUOTE_MAX * 4 + 8)
+
+/* ---------------------------------------------------------------------------------------
+ * Rules
+ */
+
+/* ---------------------------------------------------------------------------------------
+ * Message helpers
+ */
+
+/*
+ * Escapes s into buf: '"' and '\' get a backslash, control characters and every byte outside
+ * printable ASCII become \xNN, and values longer than QUOTE_MAX bytes are cut with "...".
+ * Non-ASCII is escaped too because valid-looking UTF-8 (bidi overrides, zero-width spaces)
+ * is exactly what makes a hostile name read as something else.
+ */
+static const char *
+escape(char buf[static QUOTE_BUF], const char *s, bool quotes)
+{
+	size_t o = 0, i;
+
+	if (quotes)
+		buf[o++] = '"';
+	for (i = 0; s[i] && i < QUOTE_MAX; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = (char)c;
+		} else if (c < 0x20 || c >= 0x7f) {
+			snprintf(buf + o, 5, "\\x%02x", c);
+			o += 4;
+		} else {
+			buf[o++] = (char)c;
+		}
+	}
+	if (quotes)
+		buf[o++] = '"';
+	if (s[i]) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static const char *
+quote(char buf[static QUOTE_BUF], const char *s)
+{
+	return escape(buf, s, true);
+}
+
+/* "\"value\" " for a present value, "" for a missing one: "username \"x\" must ...". */
+static const char *
+quote_sp(char buf[static QUOTE_BUF + 1], const char *s)
+{
+	size_t n;
+
+	if (!s)
+		return "";
+	quote(buf, s);
+	n = strlen(buf);
+	buf[n] = ' ';
+	buf[n + 1] = '\0';
+	return buf;
+}
+
+/* The rule a name breaks (including reserved names when asked), or NULL. */
+static const char *
+name_why(const char *v, const char *(*check)(const char *), bool reserved, const char *master_user,
+	 const char *master_db)
+{
+	const char *why = check(v);
+
+	if (!why && reserved)
+		why = gp_name_reserved_why(v, master_user, master_db);
+	return why;
+}
+
+/*
+ * Checks a catalog value against the allowed list (empty or NULL: any value) and, when
+ * `known` is given, against the enum gprdsd acts on (enums.yaml may allow a value gprdsd has
+ * no meaning for). Writes the problem into b and returns 1, returns 0 when fine or absent,
+ * -ENOMEM when b could not be written.
+ */
+static int
+enum_problem(struct gp_buf *b, const char *what, const char *v, const struct gp_strv *allowed,
+	     int (*from_string)(const char *), const char *known)
+{
+	char q[QUOTE_BUF];
+
+	if (!v)
+		return 0;
+	if (allowed && allowed->n && !gp_strv_contains(allowed, v)) {
+		gp_buf_printf(b, "%s %s is not one of: ", what, quote(q, v));
+		for (size_t i = 0; i < allowed->n; i++)
+			gp_buf_printf(b, "%s%s", i ? ", " : "", escape(q, allowed->v[i], false));
+		return b->oom ? -ENOMEM : 1;
+	}
+	if (from_string && from_string(v) < 0) {
+		gp_buf_printf(b, "%s %s is not a value gprdsd knows (%s)", what, quote(q, v),
+			      known);
+		return b->oom ? -ENOMEM : 1;
+	}
+	return 0;
+}
+
+/* Values gprdsd acts on, for messages. */
+#define KNOWN_RISKS "none, low, medium, high, access"
+#define KNOWN_SIZES "small, medium, large, xlarge"
+#define KNOWN_STATUSES                                                                             \
+	"pending, approved, provisioning, active, failed, decommissioning, decommissioned"
+
+struct catalog_enum {
+	const char *what;
+	size_t field; /* offsetof in struct gp_catalog_entry */
+	size_t list;  /* offsetof in struct gp_enums */
+	int (*from_string)(const char *);
+	const char *known;
+};
+
+/*
+ * The enum-checked catalog fields. `join`: the join holds entries for a bad value (owner and
+ * domain are governance tags gprdsd does not act on, so only `validate` reports them).
+ * `required`: a missing value is an error, not a warning — an entry without environment
+ * never joins any environment, which would otherwise go unnoticed.
+ */
+static const struct {
+	struct catalog_enum e;
+	bool join, required;
+} catalog_enums[] = {
+	{{"metadata.environment", offsetof(struct gp_catalog_entry, environment),
+	  offsetof(struct gp_enums, environments), NULL, NULL},
+	 true,
+	 true},
+	{{"metadata.risk", offsetof(struct gp_catalog_entry, risk),
+	  offsetof(struct gp_enums, risks), gp_risk_from_string, KNOWN_RISKS},
+	 true,
+	 false},
+	{{"configuration.size_tier", offsetof(struct gp_catalog_entry, size_tier),
+	  offsetof(struct gp_enums, sizes), gp_size_from_string, KNOWN_SIZES},
+	 true,
+	 false},
+	{{"metadata.status", offsetof(struct gp_catalog_entry, status),
+	  offsetof(struct gp_enums, statuses), gp_state_from_string, KNOWN_STATUSES},
+	 true,
+	 false},
+	{{"metadata.owner", offsetof(struct gp_catalog_entry, owner),
+	  offsetof(struct gp_enums, owners), NULL, NULL},
+	 false,
+	 false},
+	{{"metadata.domain", offsetof(struct gp_catalog_entry, domain),
+	  offsetof(struct gp_enums, domains), NULL, NULL},
+	 false,
+	 false},
+};
+
+static const struct gp_field *
+catalog_field(const struct gp_catalog_entry *c, size_t off)
+{
+	return (const struct gp_field *)((const char *)c + off);
+}
+
+static const struct gp_strv *
+enums_list(const struct gp_enums *e, size_t off)
+{
+	return e ? (const struct gp_strv *)((const char *)e + off) : NULL;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The join's working state
+ */
+
+struct pos {
+	const char *file;
+	unsigned line, col;
+};
+
+/* Where each entry of d->v came from; index-aligned with d->v until the final sort. */
+struct join_src {
+	const struct gp_tfvars_entry *tf;   /* NULL: catalog-only entry */
+	const struct gp_catalog_entry *cat; /* NULL: no catalog entry for this env */
+	bool access_ok;			    /* access_level parsed (else stored as reader) */
+};
+
+/*
+ * Entries that share a value (a username, a database) are linked into groups once, in
+ * O(n log n), so that the checks below walk a group instead of scanning all entries for each
+ * one: at a thousand entries the scans were most of the daemon's CPU per pass.
+ */
+#define NO_NEXT SIZE_MAX
+
+struct groups {
+	size_t *next; /* next entry of the same group, in index order, or NO_NEXT */
+	bool *first;  /* the entry is the first (lowest index) of its group */
+};
+
+struct join {
+	const struct gp_join_input *in;
+	struct gp_diags *diags;
+	struct gp_desired *d;
+	struct join_src *src;
+	const char *tf_file;
+	const char *cat_file;
+	struct groups users, dbs;
+	/* Sorted lookups, so that joining N entries is O(N log N) (index_inputs()). */
+	const struct gp_catalog_entry **cat_by_db; /* this env's catalog entries, by database */
+	size_t n_cat;
+	const char **tf_dbs, **tf_keys; /* the tfvars' databases and keys, sorted */
+	size_t n_tf_dbs, n_tf_keys;
+};
+
+/* Position of a tfvars field, falling back to the member's key when the field is absent. */
+static struct pos
+tf_pos(const struct join *j, const struct gp_tfvars_entry *tf, const struct gp_field *f)
+{
+	if (f && f->line)
+		return (struct pos){j->tf_file, f->line, f->col};
+	return (struct pos){j->tf_file, tf->key.line, tf->key.col};
+}
+
+/* Position of a catalog field, falling back to the database key. */
+static struct pos
+cat_pos(const char *file, const struct gp_catalog_entry *c, const struct gp_field *f)
+{
+	if (f && f->line)
+		return (struct pos){file, f->line, f->col};
+	return (struct pos){file, c->database.line, c->database.col};
+}
+
+/* Where an entry stands: its tfvars key, else its catalog database key. */
+static struct pos
+entry_pos(const struct join *j, size_t i)
+{
+	if (j->src[i].tf)
+		return tf_pos(j, j->src[i].tf, NULL);
+	return cat_pos(j->cat_file, j->src[i].cat, NULL);
+}
+
+static int
+add_error(struct join *j, const struct pos *p, const char *msg)
+{
+	return gp_diag_error(j->diags, -EINVAL, p->file, p->line, p->col, "%s", msg);
+}
+
+/* Holds e unless it is held already: the first reason found is the one an entry shows. */
+static int
+hold_entry(struct gp_entry *e, enum gp_hold h, const char *reason)
+{
+	char *r;
+
+	if (e->hold != GP_HOLD_NONE)
+		return 0;
+	r = strdup(reason);
+	if (!r)
+		return -ENOMEM;
+	free(e->reason);
+	e->reason = r;
+	e->hold = h;
+	return 0;
+}
+
+/* Holds entry i with a formatted reason and, when p is given, reports it as an error there. */
+static int reject(struct join *j, size_t i, enum gp_hold h, const struct pos *p, const char *fmt,
+		  ...) _printf_(5, 6);
+
+static int
+reject(struct join *j, size_t i, enum gp_hold h, const struct pos *p, const char *fmt, ...)
+{
+	_cleanup_(gp_buf_release) struct gp_buf b = {0};
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = gp_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return r;
+	r = hold_entry(&j->d->v[i], h, b.p);
+	if (r >= 0 && p)
+		r = add_error(j, p, b.p);
+	return r;
+}
+
+/*
+ * A problem of a catalog entry concerns every entry of its database: one error at the catalog
+ * position (not one per entry, which would repeat it), and every such entry held.
+ */
+static int
+reject_catalog(struct join *j, const struct gp_catalog_entry *cat, const struct pos *p,
+	       const char *msg)
+{
+	int r = add_error(j, p, msg);
+
+	for (size_t i = 0; r >= 0 && i < j->d->n; i++)
+		if (j->src[i].cat == cat)
+			r = hold_entry(&j->d->v[i], GP_HOLD_INVALID, msg);
+	return r;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Step 1: entries
+ */
+
+static int
+cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
+cmp_cat_db(const void *a, const void *b)
+{
+	return strcmp((*(const struct gp_catalog_entry *const *)a)->database.v,
+		      (*(const struct gp_catalog_entry *const *)b)->database.v);
+}
+
+static int
+index_inputs(struct join *j)
+{
+	const struct gp_catalog *c = j->in->catalog;
+	const struct gp_tfvars *t = j->in->tfvars;
+
+	j->cat_by_db = calloc((c ? c->n : 0) + 1, sizeof(*j->cat_by_db));
+	j->tf_dbs = calloc((t ? t->n : 0) + 1, sizeof(*j->tf_dbs));
+	j->tf_keys = calloc((t ? t->n : 0) + 1, sizeof(*j->tf_keys));
+	if (!j->cat_by_db || !j->tf_dbs || !j->tf_keys)
+		return -ENOMEM;
+	for (size_t i = 0; c && i < c->n; i++)
+		if (c->v[i].database.v && gp_streq(c->v[i].environment.v, j->in->env))
+			j->cat_by_db[j->n_cat++] = &c->v[i];
+	for (size_t i = 0; t && i < t->n; i++) {
+		if (t->v[i].database.v)
+			j->tf_dbs[j->n_tf_dbs++] = t->v[i].database.v;
+		if (t->v[i].key.v)
+			j->tf_keys[j->n_tf_keys++] = t->v[i].key.v;
+	}
+	qsort(j->cat_by_db, j->n_cat, sizeof(*j->cat_by_db), cmp_cat_db);
+	qsort(j->tf_dbs, j->n_tf_dbs, sizeof(*j->tf_dbs), cmp_strp);
+	qsort(j->tf_keys, j->n_tf_keys, sizeof(*j->tf_keys), cmp_strp);
+	return 0;
+}
+
+static void
+index_release(struct join *j)
+{
+	free(j->cat_by_db);
+	free(j->tf_dbs);
+	free(j->tf_keys);
+}
+
+static bool
+in_sorted(const char *const *v, size_t n, const char *s)
+{
+	return s && n && bsearch(&s, v, n, sizeof(*v), cmp_strp);
+}
+
+static const struct gp_catalog_entry *
+find_catalog(const struct join *j, const char *database)
+{
+	struct gp_catalog_entry k = {.database.v = (char *)database};
+	const struct gp_catalog_entry *kp = &k, *const *hit;
+
+	if (!database || !j->n_cat)
+		return NULL;
+	/* One catalog entry per database and environment: YAML mapping keys are unique. */
+	hit = bsearch(&kp, j->cat_by_db, j->n_cat, sizeof(*j->cat_by_db), cmp_cat_db);
+	return hit ? *hit : NULL;
+}
+
+static enum gp_risk
+default_risk(const struct join *j)
+{
+	return j->in->env_config ? j->in->env_config->defaults.risk : GP_RISK_MEDIUM;
+}
+
+static char *
+secret_name(const struct join *j, const char *key)
+{
+	const struct gp_env_config *ec = j->in->env_config;
+
+	return gp_secret_name(ec ? ec->secret.name : NULL, j->in->env, key);
+}
+
+/* What every entry gets, tfvars-backed or catalog-only: catalog metadata or defaults. */
+static int
+fill_entry(struct join *j, size_t i)
+{
+	struct gp_entry *e = &j->d->v[i];
+	const struct gp_catalog_entry *cat = j->src[i].cat;
+	int v;
+
+	e->risk = default_risk(j);
+	e->size = GP_SIZE_SMALL;
+	e->requested = GP_STATE_PENDING;
+	e->createdb = j->in->env_config ? j->in->env_config->defaults.createdb : true;
+	e->has_catalog = cat != NULL;
+	e->secret_name = secret_name(j, e->key);
+	if (!e->secret_name)
+		return -ENOMEM;
+	if (!cat)
+		return 0;
+	/* Values that do not parse keep the default; validation holds the entry for them. */
+	if ((v = gp_risk_from_string(cat->risk.v)) >= 0)
+		e->risk = (enum gp_risk)v;
+	if ((v = gp_size_from_string(cat->size_tier.v)) >= 0)
+		e->size = (enum gp_size)v;
+	if ((v = gp_state_from_string(cat->status.v)) >= 0)
+		e->requested = (enum gp_state)v;
+	if (!gp_isempty(cat->approved_by.v)) {
+		e->approved_by = strdup(cat->approved_by.v);
+		if (!e->approved_by)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Claims the next slot of d->v, zeroed, so that gp_desired_free() can always clean up. */
+static size_t
+new_slot(struct join *j, const struct gp_tfvars_entry *tf, const struct gp_catalog_entry *cat)
+{
+	size_t i = j->d->n++;
+
+	j->d->v[i] = (struct gp_entry){0};
+	j->src[i] = (struct join_src){.tf = tf, .cat = cat, .access_ok = true};
+	return i;
+}
+
+static int
+add_tfvars_entry(struct join *j, const struct gp_tfvars_entry *tf)
+{
+	size_t i = new_slot(j, tf, find_catalog(j, tf->database.v));
+	struct gp_entry *e = &j->d->v[i];
+	int a;
+
+	/* A member always has a key in HCL; "" keeps key non-NULL should one ever not. */
+	e->key = strdup(tf->key.v ? tf->key.v : "");
+	e->database = gp_strdup0(tf->database.v);
+	e->username = gp_strdup0(tf->username.v);
+	e->file = gp_strdup0(j->tf_file);
+	if (!e->key || (tf->database.v && !e->database) || (tf->username.v && !e->username) ||
+	    (j->tf_file && !e->file))
+		return -ENOMEM;
+	e->line = tf->key.line;
+	e->col = tf->key.col;
+	e->has_tfvars = true;
+	e->access = GP_ACCESS_OWNER;
+	if (tf->access.v) {
+		a = gp_access_from_string(tf->access.v);
+		/* An unknown level is held as invalid; reader is the least harmful stand-in. */
+		j->src[i].access_ok = a >= 0;
+		e->access = a >= 0 ? (enum gp_access)a : GP_ACCESS_READER;
+	}
+	return fill_entry(j, i);
+}
+
+static bool
+tfvars_has_database(const struct join *j, const char *database)
+{
+	return in_sorted(j->tf_dbs, j->n_tf_dbs, database);
+}
+
+static bool
+tfvars_has_key(const struct join *j, const char *key)
+{
+	return in_sorted(j->tf_keys, j->n_tf_keys, key);
+}
+
+/*
+ * A catalog entry of this env whose database no tfvars entry uses. Its key is the database
+ * name; should that name already be an app key of this env, adding it would make two entries
+ * share a key (and a state record), so it is left out with a warning instead.
+ */
+static int
+add_catalog_entry(struct join *j, const struct gp_catalog_entry *cat)
+{
+	struct pos p = cat_pos(j->cat_file, cat, NULL);
+	struct gp_entry *e;
+	size_t i;
+	char q[QUOTE_BUF];
+
+	if (tfvars_has_key(j, cat->database.v))
+		return gp_diag_warning(j->diags, p.file, p.line, p.col,
+				       "catalog database %s has no tfvars entry and its name is "
+				       "the app key of another entry; it is not tracked",
+				       quote(q, cat->database.v));
+	i = new_slot(j, NULL, cat);
+	e = &j->d->v[i];
+	e->key = strdup(cat->database.v);
+	e->database = strdup(cat->database.v);
+	e->username = gp_strdup0(cat->username.v);
+	e->owner_role = gp_strdup0(cat->username.v);
+	e->file = gp_strdup0(j->cat_file);
+	if (!e->key || !e->database || (cat->username.v && (!e->username || !e->owner_role)) ||
+	    (j->cat_file && !e->file))
+		return -ENOMEM;
+	e->line = p.line;
+	e->col = p.col;
+	e->access = GP_ACCESS_OWNER;
+	return fill_entry(j, i);
+}
+
+static int
+add_entries(struct join *j)
+{
+	const struct gp_tfvars *t = j->in->tfvars;
+	const struct gp_catalog *c = j->in->catalog;
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && t && i < t->n; i++)
+		r = add_tfvars_entry(j, &t->v[i]);
+	for (size_t i = 0; r >= 0 && c && i < c->n; i++) {
+		const struct gp_catalog_entry *cat = &c->v[i];
+
+		/* The database is the YAML map key, never absent in practice; skip if it is. */
+		if (!cat->database.v || !gp_streq(cat->environment.v, j->in->env) ||
+		    tfvars_has_database(j, cat->database.v))
+			continue;
+		r = add_catalog_entry(j, cat);
+	}
+	return r;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Step 2: validation of each entry
+ */
+
+static int
+check_name_field(struct join *j, size_t i, const char *what, const char *v,
+		 const char *(*check)(const char *), bool reserved, const struct pos *p)
+{
+	const char *why = name_why(v, check, reserved, j->in->master_user, j->in->master_db);
+	char q[QUOTE_BUF + 1];
+
+	if (!why)
+		return 0;
+	return reject(j, i, GP_HOLD_INVALID, p, "%s %s%s", what, quote_sp(q, v), why);
+}
+
+
+/* A key that expands to the master secret's name would let an app overwrite the master. */
+static int
+check_secret_name(struct join *j, size_t i, const struct pos *p)
+{
+	const struct gp_env_config *ec = j->in->env_config;
+	_cleanup_free_ char *master = gp_master_secret_name(ec ? ec->master_secret : NULL,
+							    j->in->env);
+	char q[QUOTE_BUF];
+
+	if (!master)
+		return -ENOMEM;
+	if (!gp_streq(j->d->v[i].secret_name, master))
+		return 0;
+	return reject(j, i, GP_HOLD_INVALID, p, "app key %s would name the master secret %s",
+		      quote(q, j->d->v[i].key), master);
+}
+
+static int
+validate_tfvars_entry(struct join *j, size_t i)
+{
+	const struct gp_tfvars_entry *tf = j->src[i].tf;
+	struct pos pk = tf_pos(j, tf, &tf->key), pd = tf_pos(j, tf, &tf->database),
+		   pu = tf_pos(j, tf, &tf->username), pa = tf_pos(j, tf, &tf->access);
+	char q[QUOTE_BUF];
+	int r;
+
+	r = check_name_field(j, i, "app key", tf->key.v, gp_check_app_key, false, &pk);
+	if (r >= 0)
+		r = check_name_field(j, i, "database_name", tf->database.v, gp_check_database_name,
+				     true, &pd);
+	if (r >= 0)
+		r = check_name_field(j, i, "username", tf->username.v, gp_check_username, true,
+				     &pu);
+	if (r >= 0 && !j->src[i].access_ok)
+		r = reject(j, i, GP_HOLD_INVALID, &pa,
+			   "access_level %s must be one of owner, editor, reader",
+			   quote(q, tf->access.v));
+	if (r >= 0)
+		r = check_secret_name(j, i, &pk);
+	return r;
+}
+
+/* The tfvars of a catalog-only entry do not exist yet; its own names must still be valid. */
+static int
+validate_catalog_only_entry(struct join *j, size_t i)
+{
+	const struct gp_catalog_entry *cat = j->src[i].cat;
+	struct pos pd = cat_pos(j->cat_file, cat, &cat->database),
+		   pu = cat_pos(j->cat_file, cat, &cat->username);
+	int r;
+
+	r = check_name_field(j, i, "database", cat->database.v, gp_check_database_name, true, &pd);
+	if (r >= 0 && cat->username.v)
+		r = check_name_field(j, i, "configuration.username", cat->username.v,
+				     gp_check_username, true, &pu);
+	return r;
+}
+
+static bool
+catalog_used(const struct join *j, const struct gp_catalog_entry *cat)
+{
+	for (size_t i = 0; i < j->d->n; i++)
+		if (j->src[i].cat == cat)
+			return true;
+	return false;
+}
+
+/* Requester format and enum values of one joined catalog entry. */
+static int
+validate_catalog_entry(struct join *j, const struct gp_catalog_entry *cat)
+{
+	const struct gp_strv *allowed;
+	const struct gp_field *f;
+	struct pos p;
+	int r = 0;
+
+	for (size_t k = 0; r >= 0 && k < ELEMENTSOF(catalog_enums); k++) {
+		_cleanup_(gp_buf_release) struct gp_buf b = {0};
+		const struct catalog_enum *ce = &catalog_enums[k].e;
+
+		if (!catalog_enums[k].join)
+			continue;
+		f = catalog_field(cat, ce->field);
+		allowed = enums_list(j->in->enums, ce->list);
+		r = enum_problem(&b, ce->what, f->v, allowed, ce->from_string, ce->known);
+		p = cat_pos(j->cat_file, cat, f);
+		if (r > 0)
+			r = reject_catalog(j, cat, &p, b.p);
+	}
+	if (r >= 0 && cat->requested_by.v && gp_check_requester(cat->requested_by.v)) {
+		_cleanup_(gp_buf_release) struct gp_buf b = {0};
+		char q[QUOTE_BUF];
+
+		p = cat_pos(j->cat_file, cat, &cat->requested_by);
+		r = gp_buf_printf(&b, "metadata.requested_by %s %s", quote(q, cat->requested_by.v),
+				  GP_RULE_REQUESTER);
+		if (r >= 0)
+			r = reject_catalog(j, cat, &p, b.p);
+	}
+	return r;
+}
+
+static int
+validate_entries(struct join *j)
+{
+	const struct gp_catalog *c = j->in->catalog;
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < j->d->n; i++)
+		r = j->src[i].tf ? validate_tfvars_entry(j, i) : validate_catalog_only_entry(j, i);
+	for (size_t i = 0; r >= 0 && c && i < c->n; i++)
+		if (catalog_used(j, &c->v[i]))
+			r = validate_catalog_entry(j, &c->v[i]);
+	return r;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Step 3: conflicts
+ */
+
+static const char *
+username_of(const struct join *j, size_t i)
+{
+	return j->src[i].tf ? j->d->v[i].username : NULL;
+}
+
+static const char *
+database_of(const struct join *j, size_t i)
+{
+	return j->src[i].tf ? j->d->v[i].database : NULL;
+}
+
+struct sort_ctx {
+	const struct join *j;
+	const char *(*value)(const struct join *, size_t);
+};
+
+static int
+cmp_value(const void *a, const void *b, void *userdata)
+{
+	const struct sort_ctx *c = userdata;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int r = strcmp(c->value(c->j, x), c->value(c->j, y));
+
+	return r ? r : (x > y) - (x < y);
+}
+
+/* Links the entries whose value() is equal (entries without a value stay alone). */
+static int
+link_groups(const struct join *j, const char *(*value)(const struct join *, size_t),
+	    struct groups *g)
+{
+	struct sort_ctx c = {j, value};
+	_cleanup_free_ size_t *order = calloc(j->d->n + 1, sizeof(*order));
+	size_t n = 0;
+
+	g->next = calloc(j->d->n + 1, sizeof(*g->next));
+	g->first = calloc(j->d->n + 1, sizeof(*g->first));
+	if (!order || !g->next || !g->first)
+		return -ENOMEM;
+	for (size_t i = 0; i < j->d->n; i++) {
+		g->next[i] = NO_NEXT;
+		if (value(j, i))
+			order[n++] = i;
+	}
+	qsort_r(order, n, sizeof(*order), cmp_value, &c);
+	for (size_t k = 0; k < n; k++) {
+		bool same_prev = k > 0 && strcmp(value(j, order[k - 1]), value(j, order[k])) == 0;
+
+		g->first[order[k]] = !same_prev;
+		if (same_prev)
+			g->next[order[k - 1]] = order[k];
+	}
+	return 0;
+}
+
+static void
+groups_release(struct groups *g)
+{
+	free(g->next);
+	free(g->first);
+}
+
+static bool
+same_username(const struct join *j, size_t a, size_t b)
+{
+	return j->src[a].tf && j->src[b].tf && j->d->v[a].username &&
+	       gp_streq(j->d->v[a].username, j->d->v[b].username);
+}
+
+/* "\"a\", \"b\"": the keys of the entries of first's group for which match(j, first, i) holds. */
+static int
+list_keys(const struct join *j, size_t first, const struct groups *g,
+	  bool (*match)(const struct join *, size_t, size_t), struct gp_buf *b, size_t *ret_n)
+{
+	char q[QUOTE_BUF];
+	size_t n = 0;
+
+	for (size_t i = first; i != NO_NEXT; i = g->next[i])
+		if (match(j, first, i))
+			gp_buf_printf(b, "%s%s", n++ ? ", " : "", quote(q, j->d->v[i].key));
+	*ret_n = n;
+	return b->oom ? -ENOMEM : 0;
+}
+
+/*
+ * One role cannot serve two entries: every entry claiming a username that another tfvars
+ * entry claims too is held. Catalog-only entries do not claim anything yet (they are not
+ * provisioned), so they are left out rather than blocking live entries.
+ */
+static int
+check_username_claims(struct join *j)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < j->d->n; i++) {
+		_cleanup_(gp_buf_release) struct gp_buf keys = {0};
+		char q[QUOTE_BUF];
+		size_t n, k;
+
+		if (!j->users.first[i])
+			continue; /* no username, or handled with the first entry that claims it */
+		r = list_keys(j, i, &j->users, same_username, &keys, &n);
+		for (k = i; r >= 0 && n > 1 && k != NO_NEXT; k = j->users.next[k]) {
+			struct pos p;
+
+			p = tf_pos(j, j->src[k].tf, &j->src[k].tf->username);
+			r = reject(j, k, GP_HOLD_CONFLICT, &p,
+				   "username %s is claimed by %zu entries: %s",
+				   quote(q, j->d->v[i].username), n, keys.p);
+		}
+	}
+	return r;
+}
+
+/* Entries of one database (tfvars-backed ones: catalog-only entries are alone on theirs). */
+static bool
+same_database(const struct join *j, size_t a, size_t b)
+{
+	return j->src[a].tf && j->src[b].tf && j->d->v[a].database &&
+	       gp_streq(j->d->v[a].database, j->d->v[b].database);
+}
+
+static bool
+is_owner(const struct join *j, size_t i)
+{
+	return j->src[i].access_ok && j->d->v[i].access == GP_ACCESS_OWNER;
+}
+
+static bool
+same_database_owner(const struct join *j, size_t a, size_t b)
+{
+	return same_database(j, a, b) && is_owner(j, b);
+}
+
+static bool
+is_hold_blocking(enum gp_hold h)
+{
+	return h == GP_HOLD_INVALID || h == GP_HOLD_CONFLICT;
+}
+
+/* The catalog's configuration.username names the database's owner (DESIGN §1.3). */
+static int
+check_catalog_username(struct join *j, size_t owner)
+{
+	const struct gp_catalog_entry *cat = j->src[owner].cat;
+	const struct gp_entry *e = &j->d->v[owner];
+	const struct gp_tfvars_entry *tf = j->src[owner].tf;
+	struct pos p = tf_pos(j, tf, &tf->username), pc;
+	char qu[QUOTE_BUF], qk[QUOTE_BUF], qc[QUOTE_BUF], qd[QUOTE_BUF];
+
+	if (!cat || !cat->username.v || !e->username || gp_streq(cat->username.v, e->username))
+		return 0;
+	pc = cat_pos(j->cat_file, cat, &cat->username);
+	return reject(j, owner, GP_HOLD_CONFLICT, &p,
+		      "username %s of owner entry %s differs from the catalog's "
+		      "configuration.username %s for database %s (%s:%u:%u)",
+		      quote(qu, e->username), quote(qk, e->key), quote(qc, cat->username.v),
+		      quote(qd, e->database), pc.file ? pc.file : "catalog", pc.line, pc.col);
+}
+
+/*
+ * Zero or several owner entries: nobody (or no single role) may create the database, so the
+ * owners and every editor/reader entry on it are held.
+ */
+static int
+reject_database(struct join *j, size_t first, size_t n_owners, const char *owner_keys)
+{
+	const char *db = j->d->v[first].database;
+	char q[QUOTE_BUF];
+	int r = 0;
+
+	for (size_t i = first; r >= 0 && i != NO_NEXT; i = j->dbs.next[i]) {
+		struct pos p;
+
+		if (!j->src[i].access_ok)
+			continue;
+		p = tf_pos(j, j->src[i].tf, &j->src[i].tf->access);
+		if (n_owners == 0)
+			r = reject(j, i, GP_HOLD_CONFLICT, &p, "no owner entry for database %s",
+				   quote(q, db));
+		else if (is_owner(j, i) || j->d->v[i].hold == GP_HOLD_NONE)
+			r = reject(j, i, GP_HOLD_CONFLICT, &p,
+				   "database %s has %zu owner entries: %s", quote(q, db), n_owners,
+				   owner_keys);
+	}
+	return r;
+}
+
+/*
+ * One owner: its username becomes every entry's owner_role, or, when the owner itself is held,
+ * the others are held too — a reader must not be granted on a database nobody may create.
+ */
+static int
+share_owner(struct join *j, size_t first, size_t owner)
+{
+	const struct gp_entry *o = &j->d->v[owner];
+	bool blocked = is_hold_blocking(o->hold);
+	char q[QUOTE_BUF];
+	int r = 0;
+
+	for (size_t i = first; r >= 0 && i != NO_NEXT; i = j->dbs.next[i]) {
+		struct gp_entry *e = &j->d->v[i];
+		struct pos p;
+
+		p = entry_pos(j, i);
+		if (!blocked) {
+			free(e->owner_role);
+			e->owner_role = gp_strdup0(o->username);
+			r = e->owner_role || !o->username ? 0 : -ENOMEM;
+		} else if (i != owner && e->hold == GP_HOLD_NONE) {
+			r = reject(j, i, o->hold, &p, "owner entry %s is held: %s",
+				   quote(q, o->key), o->reason);
+		}
+	}
+	return r;
+}
+
+static int
+check_database(struct join *j, size_t first)
+{
+	_cleanup_(gp_buf_release) struct gp_buf owners = {0};
+	size_t n_owners, owner = first;
+	int r;
+
+	r = list_keys(j, first, &j->dbs, same_database_owner, &owners, &n_owners);
+	if (r < 0)
+		return r;
+	if (n_owners != 1)
+		return reject_database(j, first, n_owners, owners.p);
+	while (!same_database_owner(j, first, owner))
+		owner = j->dbs.next[owner];
+	r = check_catalog_username(j, owner);
+	if (r < 0)
+		return r;
+	return share_owner(j, first, owner);
+}
+
+static int
+check_databases(struct join *j)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < j->d->n; i++)
+		if (j->dbs.first[i])
+			r = check_database(j, i);
+	return r;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Step 4: warnings and gates
+ */
+
+/* Real repositories have tfvars entries without catalog entry: they proceed, with defaults. */
+static int
+warn_no_catalog(struct join *j)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < j->d->n; i++) {
+		_cleanup_(gp_buf_release) struct gp_buf b = {0};
+		struct gp_entry *e = &j->d->v[i];
+		struct pos p = entry_pos(j, i);
+		char qd[QUOTE_BUF], qe[QUOTE_BUF];
+
+		if (!j->src[i].tf || j->src[i].cat || e->hold != GP_HOLD_NONE)
+			continue;
+		gp_buf_printf(&b,
+			      "no catalog entry for database %s in %s; provisioning with defaults "
+			      "(risk %s, size %s)",
+			      quote(qd, e->database), escape(qe, j->in->env, false),
+			      gp_risk_to_string(e->risk), gp_size_to_string(e->size));
+		free(e->reason);
+		e->reason = gp_buf_steal(&b);
+		r = e->reason ? gp_diag_warning(j->diags, p.file, p.line, p.col, "%s", e->reason)
+			      : -ENOMEM;
+	}
+	return r;
+}
+
+static bool
+provision_allowed(const struct join *j)
+{
+	/* Without a config (`validate`), the default of DESIGN §7: true for dev only. */
+	if (!j->in->env_config)
+		return gp_streq(j->in->env, "dev");
+	return j->in->env_config->allow_provision;
+}
+
+/* Holds that are states of the request, not problems: no diagnostics. */
+static int
+apply_gates(struct join *j, size_t i)
+{
+	const struct gp_entry *e = &j->d->v[i];
+	char q[QUOTE_BUF];
+
+	if (e->hold != GP_HOLD_NONE)
+		return 0;
+	if (e->requested == GP_STATE_DECOMMISSIONING || e->requested == GP_STATE_DECOMMISSIONED)
+		return reject(j, i, GP_HOLD_DECOMMISSION, NULL,
+			      "catalog status is %s; left as it is: this version of gprdsd does "
+			      "not remove anything (decommissioning is not implemented)",
+			      gp_state_to_string(e->requested));
+	if (!j->src[i].tf)
+		return reject(j, i, GP_HOLD_NO_TFVARS, NULL, "no tfvars entry");
+	if (!provision_allowed(j))
+		return reject(j, i, GP_HOLD_NOT_ALLOWED, NULL,
+			      "allow_provision is false for env %s", escape(q, j->in->env, false));
+	if ((e->size == GP_SIZE_LARGE || e->size == GP_SIZE_XLARGE) && gp_isempty(e->approved_by))
+		return reject(j, i, GP_HOLD_NEEDS_APPROVAL, NULL,
+			      "size_tier %s needs metadata.approved_by",
+			      gp_size_to_string(e->size));
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * The join
+ */
+
+static const char *
+str0(const char *s)
+{
+	return s ? s : "";
+}
+
+/* Owner entries first (plans create databases before granting on them), then database, key. */
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct gp_entry *x = a, *y = b;
+	int ox = x->access != GP_ACCESS_OWNER, oy = y->access != GP_ACCESS_OWNER;
+	int r;
+
+	if (ox != oy)
+		return ox - oy;
+	r = strcmp(str0(x->database), str0(y->database));
+	if (r)
+		return r;
+	return strcmp(str0(x->key), str0(y->key));
+}
+
+static int
+join_run(struct join *j)
+{
+	int r;
+
+	r = index_inputs(j);
+	if (r >= 0)
+		r = add_entries(j);
+	if (r >= 0)
+		r = validate_entries(j);
+	if (r >= 0)
+		r = link_groups(j, username_of, &j->users);
+	if (r >= 0)
+		r = link_groups(j, database_of, &j->dbs);
+	if (r >= 0)
+		r = check_username_claims(j);
+	if (r >= 0)
+		r = check_databases(j);
+	groups_release(&j->users);
+	groups_release(&j->dbs);
+	index_release(j);
+	if (r >= 0)
+		r = warn_no_catalog(j);
+	for (size_t i = 0; r >= 0 && i < j->d->n; i++)
+		r = apply_gates(j, i);
+	return r;
+}
+
+int
+gp_desired_build(const struct gp_join_input *in, struct gp_desired **ret, struct gp_diags *diags)
+{
+	_cleanup_(gp_desired_freep) struct gp_desired *d = NULL;
+	_cleanup_free_ struct join_src *src = NULL;
+	struct join j;
+	size_t cap;
+	int r;
+
+	if (!in || !in->env || !ret || !diags)
+		return -EINVAL;
+	/* Each tfvars member and each catalog entry makes at most one entry. */
+	cap = (in->tfvars ? in->tfvars->n : 0) + (in->catalog ? in->catalog->n : 0) + 1;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->env = strdup(in->env);
+	d->v = calloc(cap, sizeof(*d->v));
+	src = calloc(cap, sizeof(*src));
+	if (!d->env || !d->v || !src)
+		return -ENOMEM;
+	j = (struct join){
+		.in = in,
+		.diags = diags,
+		.d = d,
+		.src = src,
+		.tf_file = in->tfvars ? in->tfvars->file : NULL,
+		.cat_file = in->catalog ? in->catalog->file : NULL,
+	};
+	r = join_run(&j);
+	if (r < 0)
+		return r;
+	qsort(d->v, d->n, sizeof(*d->v), entry_cmp);
+	*ret = TAKE_PTR(d);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Catalog checks for `validate` (every environment)
+ */
+
+static int
+catalog_names(const char *file, const struct gp_catalog_entry *cat, struct gp_diags *diags)
+{
+	struct pos p = cat_pos(file, cat, &cat->database);
+	char q[QUOTE_BUF + 1];
+	const char *why;
+	int r = 0;
+
+	why = name_why(cat->database.v, gp_check_database_name, true, NULL, NULL);
+	if (why)
+		r = gp_diag_error(diags, -EINVAL, p.file, p.line, p.col, "database %s%s",
+				  quote_sp(q, cat->database.v), why);
+	why = name_why(cat->username.v, gp_check_username, true, NULL, NULL);
+	p = cat_pos(file, cat, &cat->username);
+	if (r >= 0 && cat->username.v && why)
+		r = gp_diag_error(diags, -EINVAL, p.file, p.line, p.col,
+				  "configuration.username %s%s", quote_sp(q, cat->username.v), why);
+	p = cat_pos(file, cat, &cat->requested_by);
+	if (r >= 0 && cat->requested_by.v && gp_check_requester(cat->requested_by.v))
+		r = gp_diag_error(diags, -EINVAL, p.file, p.line, p.col,
+				  "metadata.requested_by %s%s", quote_sp(q, cat->requested_by.v),
+				  GP_RULE_REQUESTER);
+	return r;
+}
+
+/* Missing optional values fall back to defaults in the join: warnings, not errors. */
+static int
+catalog_enums_check(const char *file, const struct gp_catalog_entry *cat, const struct gp_enums *e,
+		    struct gp_diags *diags)
+{
+	int r = 0;
+
+	for (size_t k = 0; r >= 0 && k < ELEMENTSOF(catalog_enums); k++) {
+		_cleanup_(gp_buf_release) struct gp_buf b = {0};
+		const struct catalog_enum *ce = &catalog_enums[k].e;
+		const struct gp_field *f = catalog_field(cat, ce->field);
+		struct pos p = cat_pos(file, cat, f);
+
+		if (!f->v && catalog_enums[k].required)
+			r = gp_diag_error(diags, -EINVAL, p.file, p.line, p.col, "%s is missing",
+					  ce->what);
+		else if (!f->v)
+			r = gp_diag_warning(diags, p.file, p.line, p.col, "%s is missing",
+					    ce->what);
+		else
+			r = enum_problem(&b, ce->what, f->v, enums_list(e, ce->list),
+					 ce->from_string, ce->known);
+		if (r > 0)
+			r = gp_diag_error(diags, -EINVAL, p.file, p.line, p.col, "%s", b.p);
+	}
+	return r;
+}
+
+/* The default template's prefix ("goldenpath/<env>/"): the secret is named by app key
+ * (DESIGN §5), so only the prefix is compared. */
+static bool
+secret_path_ok(const char *path, const char *prefix)
+{
+	return prefix && strncmp(path, prefix, strlen(prefix)) == 0;
+}
+
+/* Informational fields that gprdsd does not act on: mismatches are warnings. */
+static int
+catalog_config_check(const char *file, const struct gp_catalog_entry *cat, struct gp_diags *diags)
+{
+	const char *env = cat->environment.v, *path = cat->secret_path.v;
+	int size = gp_size_from_string(cat->size_tier.v);
+	const char *want = size >= 0 ? gp_size_instance_class((enum gp_size)size) : NULL;
+	char q[QUOTE_BUF], qe[QUOTE_BUF];
+	struct pos p;
+	int r = 0;
+
+	_cleanup_free_ char *prefix = env ? gp_secret_prefix(NULL, env) : NULL;
+
+	if (path && env && !secret_path_ok(path, prefix)) {
+		p = cat_pos(file, cat, &cat->secret_path);
+		r = gp_diag_warning(diags, p.file, p.line, p.col,
+				    "configuration.secret_path %s does not start with %s",
+				    quote(q, path), escape(qe, prefix ? prefix : "", false));
+	}
+	if (r >= 0 && cat->instance_class.v && want && !gp_streq(cat->instance_class.v, want)) {
+		p = cat_pos(file, cat, &cat->instance_class);
+		r = gp_diag_warning(diags, p.file, p.line, p.col,
+				    "configuration.instance_class %s does not match size_tier %s "
+				    "(%s)",
+				    quote(q, cat->instance_class.v), gp_size_to_string(size), want);
+	}
+	return r;
+}
+
+int
+gp_catalog_validate(const struct gp_catalog *c, const struct gp_enums *e, struct gp_diags *diags)
+{
+	size_t errors;
+	int r = 0;
+
+	if (!diags)
+		return -EINVAL;
+	if (!c)
+		return 0;
+	errors = diags->errors;
+	for (size_t i = 0; r >= 0 && i < c->n; i++) {
+		r = catalog_names(c->file, &c->v[i], diags);
+		if (r >= 0)
+			r = catalog_enums_check(c->file, &c->v[i], e, diags);
+		if (r >= 0)
+			r = catalog_config_check(c->file, &c->v[i], diags);
+	}
+	if (r < 0)
+		return r;
+	return diags->errors > errors ? -EINVAL : 0;
+}
