@@ -1,5 +1,6 @@
 /*
- * pg.h — gprdsd's PostgreSQL client: connect, observe, apply one action, verify a login.
+ * pg.h — gprdsd's PostgreSQL client: connect, observe, execute actions, verify a login
+ * (pg.c, pg_observe.c, pg_apply.c).
  *
  * Every call blocks (a pass runs on a libuv worker thread) and every call is bounded:
  *  - connecting: our own deadline of connect_timeout_ms around the whole handshake (TCP, TLS,
@@ -37,7 +38,7 @@
 
 #include "model/desired.h"
 #include "model/observed.h"
-#include "plan/plan.h"
+#include "plan/action.h"
 
 /* Where and how to connect. All strings are borrowed; NULL or "" means "not set". */
 struct gpd_pg_target {
@@ -92,34 +93,55 @@ int gpd_pg_observe(PGconn *master, const struct gpd_pg_target *t, const struct g
 		   struct gpd_error *err);
 
 /*
- * Applies one action of entry e in environment env (for COMMENT_ROLE). Handles every kind of
- * enum gp_action_kind except the secret actions and VERIFY_LOGIN (-EINVAL for those; the
- * pass does them with sm.c and gpd_pg_verify_login()). Fields read, falling back to e's when
- * the action leaves them NULL:
- *   CREATE_ROLE, SET_PASSWORD  a->role (e->username); password is the plaintext password from
- *              the secret (required). Only a SCRAM-SHA-256 verifier computed here with
- *              PQencryptPasswordConn() reaches the server; the verifier and the statement
- *              holding it are wiped after use. CREATE_ROLE first checks that the role does not
- *              exist (a failing statement is logged with its text); when it does exist, its
- *              attributes are corrected and its password set instead (same outcome).
- *   ALTER_ROLE     a->role; re-reads the role's attributes and changes only those that differ
- *                  (createdb per e->createdb).
- *   COMMENT_ROLE   a->role; "managed by gprdsd: env=<env> key=<e->key>".
- *   GRANT_MEMBERSHIP  GRANT a->object (e->owner_role) TO CURRENT_USER.
- *   CREATE_DATABASE   a->database (e->database) owned by a->object (e->username); outside any
- *                  transaction (the server requires it); an existing database is success.
- *   ALTER_DATABASE_OWNER  a->database to a->object (e->username).
- *   REVOKE_PUBLIC  a->database.
- *   GRANT_CONNECT  a->database to a->role.
- *   APPLY_GRANTS   connects to a->database as master and runs the statements of
- *                  gp_sql_access_statements(e->access, e->owner_role, a->role) in one
- *                  transaction (ROLLBACK on error).
- * master is a connection to the master database (gpd_pg_connect(t, NULL, ...)); t is needed
- * for APPLY_GRANTS's connection.
+ * The executors of the action kinds that change PostgreSQL (plan/action.h), one function a
+ * kind with one signature, so that apply.c dispatches them through its table. Each reads only
+ * the fields its kind's row names (all set by the planner):
+ *   create_role      a->role, a->createdb; password (required): only a SCRAM-SHA-256
+ *                    verifier computed here reaches the server, and it is wiped with the
+ *                    statement. Checks first that the role does not exist (a failing statement
+ *                    is logged with its text); when it does, corrects its attributes and sets
+ *                    its password instead (same outcome).
+ *   alter_role       a->role; re-reads the role and changes only the attributes that differ.
+ *   set_password     a->role, password (as create_role).
+ *   comment_role     a->role: gprdsd's marker for s->env and a->key (model/names.h).
+ *   grant_membership GRANT a->owner TO CURRENT_USER.
+ *   create_database  a->database owned by a->owner, outside any transaction (the server
+ *                    requires it); an existing database is success.
+ *   alter_database_owner  a->database to a->owner.
+ *   revoke_public    REVOKE ALL ON DATABASE a->database FROM PUBLIC.
+ *   grant_connect    CONNECT, TEMPORARY on a->database to a->role.
+ *   apply_grants     connects to a->database as the master and runs
+ *                    gp_sql_access_statements(a->access, a->owner, a->role) in one transaction
+ *                    (ROLLBACK on error); a privilege the server skipped is an error.
+ * password is NULL for every kind but create_role and set_password. err must not be NULL.
  */
-int gpd_pg_apply(PGconn *master, const struct gpd_pg_target *t, const char *env,
-		 const struct gp_entry *e, const struct gp_action *a, const char *password,
-		 struct gpd_error *err);
+struct gpd_pg_session {
+	PGconn *master;                  /* a connection to the master database */
+	const struct gpd_pg_target *t;   /* for connections into other databases */
+	const char *env;
+};
+typedef int (*gpd_pg_exec_fn)(const struct gpd_pg_session *s, const struct gp_action *a,
+			      const char *password, struct gpd_error *err);
+int gpd_pg_create_role(const struct gpd_pg_session *s, const struct gp_action *a,
+		       const char *password, struct gpd_error *err);
+int gpd_pg_alter_role(const struct gpd_pg_session *s, const struct gp_action *a,
+		      const char *password, struct gpd_error *err);
+int gpd_pg_set_password(const struct gpd_pg_session *s, const struct gp_action *a,
+			const char *password, struct gpd_error *err);
+int gpd_pg_comment_role(const struct gpd_pg_session *s, const struct gp_action *a,
+			const char *password, struct gpd_error *err);
+int gpd_pg_grant_membership(const struct gpd_pg_session *s, const struct gp_action *a,
+			    const char *password, struct gpd_error *err);
+int gpd_pg_create_database(const struct gpd_pg_session *s, const struct gp_action *a,
+			   const char *password, struct gpd_error *err);
+int gpd_pg_alter_database_owner(const struct gpd_pg_session *s, const struct gp_action *a,
+				const char *password, struct gpd_error *err);
+int gpd_pg_revoke_public(const struct gpd_pg_session *s, const struct gp_action *a,
+			 const char *password, struct gpd_error *err);
+int gpd_pg_grant_connect(const struct gpd_pg_session *s, const struct gp_action *a,
+			 const char *password, struct gpd_error *err);
+int gpd_pg_apply_grants(const struct gpd_pg_session *s, const struct gp_action *a,
+			const char *password, struct gpd_error *err);
 
 /*
  * Logs in to dbname (NULL: t->dbname) on t's server as user with password, then closes the

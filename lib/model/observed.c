@@ -6,7 +6,6 @@
 
 #include <stdlib.h>
 
-
 struct gp_observed *
 gp_observed_new(void)
 {
@@ -24,6 +23,15 @@ secret_release(struct gp_obs_secret *s)
 		explicit_bzero(s->value_json, strlen(s->value_json));
 		free(s->value_json);
 	}
+}
+
+static void
+login_release(struct gp_obs_login *l)
+{
+	free(l->role);
+	free(l->version);
+	free(l->code);
+	free(l->message);
 }
 
 void
@@ -61,6 +69,9 @@ gp_observed_free(struct gp_observed *o)
 		secret_release(&o->secrets[i]);
 	free(o->secrets);
 	gp_strv_release(&o->access_checked);
+	for (size_t i = 0; i < o->n_logins; i++)
+		login_release(&o->logins[i]);
+	free(o->logins);
 	free(o);
 }
 
@@ -115,6 +126,8 @@ cmp_secret(const void *a, const void *b)
 		       ((const struct gp_obs_secret *)b)->name);
 }
 
+static int cmp_login(const void *a, const void *b);
+
 void
 gp_observed_sort(struct gp_observed *o)
 {
@@ -132,6 +145,8 @@ gp_observed_sort(struct gp_observed *o)
 		qsort(o->access, o->n_access, sizeof(*o->access), cmp_access);
 	if (o->n_secrets)
 		qsort(o->secrets, o->n_secrets, sizeof(*o->secrets), cmp_secret);
+	if (o->n_logins)
+		qsort(o->logins, o->n_logins, sizeof(*o->logins), cmp_login);
 }
 
 const struct gp_obs_role *
@@ -190,3 +205,42 @@ gp_observed_access(const struct gp_observed *o, const char *db, const char *role
 	return bsearch(&k, o->access, o->n_access, sizeof(k), cmp_access);
 }
 
+
+static int
+cmp_login(const void *a, const void *b)
+{
+	return cmp_str(((const struct gp_obs_login *)a)->role,
+		       ((const struct gp_obs_login *)b)->role);
+}
+
+const struct gp_obs_login *
+gp_observed_login(const struct gp_observed *o, const char *role)
+{
+	struct gp_obs_login k = {.role = (char *)role};
+
+	if (!o || !role || !o->n_logins)
+		return NULL;
+	return bsearch(&k, o->logins, o->n_logins, sizeof(k), cmp_login);
+}
+
+int
+gp_observed_add_login(struct gp_observed *o, const char *role, const char *version, bool ok,
+		      const char *code, const char *message)
+{
+	struct gp_obs_login *v = realloc(o->logins, (o->n_logins + 1) * sizeof(*v)), *l;
+
+	if (!v)
+		return -ENOMEM;
+	o->logins = v;
+	l = &v[o->n_logins];
+	*l = (struct gp_obs_login){.role = gp_strdup0(role), .version = gp_strdup0(version),
+				   .ok = ok, .code = gp_strdup0(code),
+				   .message = gp_strdup0(message)};
+	if (!l->role || (version && !l->version) || (code && !l->code) ||
+	    (message && !l->message)) {
+		login_release(l);
+		return -ENOMEM;
+	}
+	o->n_logins++;
+	return 0;
+}

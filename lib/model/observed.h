@@ -51,6 +51,18 @@ struct gp_obs_secret {
 	char *value_json;         /* AWSCURRENT SecretString when fetched, else NULL; wiped on free */
 };
 
+/*
+ * A login with an entry's credentials, made in the observe step for the entries whose check
+ * is due (plan/checks.h decides which). The planner turns a failed one into a repair.
+ */
+struct gp_obs_login {
+	char *role;
+	char *version; /* the secret version whose password was tried */
+	bool ok;
+	char *code;    /* SQLSTATE of the failure ("28P01": wrong password), or NULL */
+	char *message; /* the server's message; never a password */
+};
+
 struct gp_observed {
 	char *master_user;
 	bool master_superuser;
@@ -62,6 +74,7 @@ struct gp_observed {
 	/* Databases whose in-database privileges were observed in this pass: `access` speaks
 	 * only for these (a database that was not checked has no rows, and that is not drift). */
 	struct gp_strv access_checked;
+	struct gp_obs_login *logins;        size_t n_logins;     /* sorted by role */
 };
 struct gp_observed *gp_observed_new(void);
 void gp_observed_free(struct gp_observed *o);
@@ -73,6 +86,11 @@ const struct gp_obs_database *gp_observed_database(const struct gp_observed *o, 
 const struct gp_obs_secret *gp_observed_secret(const struct gp_observed *o, const char *name);
 struct gp_obs_secret *gp_observed_secret_mut(struct gp_observed *o, const char *name);
 bool gp_observed_is_member(const struct gp_observed *o, const char *role, const char *member);
+const struct gp_obs_login *gp_observed_login(const struct gp_observed *o, const char *role);
+/* Records a login check (strings copied; code and message may be NULL). -ENOMEM. Call
+ * gp_observed_sort() after the last one. */
+int gp_observed_add_login(struct gp_observed *o, const char *role, const char *version, bool ok,
+			  const char *code, const char *message);
 const struct gp_obs_dbaccess *gp_observed_access(const struct gp_observed *o, const char *db,
 						 const char *role);
 

@@ -6,18 +6,26 @@
  */
 #include "plan/lifecycle.h"
 
+#include "plan/plan.h"
+
 static int
-set_reason(struct gp_record *rec, const char *reason)
+set_str(char **dst, const char *src)
 {
 	char *d = NULL;
 
-	if (gp_streq(rec->reason, reason))
+	if (gp_streq(*dst, src))
 		return 0;
-	if (reason && !(d = strdup(reason)))
+	if (src && !(d = strdup(src)))
 		return -ENOMEM;
-	free(rec->reason);
-	rec->reason = d;
+	free(*dst);
+	*dst = d;
 	return 0;
+}
+
+static int
+set_reason(struct gp_record *rec, const char *reason)
+{
+	return set_str(&rec->reason, reason);
 }
 
 static void
@@ -110,4 +118,63 @@ gp_lifecycle_fail(struct gp_record *rec, int64_t now, const struct gp_failure *f
 			     : f->max_ms;
 	rec->next_retry = now + (int64_t)(delay / 1000 ? delay / 1000 : 1);
 	return set_reason(rec, f->reason);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Bookkeeping
+ */
+
+int
+gp_record_observe(struct gp_record *rec, const struct gp_entry *e,
+		  const struct gp_obs_secret *s)
+{
+	int r = set_str(&rec->database, e->database);
+
+	if (r >= 0)
+		r = set_str(&rec->username, e->username);
+	if (s)
+		rec->secret_changed = s->changed ? s->changed : s->created;
+	return r;
+}
+
+int
+gp_lifecycle_done(struct gp_record *rec, const struct gp_entry_plan *ep, int64_t now,
+		  const char *commit, const char *written_version, const char *current_version,
+		  struct gp_transitions *t)
+{
+	const char *version = written_version ? written_version : current_version;
+	int r;
+
+	if (ep->verifies && version) {
+		r = set_str(&rec->verified_version, version);
+		if (r < 0)
+			return r;
+		rec->verified_at = now;
+	}
+	if (written_version)
+		rec->secret_changed = now;
+	if (ep->grants_checked)
+		rec->grants_checked_at = now;
+	return gp_lifecycle_succeed(rec, now, commit, t);
+}
+
+int
+gp_state_mark_orphans(struct gp_state_file *s, const struct gp_desired *d)
+{
+	struct gp_strv keys = {0};
+	int r = 0;
+
+	for (size_t i = 0; i < d->n && r >= 0; i++)
+		r = gp_strv_push(&keys, d->v[i].key);
+	gp_strv_sort(&keys);
+	for (size_t i = 0; i < s->n && r >= 0; i++) {
+		struct gp_record *rec = &s->v[i];
+
+		if (gp_strv_has(&keys, rec->key) || gp_streq(rec->reason, GP_ORPHANED_REASON))
+			continue;
+		r = set_str(&rec->reason, GP_ORPHANED_REASON);
+		rec->next_retry = 0;
+	}
+	gp_strv_release(&keys);
+	return r;
 }

@@ -9,7 +9,11 @@
 #ifndef GP_LIFECYCLE_H
 #define GP_LIFECYCLE_H
 
+#include "model/desired.h"
+#include "model/observed.h"
 #include "model/state.h"
+
+struct gp_entry_plan;
 
 struct gp_transition {
 	enum gp_state from, to;
@@ -48,5 +52,30 @@ struct gp_failure {
 /* A step failed: → failed, attempts+1, next_retry scheduled. */
 int gp_lifecycle_fail(struct gp_record *rec, int64_t now, const struct gp_failure *f,
 		      struct gp_transitions *t);
+
+/* ---------------------------------------------------------------------------------------
+ * What a record remembers besides its state
+ */
+
+/* A pass reaches the entry: the record takes its database and username and the secret's last
+ * change as observed (creation when it never changed; unchanged when s is NULL). */
+int gp_record_observe(struct gp_record *rec, const struct gp_entry *e,
+		      const struct gp_obs_secret *s);
+
+/*
+ * Every action of ep succeeded: the record remembers the secret version whose credentials
+ * now log in (ep->verifies: written_version, the version this pass wrote, else
+ * current_version, the AWSCURRENT version observed), when the pass wrote a version, when
+ * privileges were checked (ep->grants_checked); then → active as gp_lifecycle_succeed().
+ */
+int gp_lifecycle_done(struct gp_record *rec, const struct gp_entry_plan *ep, int64_t now,
+		      const char *commit, const char *written_version,
+		      const char *current_version, struct gp_transitions *t);
+
+/* The text a record carries once its entry left the inputs. */
+#define GP_ORPHANED_REASON "no longer in the inputs: orphaned, nothing was removed"
+/* Records whose key no entry of d has: reason GP_ORPHANED_REASON, no retry. Nothing is
+ * removed. */
+int gp_state_mark_orphans(struct gp_state_file *s, const struct gp_desired *d);
 
 #endif

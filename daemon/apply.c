@@ -1,0 +1,633 @@
+/*
+ * apply.c — executing one environment's plan (DESIGN §2 step 5): entry by entry, each
+ * action through the table of executors below, recording each outcome in the audit file, the
+ * journal and the entry's lifecycle record. One entry's failure never stops the others.
+ *
+ * The plan is the whole truth: this file executes the plan's actions and nothing else. What
+ * an action needs is in the action, including which credential it uses; the passwords live in
+ * the entry's run (struct entry_run) and are wiped when the entry is done. Before a
+ * destructive action runs, the guard of plan/action.h must find its object managed by gprdsd.
+ *
+ * Deliberately not here: deciding (lib/plan/), SQL (pg_apply.c), HTTP (sm.c).
+ */
+#include "pass_int.h"
+
+#include <stdio.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "audit_file.h"
+#include "plan/lifecycle.h"
+
+/* Per-entry run: the passwords live only here, and are wiped when done. */
+struct entry_run {
+	struct pass *p;
+	const struct gp_entry_plan *ep;
+	const struct gp_entry *e;
+	struct gp_record *rec;
+	struct gp_obs_secret *secret;
+	char *cred[_GP_CRED_MAX]; /* passwords by credential (NEW once generated, CURRENT once
+				   * read) */
+	char *version;            /* secret version this pass wrote, or NULL */
+	char reason[600];
+	char code[64]; /* SQLSTATE or AWS error code of the failure, for metrics */
+	bool transient;
+};
+
+static int
+rand_bytes(void *userdata, uint8_t *buf, size_t len)
+{
+	return RAND_bytes(buf, (int)len) == 1 ? 0 : -EIO;
+}
+
+static double
+rand_unit(void)
+{
+	uint32_t v = 0;
+
+	if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
+		return 0.5;
+	return (double)v / 4294967296.0;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Audit
+ */
+
+static void
+audit_row(struct pass *p, const struct gp_entry *e, const char *action, enum gp_audit_status st,
+	  uint64_t duration_ms, const char *message)
+{
+	struct gp_audit_row row = {
+		.timestamp = (int64_t)time(NULL),
+		.environment = p->env,
+		.build_id = p->commit,
+		.run_id = p->o->run_id,
+		.database = e ? e->database : NULL,
+		.username = e ? e->username : NULL,
+		.action = action,
+		.status = gp_audit_status_to_string(st),
+		.duration_ms = duration_ms,
+		.message = message,
+	};
+	struct gpd_logctx c;
+	int r = 0;
+
+	if (p->o->mode != GPD_PASS_APPLY)
+		return;
+	if (!p->audit && !p->audit_error)
+		r = gpd_audit_open(p->o->cfg->audit_dir, p->env, &p->audit);
+	if (r >= 0 && p->audit)
+		r = gpd_audit_append(p->audit, &row);
+	if (r < 0 && !p->audit_error) {
+		p->audit_error = r;
+		gpd_pass_logctx(p, e, &c);
+		gpd_log(LOG_ERR, NULL, &c, "cannot write the audit file under %s: %s",
+			p->o->cfg->audit_dir, strerror(-r));
+	}
+}
+
+static void
+record_transitions(struct pass *p, const struct gp_entry *e, const struct gp_transitions *t,
+		   const char *reason)
+{
+	struct gpd_logctx c;
+	char msg[700];
+
+	for (size_t i = 0; i < t->n; i++) {
+		const char *from = gp_state_to_string(t->v[i].from);
+		const char *to = gp_state_to_string(t->v[i].to);
+
+		snprintf(msg, sizeof(msg), "%s -> %s%s%s", from, to, reason ? ": " : "",
+			 reason ? reason : "");
+		audit_row(p, e, "transition", t->v[i].to == GP_STATE_FAILED ? GP_AUDIT_ERROR
+									  : GP_AUDIT_SUCCESS,
+			  0, msg);
+		gpd_pass_logctx(p, e, &c);
+		c.state_from = from;
+		c.state_to = to;
+		if (p->o->mode == GPD_PASS_APPLY)
+			gpd_log(LOG_NOTICE, GPD_MID_TRANSITION, &c, "%s: %s", e->key, msg);
+	}
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Applying one entry
+ */
+
+/* ---------------------------------------------------------------------------------------
+ * Credentials
+ */
+
+static void
+fail_sm(struct entry_run *er, const char *what, int r, const struct gpd_error *err)
+{
+	snprintf(er->reason, sizeof(er->reason), "%s: %s%s%s", what,
+		 err->code[0] ? err->code : strerror(-r), err->message[0] ? ": " : "",
+		 err->message);
+	snprintf(er->code, sizeof(er->code), "%s", err->code[0] ? err->code : "aws_transport");
+	er->transient = err->transient;
+}
+
+static void
+fail_pg(struct entry_run *er, const char *what, int r, const struct gpd_error *err)
+{
+	snprintf(er->reason, sizeof(er->reason), "%s: %s%s%s", what, err->code,
+		 err->code[0] ? " " : "", err->message[0] ? err->message : strerror(-r));
+	snprintf(er->code, sizeof(er->code), "%s", err->code[0] ? err->code : "pg_connection");
+	er->transient = err->transient;
+}
+
+static int
+fail_local(struct entry_run *er, int r, const char *what)
+{
+	snprintf(er->reason, sizeof(er->reason), "%s", what);
+	snprintf(er->code, sizeof(er->code), "internal");
+	er->transient = false;
+	return r;
+}
+
+/* A fresh password for credential NEW (once per entry and pass). */
+static int
+generate_new(struct entry_run *er)
+{
+	char pw[GP_PASSWORD_LEN + 1];
+	int r = gp_password_generate(rand_bytes, NULL, pw);
+
+	if (r < 0)
+		return fail_local(er, r, "cannot generate a password");
+	er->cred[GP_CRED_NEW] = strdup(pw);
+	explicit_bzero(pw, sizeof(pw));
+	return er->cred[GP_CRED_NEW] ? 0 : fail_local(er, -ENOMEM, "out of memory");
+}
+
+/* The AWSCURRENT password: from the value observed, else read now. */
+static int
+read_current(struct entry_run *er)
+{
+	struct gpd_error err = {0};
+	char *json = NULL;
+	int r;
+
+	if (er->secret && er->secret->value_json)
+		return gp_secret_password(er->secret->value_json, &er->cred[GP_CRED_CURRENT]) < 0
+			       ? fail_local(er, -EINVAL, "the secret has no usable password")
+			       : 0;
+	r = gpd_sm_get_value(er->p->sm, er->e->secret_name, &json, &err);
+	if (r < 0) {
+		fail_sm(er, "cannot read the secret", r, &err);
+		return r;
+	}
+	r = gp_secret_password(json, &er->cred[GP_CRED_CURRENT]);
+	gp_secret_free_string(json);
+	return r < 0 ? fail_local(er, r, "the secret has no usable password") : 0;
+}
+
+/* The password of credential c, made or read on first use. NULL for GP_CRED_NONE. */
+static int
+password_of(struct entry_run *er, enum gp_cred c, const char **ret)
+{
+	int r = 0;
+
+	*ret = NULL;
+	if (c == GP_CRED_NONE)
+		return 0;
+	if (c == GP_CRED_PENDING)
+		return fail_local(er, -EINVAL, "no pending credential in this pass");
+	if (!er->cred[c])
+		r = c == GP_CRED_NEW ? generate_new(er) : read_current(er);
+	*ret = er->cred[c];
+	return r;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Executors
+ */
+
+static void
+want_of(const struct entry_run *er, const struct gp_action *a, struct gp_secret_want *w)
+{
+	const struct pass *p = er->p;
+
+	*w = (struct gp_secret_want){
+		.username = a->role,
+		.host = !gp_isempty(p->o->env->secret.host) ? p->o->env->secret.host
+							    : p->master.host,
+		.port = p->secret_port_buf,
+		.dbname = a->database,
+		.aliases = &p->o->env->secret.password_aliases,
+	};
+}
+
+static void
+set_version(struct entry_run *er, char *version)
+{
+	free(er->version);
+	er->version = version;
+}
+
+static int
+exec_create_secret(struct entry_run *er, const struct gp_action *a)
+{
+	struct gp_secret_want want;
+	struct gp_buf json = {0};
+	struct gpd_error err = {0};
+	const struct gp_env_config *env = er->p->o->env;
+	const char *password;
+	char *version = NULL;
+	int r = password_of(er, a->cred, &password);
+
+	if (r < 0)
+		return r;
+	want_of(er, a, &want);
+	r = gp_secret_render(NULL, &want, password, &json);
+	if (r >= 0)
+		r = gpd_sm_create(er->p->sm, a->secret, json.p, env->secret.kms_key_id, er->p->env,
+				  a->key, &version, &err);
+	gp_buf_release_secure(&json);
+	if (r < 0) {
+		fail_sm(er, "CreateSecret failed", r, &err);
+		return r;
+	}
+	set_version(er, version);
+	return 0;
+}
+
+/* Rewrites the secret's JSON when it differs from what it should hold: the password of the
+ * action's credential (kept, or new), the entry's fields, the other keys kept. */
+static int
+rewrite_secret(struct entry_run *er, const struct gp_action *a)
+{
+	const char *old = er->secret ? er->secret->value_json : NULL;
+	struct gp_secret_want want;
+	struct gp_buf json = {0};
+	struct gpd_error err = {0};
+	const char *password;
+	char *version = NULL;
+	int r;
+
+	if (a->cred == GP_CRED_NONE || !old)
+		return 0; /* not read in this pass: its version was verified, its content ours */
+	r = password_of(er, a->cred, &password);
+	if (r < 0)
+		return r;
+	want_of(er, a, &want);
+	if (a->cred == GP_CRED_CURRENT && gp_secret_check(old, &want, NULL) == 0)
+		return 0;
+	r = gp_secret_render(old, &want, password, &json);
+	if (r >= 0)
+		r = gpd_sm_put_value(er->p->sm, a->secret, json.p, &version, &err);
+	gp_buf_release_secure(&json);
+	if (r < 0) {
+		fail_sm(er, "PutSecretValue failed", r, &err);
+		return r;
+	}
+	set_version(er, version);
+	return 0;
+}
+
+static int
+exec_update_secret(struct entry_run *er, const struct gp_action *a)
+{
+	return rewrite_secret(er, a);
+}
+
+static int
+exec_adopt_secret(struct entry_run *er, const struct gp_action *a)
+{
+	struct gpd_error err = {0};
+	int r = rewrite_secret(er, a);
+
+	if (r < 0)
+		return r;
+	r = gpd_sm_tag(er->p->sm, a->secret, er->p->env, a->key, &err);
+	if (r < 0)
+		fail_sm(er, "TagResource failed", r, &err);
+	return r;
+}
+
+static int
+exec_pg(struct entry_run *er, const struct gp_action *a, gpd_pg_exec_fn fn)
+{
+	const struct gpd_pg_session s = {er->p->conn, &er->p->target, er->p->env};
+	struct gpd_error err = {0};
+	const char *password;
+	int r = password_of(er, a->cred, &password);
+
+	if (r < 0)
+		return r;
+	r = fn(&s, a, password, &err);
+	if (r < 0)
+		fail_pg(er, gp_action_kind_to_string(a->kind), r, &err);
+	return r;
+}
+
+/* A login with the action's credentials. A failure fails the entry with the server's reason:
+ * any repair it calls for is in the next plan, never made up here. */
+static int
+exec_verify(struct entry_run *er, const struct gp_action *a)
+{
+	struct gpd_error err = {0};
+	const char *password;
+	int r = password_of(er, a->cred, &password);
+
+	if (r < 0)
+		return r;
+	r = gpd_pg_verify_login(&er->p->target, a->role, password, a->database, &err);
+	if (r < 0)
+		fail_pg(er, "verify_login", r, &err);
+	return r;
+}
+
+static const struct executor {
+	int (*run)(struct entry_run *er, const struct gp_action *a);
+	gpd_pg_exec_fn pg; /* with run == NULL: a PostgreSQL executor, through exec_pg() */
+} executors[_GP_ACT_MAX] = {
+	[GP_ACT_CREATE_SECRET] = {exec_create_secret, NULL},
+	[GP_ACT_ADOPT_SECRET] = {exec_adopt_secret, NULL},
+	[GP_ACT_UPDATE_SECRET] = {exec_update_secret, NULL},
+	[GP_ACT_CREATE_ROLE] = {NULL, gpd_pg_create_role},
+	[GP_ACT_ALTER_ROLE] = {NULL, gpd_pg_alter_role},
+	[GP_ACT_SET_PASSWORD] = {NULL, gpd_pg_set_password},
+	[GP_ACT_COMMENT_ROLE] = {NULL, gpd_pg_comment_role},
+	[GP_ACT_GRANT_MEMBERSHIP] = {NULL, gpd_pg_grant_membership},
+	[GP_ACT_CREATE_DATABASE] = {NULL, gpd_pg_create_database},
+	[GP_ACT_ALTER_DATABASE_OWNER] = {NULL, gpd_pg_alter_database_owner},
+	[GP_ACT_REVOKE_PUBLIC] = {NULL, gpd_pg_revoke_public},
+	[GP_ACT_GRANT_CONNECT] = {NULL, gpd_pg_grant_connect},
+	[GP_ACT_APPLY_GRANTS] = {NULL, gpd_pg_apply_grants},
+	[GP_ACT_VERIFY_LOGIN] = {exec_verify, NULL},
+};
+
+static int
+run_action(struct entry_run *er, const struct gp_action *a)
+{
+	const struct executor *x = (size_t)a->kind < _GP_ACT_MAX ? &executors[a->kind] : NULL;
+	const char *refused = gp_action_guard(a, er->p->env, er->p->obs);
+
+	if (refused) {
+		snprintf(er->reason, sizeof(er->reason), "%s refused: %s",
+			 gp_action_kind_to_string(a->kind), refused);
+		snprintf(er->code, sizeof(er->code), "unmanaged");
+		er->transient = false;
+		return -EPERM;
+	}
+	if (!x || (!x->run && !x->pg))
+		return fail_local(er, -EINVAL, "no executor for this action");
+	return x->run ? x->run(er, a) : exec_pg(er, a, x->pg);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Entries
+ */
+
+static void
+count_error(struct gpd_pass_result *res, const char *kind)
+{
+	for (size_t i = 0; i < res->n_error_kinds; i++) {
+		if (strcmp(res->errors[i].kind, kind) == 0) {
+			res->errors[i].n++;
+			return;
+		}
+	}
+	if (res->n_error_kinds < GPD_PASS_MAX_ERROR_KINDS) {
+		snprintf(res->errors[res->n_error_kinds].kind, sizeof(res->errors[0].kind), "%s",
+			 kind);
+		res->errors[res->n_error_kinds++].n = 1;
+	}
+}
+
+static void
+report_action(struct entry_run *er, const struct gp_action *a, int r, uint64_t ms)
+{
+	struct pass *p = er->p;
+	struct gp_buf desc = {0};
+	struct gpd_logctx c;
+	bool drift = a->why == GP_WHY_DRIFT;
+
+	gp_action_describe(a, &desc);
+	gpd_pass_logctx(p, er->e, &c);
+	c.action = gp_action_kind_to_string(a->kind);
+	if (r < 0) {
+		p->res->n_errors++;
+		count_error(p->res, er->code[0] ? er->code : "internal");
+		c.error = er->code[0] ? er->code : NULL;
+		gpd_log(LOG_ERR, GPD_MID_ACTION_FAILED, &c, "%s failed: %s", desc.p, er->reason);
+		audit_row(p, er->e, drift ? "repair" : c.action, GP_AUDIT_ERROR, ms, er->reason);
+	} else if (a->why != GP_WHY_CHECK || er->rec->state != GP_STATE_ACTIVE) {
+		if (a->why != GP_WHY_CHECK)
+			p->res->n_applied++;
+		gpd_log(drift ? LOG_NOTICE : LOG_INFO,
+			drift ? GPD_MID_DRIFT_REPAIRED : GPD_MID_ACTION_APPLIED, &c, "%s%s",
+			drift ? "repaired: " : "", desc.p);
+		audit_row(p, er->e, drift ? "repair" : c.action, GP_AUDIT_SUCCESS, ms, desc.p);
+	}
+	gp_buf_release(&desc);
+}
+
+static int
+entry_fail(struct entry_run *er)
+{
+	const struct gp_config *cfg = er->p->o->cfg;
+	struct gp_failure f = {
+		.reason = er->reason,
+		.transient = er->transient,
+		.base_ms = cfg->reconcile.retry_base_ms,
+		.max_ms = cfg->reconcile.retry_max_ms,
+		.r = rand_unit(),
+		.commit = er->p->commit,
+	};
+	struct gp_transitions t = {0};
+	int r = gp_lifecycle_fail(er->rec, er->p->o->now, &f, &t);
+
+	record_transitions(er->p, er->e, &t, er->reason);
+	return r;
+}
+
+static int
+entry_succeed(struct entry_run *er)
+{
+	struct gp_transitions t = {0};
+	int r = gp_lifecycle_done(er->rec, er->ep, er->p->o->now, er->p->commit, er->version,
+				  er->secret ? er->secret->current_version : NULL, &t);
+
+	record_transitions(er->p, er->e, &t, NULL);
+	return r;
+}
+
+static int
+apply_actions(struct entry_run *er)
+{
+	const struct gp_entry_plan *ep = er->ep;
+	struct gp_transitions t = {0};
+
+	if (ep->n_changes > 0) {
+		gp_lifecycle_begin(er->rec, er->p->o->now, &t);
+		record_transitions(er->p, er->e, &t, NULL);
+	}
+	for (size_t i = 0; i < ep->n_actions; i++) {
+		const struct gp_action *a = &ep->actions[i];
+		uint64_t t0 = gpd_mono_ms();
+		int r;
+
+		if (gpd_pass_stopping(er->p)) {
+			/* Not a failure: the entry stays provisioning and the next pass, after a
+			 * restart, continues it without waiting for a backoff. */
+			free(er->rec->reason);
+			er->rec->reason = strdup("interrupted by shutdown; continues at the next pass");
+			return -ECANCELED;
+		}
+		r = run_action(er, a);
+		report_action(er, a, r, gpd_mono_ms() - t0);
+		if (r < 0)
+			return entry_fail(er), r;
+	}
+	return entry_succeed(er);
+}
+
+static void
+hold_entry(struct pass *p, const struct gp_entry *e, struct gp_record *rec)
+{
+	struct gp_transitions t = {0};
+	struct gpd_logctx c;
+	bool changed = !gp_streq(rec->reason, e->reason);
+
+	gp_lifecycle_hold(rec, e->reason, p->o->now, &t);
+	record_transitions(p, e, &t, e->reason);
+	if (e->hold == GP_HOLD_INVALID || e->hold == GP_HOLD_CONFLICT)
+		p->res->n_invalid++;
+	else if (rec->state != GP_STATE_ACTIVE)
+		p->res->n_gated++;
+	if (changed || t.n) {
+		gpd_pass_logctx(p, e, &c);
+		gpd_log(LOG_NOTICE, GPD_MID_GATE_HOLDING, &c, "%s held [%s]: %s", e->key,
+			gp_hold_to_string(e->hold), e->reason ? e->reason : "");
+	}
+}
+
+/* Held by the plan (note) or by the failure of the owner entry it depends on: waits. */
+static void
+wait_entry(struct pass *p, const struct gp_entry *e, struct gp_record *rec, const char *note)
+{
+	struct gp_transitions t = {0};
+
+	gp_lifecycle_hold(rec, note, p->o->now, &t);
+	record_transitions(p, e, &t, note);
+	p->res->n_gated++;
+}
+
+/* Returns whether the entry's actions all succeeded (held and waiting entries: true). */
+static bool
+apply_entry(struct pass *p, const struct gp_entry_plan *ep, const bool *failed)
+{
+	const struct gp_entry *e = &p->res->desired->v[ep->entry];
+	struct entry_run er = {.p = p, .ep = ep, .e = e};
+	bool ok = true;
+
+	if (gp_state_upsert(p->state, e->key, p->o->now, &er.rec) < 0)
+		return false;
+	er.secret = gp_observed_secret_mut(p->obs, e->secret_name);
+	gp_record_observe(er.rec, e, er.secret);
+	if (ep->held)
+		hold_entry(p, e, er.rec);
+	else if (ep->waiting && ep->note)
+		wait_entry(p, e, er.rec, ep->note);
+	else if (!ep->waiting && ep->depends_on >= 0 && failed[ep->depends_on])
+		wait_entry(p, e, er.rec, ep->cascade_note);
+	else if (!ep->waiting)
+		ok = apply_actions(&er) >= 0;
+	for (size_t i = 0; i < _GP_CRED_MAX; i++)
+		gp_secret_free_string(er.cred[i]);
+	free(er.version);
+	return ok;
+}
+
+static void
+count_result(struct pass *p)
+{
+	struct gpd_pass_result *res = p->res;
+	size_t best = 0;
+
+	for (size_t i = 0; i < res->desired->n; i++) {
+		const struct gp_record *rec = gp_state_find(p->state, res->desired->v[i].key);
+		enum gp_state st = rec ? rec->state : GP_STATE_PENDING;
+
+		res->by_state[st]++;
+		if (st == GP_STATE_FAILED) {
+			res->n_failed++;
+			if (rec->next_retry && (!res->next_retry || rec->next_retry < res->next_retry))
+				res->next_retry = rec->next_retry;
+		}
+		if (rec && rec->reason && st != GP_STATE_ACTIVE) {
+			size_t same = 0;
+
+			for (size_t j = 0; j < res->desired->n; j++) {
+				const struct gp_record *o = gp_state_find(p->state, res->desired->v[j].key);
+
+				same += o && gp_streq(o->reason, rec->reason);
+			}
+			if (same > best) {
+				best = same;
+				free(res->top_reason);
+				res->top_reason = strdup(rec->reason);
+			}
+		}
+	}
+}
+
+/* Secret ages for metrics: from the records, which carry the secret's last change. */
+static void
+collect_secret_ages(struct pass *p)
+{
+	struct gpd_pass_result *res = p->res;
+
+	res->secrets = calloc(res->desired->n ? res->desired->n : 1, sizeof(*res->secrets));
+	if (!res->secrets)
+		return;
+	for (size_t i = 0; i < res->desired->n; i++) {
+		const struct gp_entry *e = &res->desired->v[i];
+		const struct gp_record *rec = gp_state_find(p->state, e->key);
+		struct gpd_secret_age *a;
+
+		if (!rec || !rec->secret_changed)
+			continue;
+		a = &res->secrets[res->n_secrets++];
+		snprintf(a->key, sizeof(a->key), "%s", e->key);
+		a->changed = rec->secret_changed;
+		a->rotation_ms = p->o->env->rotation_ms[e->risk < _GP_RISK_MAX ? e->risk : 0];
+	}
+}
+
+static void
+report_orphans(struct pass *p)
+{
+	struct gpd_logctx c;
+
+	gpd_pass_logctx(p, NULL, &c);
+	p->res->n_orphans = p->res->plan->orphans.n;
+	for (size_t i = 0; i < p->res->plan->orphans.n; i++)
+		gpd_log(LOG_WARNING, NULL, &c,
+			"orphaned %s: no entry in the inputs any more; kept (removal needs the "
+			"catalog's decommissioning status)",
+			p->res->plan->orphans.v[i]);
+}
+
+int
+gpd_pass_apply(struct pass *p)
+{
+	const struct gp_plan *plan = p->res->plan;
+	_cleanup_free_ bool *failed = calloc(plan->n + 1, sizeof(*failed));
+
+	if (!failed)
+		return -ENOMEM;
+	gp_state_mark_orphans(p->state, p->res->desired);
+	for (size_t i = 0; i < plan->n && !gpd_pass_stopping(p); i++)
+		failed[i] = !apply_entry(p, &plan->v[i], failed);
+	report_orphans(p);
+	count_result(p);
+	collect_secret_ages(p);
+	if (p->audit)
+		gpd_audit_sync(p->audit);
+	return 0;
+}

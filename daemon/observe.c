@@ -1,0 +1,145 @@
+/*
+ * observe.c — what one environment's servers hold, gathered for the planner (DESIGN §2 step
+ * 3): the advisory lock (or a connection of its own), PostgreSQL's roles, databases, ACLs and
+ * memberships in four queries plus the in-database privileges of the databases that are due
+ * (plan/checks.h decides which), Secrets Manager's listing by prefix, the secret values the
+ * plan needs (20 a call), and a login with the credentials of each entry whose check is due.
+ *
+ * Every check is an observation recorded in struct gp_observed; what a failed one calls for
+ * (a password reset, a grant) is the planner's decision, so `gprdsd plan` shows it. Nothing
+ * here changes anything on either server.
+ */
+#include "pass_int.h"
+
+#include "model/names.h"
+
+static int
+lock_or_connect(struct pass *p)
+{
+	struct gpd_error err = {0};
+	bool asking = false;
+	int r;
+
+	if (p->o->ha) {
+		r = gpd_ha_acquire(p->o->ha, p->env, &p->target, &p->conn, &err, &asking);
+		p->conn_shared = r >= 0;
+		p->res->lock_asked = r >= 0;
+		if (r == 0) {
+			p->res->standby = true;
+			return -EAGAIN;
+		}
+	} else {
+		r = gpd_pg_connect(&p->target, NULL, &p->conn, &err);
+	}
+	if (r < 0)
+		return gpd_pass_pg_error(p, r,
+					 asking ? "cannot ask for the advisory lock"
+						: "cannot connect to PostgreSQL",
+					 &err);
+	return 0;
+}
+
+static int
+observe_servers(struct pass *p, const struct gp_plan_opts *po)
+{
+	_cleanup_free_ char *prefix = gp_secret_prefix(p->o->env->secret.name, p->env);
+	struct gpd_error err = {0};
+	struct gp_strv check = {0};
+	int r;
+
+	if (!prefix)
+		return -ENOMEM;
+	r = gp_checks_grants(p->res->desired, p->state, po, &check);
+	if (r >= 0)
+		r = gpd_pg_observe(p->conn, &p->target, p->res->desired, &check, p->obs, &err);
+	gp_strv_release(&check);
+	if (r < 0)
+		return gpd_pass_pg_error(p, r, "cannot observe PostgreSQL", &err);
+	r = gpd_sm_list(p->sm, prefix, p->obs, &err);
+	if (r < 0) {
+		gpd_pass_error(p, r, "cannot list secrets under %s: %s%s%s", prefix,
+			       err.code[0] ? err.code : strerror(-r), err.message[0] ? ": " : "",
+			       err.message);
+		return r;
+	}
+	gp_observed_sort(p->obs);
+	return 0;
+}
+
+/* The values the planner needs (checks.h). A secret that cannot be read leaves its entry to
+ * plan without the value and to fail where it needs it; the others go on. */
+static int
+fetch_values(struct pass *p, const struct gp_plan_opts *po)
+{
+	struct gp_strv names = {0};
+	struct gpd_error err = {0};
+	struct gpd_logctx c;
+	int r = gp_plan_values_needed(p->res->desired, p->obs, p->state, po, &names);
+
+	if (r >= 0 && names.n > 0)
+		r = gpd_sm_fetch_values(p->sm, &names, p->obs, &err);
+	gp_strv_release(&names);
+	if (r > 0) {
+		gpd_pass_logctx(p, NULL, &c);
+		c.error = err.code;
+		gpd_log(LOG_WARNING, NULL, &c, "%d secret value%s could not be read: %s", r,
+			r == 1 ? "" : "s", err.message);
+		r = 0;
+	}
+	if (r < 0)
+		gpd_pass_error(p, r, "cannot read secret values: %s%s%s",
+			       err.code[0] ? err.code : strerror(-r), err.message[0] ? ": " : "",
+			       err.message);
+	return r;
+}
+
+/* One login with the AWSCURRENT password of e's secret, recorded whatever its outcome. */
+static int
+try_login(struct pass *p, const struct gp_entry *e)
+{
+	const struct gp_obs_secret *s = gp_observed_secret(p->obs, e->secret_name);
+	_cleanup_secret_ char *password = NULL;
+	struct gpd_error err = {0};
+	int r;
+
+	if (!s || gp_secret_password(s->value_json, &password) < 0)
+		return 0; /* checks.h picked it for having one: nothing to try */
+	r = gpd_pg_verify_login(&p->target, e->username, password, e->database, &err);
+	return gp_observed_add_login(p->obs, e->username, s->current_version, r >= 0,
+				     r < 0 ? err.code : NULL, r < 0 ? err.message : NULL);
+}
+
+static int
+check_logins(struct pass *p, const struct gp_plan_opts *po)
+{
+	_cleanup_free_ size_t *idx = NULL;
+	size_t n = 0;
+	int r = gp_checks_logins(p->res->desired, p->obs, p->state, po, &idx, &n);
+
+	for (size_t i = 0; i < n && r >= 0 && !gpd_pass_stopping(p); i++)
+		r = try_login(p, &p->res->desired->v[idx[i]]);
+	gp_observed_sort(p->obs);
+	if (r < 0)
+		gpd_pass_error(p, r, "cannot record a login check: %s", strerror(-r));
+	return r;
+}
+
+int
+gpd_pass_observe(struct pass *p)
+{
+	struct gp_plan_opts po;
+	int r;
+
+	p->obs = gp_observed_new();
+	if (!p->obs)
+		return -ENOMEM;
+	gpd_pass_plan_opts(p, &po);
+	r = lock_or_connect(p);
+	if (r >= 0)
+		r = observe_servers(p, &po);
+	if (r >= 0)
+		r = fetch_values(p, &po);
+	if (r >= 0)
+		r = check_logins(p, &po);
+	return r;
+}

@@ -1,0 +1,292 @@
+/*
+ * pg_apply.c — the PostgreSQL executors: one function per action kind that changes
+ * PostgreSQL (pg.h lists them), each reading only its action and sending the statements of
+ * lib/codec/sql.c over quoted identifiers. Passwords reach the server only as SCRAM-SHA-256
+ * verifiers computed here with PQencryptPasswordConn(), wiped with the statement after use.
+ *
+ * Deliberately not here: choosing actions (lib/plan/), dispatching them and resolving their
+ * credentials (apply.c), retrying (the pass schedules retries from err->transient).
+ */
+#include "pg_int.h"
+
+#include <stdio.h>
+
+#include "codec/sql.h"
+
+/* Sends a statement a builder made (built: the builder's return), then frees it. */
+static int
+run_built(PGconn *c, int built, struct gp_buf *sql, struct gpd_error *err)
+{
+	int r;
+
+	if (built == -ENOMEM)
+		r = gpd_pg__oom(err);
+	else if (built < 0)
+		r = gpd_pg__err_set(err, built, "", false, "refused to build the statement (invalid name)");
+	else
+		r = gpd_pg__exec_sql(c, sql->p, err);
+	gp_buf_release(sql);
+	return r;
+}
+
+/* Whether one row matches sql with the single parameter value. */
+static int
+exists(PGconn *c, const char *sql, const char *value, bool *ret, struct gpd_error *err)
+{
+	_cleanup_pqclear_ PGresult *res = NULL;
+	int r = gpd_pg__exec_params(c, sql, 1, &value, &res, err);
+
+	if (r < 0)
+		return r;
+	*ret = PQntuples(res) > 0;
+	return 0;
+}
+
+static int
+role_read(PGconn *c, const char *role, struct gp_obs_role *ret, bool *found,
+	  struct gpd_error *err)
+{
+	static const char sql[] =
+		"SELECT rolcanlogin, rolsuper, rolcreaterole, rolcreatedb, rolreplication,"
+		" rolbypassrls, rolinherit FROM pg_catalog.pg_roles WHERE rolname = $1";
+	_cleanup_pqclear_ PGresult *res = NULL;
+	int r = gpd_pg__exec_params(c, sql, 1, &role, &res, err);
+
+	if (r < 0)
+		return r;
+	*found = PQntuples(res) == 1;
+	if (!*found)
+		return 0;
+	*ret = (struct gp_obs_role){
+		.login = gpd_pg__value_bool(res, 0, 0),
+		.superuser = gpd_pg__value_bool(res, 0, 1),
+		.createrole = gpd_pg__value_bool(res, 0, 2),
+		.createdb = gpd_pg__value_bool(res, 0, 3),
+		.replication = gpd_pg__value_bool(res, 0, 4),
+		.bypassrls = gpd_pg__value_bool(res, 0, 5),
+		.inherit = gpd_pg__value_bool(res, 0, 6),
+	};
+	return 0;
+}
+
+static int
+alter_attrs(PGconn *c, const char *role, const struct gp_obs_role *cur, bool createdb,
+	    struct gpd_error *err)
+{
+	struct gp_buf sql = {0};
+	unsigned attrs = gp_sql_role_attrs_diff(cur, createdb);
+
+	if (!attrs)
+		return 0;
+	return run_built(c, gp_sql_alter_role(&sql, role, attrs, createdb), &sql, err);
+}
+
+/*
+ * CREATE ROLE (create) or ALTER ROLE ... PASSWORD with the SCRAM verifier of password. The
+ * verifier is computed here (PQencryptPasswordConn with an explicit algorithm asks the
+ * server nothing) and wiped, with the statement text, before returning.
+ */
+static int
+password_statement(PGconn *c, const char *role, const char *password, bool create, bool createdb,
+		   struct gpd_error *err)
+{
+	struct gp_buf sql = {0};
+	char *verifier;
+	int r;
+
+	if (gp_isempty(password) || gp_isempty(role))
+		return gpd_pg__err_set(err, -EINVAL, "", false, "no password to set");
+	verifier = PQencryptPasswordConn(c, password, role, "scram-sha-256");
+	if (!verifier)
+		return gpd_pg__err_set(err, -ENOMEM, "", false, PQerrorMessage(c));
+	r = create ? gp_sql_create_role(&sql, role, createdb, verifier)
+		   : gp_sql_alter_role_password(&sql, role, verifier);
+	explicit_bzero(verifier, strlen(verifier));
+	PQfreemem(verifier);
+	if (r == -ENOMEM)
+		r = gpd_pg__oom(err);
+	else if (r < 0)
+		r = gpd_pg__err_set(err, r, "", false, "refused to build the password statement");
+	else
+		r = gpd_pg__exec_sql(c, sql.p, err);
+	gp_buf_release_secure(&sql);
+	return r;
+}
+
+int
+gpd_pg_create_role(const struct gpd_pg_session *s, const struct gp_action *a,
+		   const char *password, struct gpd_error *err)
+{
+	PGconn *c = s->master;
+	const char *role = a->role;
+	struct gp_obs_role cur;
+	bool found;
+	int r;
+
+	if (gp_isempty(password))
+		return gpd_pg__err_set(err, -EINVAL, "", false, "no password to set");
+	/* A failing CREATE ROLE would be logged with its text: look first. */
+	r = role_read(c, role, &cur, &found, err);
+	if (r < 0)
+		return r;
+	if (!found)
+		return password_statement(c, role, password, true, a->createdb, err);
+	r = alter_attrs(c, role, &cur, a->createdb, err);
+	if (r < 0)
+		return r;
+	return password_statement(c, role, password, false, a->createdb, err);
+}
+
+int
+gpd_pg_alter_role(const struct gpd_pg_session *s, const struct gp_action *a,
+		  const char *password, struct gpd_error *err)
+{
+	struct gp_obs_role cur;
+	bool found;
+	int r = role_read(s->master, a->role, &cur, &found, err);
+
+	if (r < 0)
+		return r;
+	if (!found) /* dropped since the observation: the next pass plans CREATE_ROLE */
+		return gpd_pg__err_set(err, -ENOENT, "42704", true, "role does not exist");
+	return alter_attrs(s->master, a->role, &cur, a->createdb, err);
+}
+
+int
+gpd_pg_set_password(const struct gpd_pg_session *s, const struct gp_action *a,
+		    const char *password, struct gpd_error *err)
+{
+	return password_statement(s->master, a->role, password, false, a->createdb, err);
+}
+
+int
+gpd_pg_comment_role(const struct gpd_pg_session *s, const struct gp_action *a,
+		    const char *password, struct gpd_error *err)
+{
+	struct gp_buf sql = {0};
+
+	return run_built(s->master, gp_sql_comment_role(&sql, a->role, s->env, a->key), &sql,
+			 err);
+}
+
+int
+gpd_pg_grant_membership(const struct gpd_pg_session *s, const struct gp_action *a,
+			const char *password, struct gpd_error *err)
+{
+	struct gp_buf sql = {0};
+
+	return run_built(s->master, gp_sql_grant_membership(&sql, a->owner, NULL), &sql, err);
+}
+
+int
+gpd_pg_create_database(const struct gpd_pg_session *s, const struct gp_action *a,
+		       const char *password, struct gpd_error *err)
+{
+	static const char sql[] = "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1";
+	PGconn *c = s->master;
+	struct gp_buf stmt = {0};
+	bool found;
+	int r = exists(c, sql, a->database, &found, err);
+
+	if (r < 0 || found) /* made since the observation: the next pass checks its owner */
+		return r;
+	/* Sent on its own, outside any transaction block, as CREATE DATABASE requires. */
+	return run_built(c, gp_sql_create_database(&stmt, a->database, a->owner, PQserverVersion(c)),
+			 &stmt, err);
+}
+
+int
+gpd_pg_alter_database_owner(const struct gpd_pg_session *s, const struct gp_action *a,
+			    const char *password, struct gpd_error *err)
+{
+	struct gp_buf sql = {0};
+
+	return run_built(s->master, gp_sql_alter_database_owner(&sql, a->database, a->owner),
+			 &sql, err);
+}
+
+int
+gpd_pg_revoke_public(const struct gpd_pg_session *s, const struct gp_action *a,
+		     const char *password, struct gpd_error *err)
+{
+	struct gp_buf sql = {0};
+
+	return run_built(s->master, gp_sql_revoke_public(&sql, a->database), &sql, err);
+}
+
+int
+gpd_pg_grant_connect(const struct gpd_pg_session *s, const struct gp_action *a,
+		     const char *password, struct gpd_error *err)
+{
+	struct gp_buf sql = {0};
+
+	return run_built(s->master, gp_sql_grant_connect(&sql, a->database, a->role), &sql, err);
+}
+
+/* Records privileges that GRANT/REVOKE skipped with a warning instead of an error. */
+struct skipped {
+	bool seen;
+	char sqlstate[6];
+	char message[256];
+};
+
+static void
+notice_skipped(void *arg, const PGresult *res)
+{
+	struct skipped *s = arg;
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	/* 01007 privilege_not_granted, 01006 privilege_not_revoked */
+	if (s->seen || !state || (strcmp(state, "01007") != 0 && strcmp(state, "01006") != 0))
+		return;
+	s->seen = true;
+	snprintf(s->sqlstate, sizeof(s->sqlstate), "%s", state);
+	snprintf(s->message, sizeof(s->message), "%s", msg ? msg : "privileges not changed");
+}
+
+static int
+run_transaction(PGconn *c, const struct gp_strv *stmts, struct gpd_error *err)
+{
+	struct gpd_error ignored;
+	int r = gpd_pg__exec_sql(c, "BEGIN", err);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < stmts->n && r >= 0; i++)
+		r = gpd_pg__exec_sql(c, stmts->v[i], err);
+	if (r >= 0)
+		return gpd_pg__exec_sql(c, "COMMIT", err);
+	if (PQstatus(c) == CONNECTION_OK)
+		gpd_pg__exec_sql(c, "ROLLBACK", &ignored);
+	return r;
+}
+
+/*
+ * Editor/reader privileges, inside the database. A privilege the database owner cannot give
+ * (an object someone else owns) is only a warning for the server; here it is an error, or
+ * the entry would be re-planned forever without anyone being told.
+ */
+int
+gpd_pg_apply_grants(const struct gpd_pg_session *s, const struct gp_action *a,
+		    const char *password, struct gpd_error *err)
+{
+	_cleanup_(gp_strv_release) struct gp_strv stmts = {0};
+	_cleanup_pqfinish_ PGconn *c = NULL;
+	struct skipped skipped = {0};
+	int r;
+
+	r = gp_sql_access_statements(&stmts, a->access, a->owner, a->role);
+	if (r == -ENOMEM)
+		return gpd_pg__oom(err);
+	if (r < 0)
+		return gpd_pg__err_set(err, r, "", false, "no editor/reader privileges to apply");
+	r = gpd_pg__connect_as(s->t, s->t->user, s->t->password, a->database, &c, err);
+	if (r < 0)
+		return r;
+	PQsetNoticeReceiver(c, notice_skipped, &skipped);
+	r = run_transaction(c, &stmts, err);
+	if (r >= 0 && skipped.seen)
+		r = gpd_pg__err_set(err, -EACCES, skipped.sqlstate, false, skipped.message);
+	return r;
+}

@@ -1,0 +1,191 @@
+/*
+ * plan/checks.c — which values, logins and databases a pass observes (checks.h).
+ *
+ * Deliberately not here: making the observations (daemon/observe.c, pg_observe.c, sm.c) and
+ * deciding what a failed check calls for (plan.c).
+ */
+#include "plan/checks.h"
+
+#include "codec/secret.h"
+
+bool
+gp_check_due(int64_t now, int64_t last, uint64_t interval_ms, const char *key)
+{
+	uint64_t h = gp_fnv64(GP_FNV64_INIT, key, strlen(key));
+	uint64_t early_ms = interval_ms / 10 * (h % 1024) / 1024;
+
+	if (last > now)
+		return true;
+	return (uint64_t)(now - last) * 1000 >= interval_ms - early_ms;
+}
+
+bool
+gp_entry_waiting(const struct gp_record *rec, const struct gp_plan_opts *opts)
+{
+	if (!rec || rec->state != GP_STATE_FAILED || rec->next_retry <= opts->now || opts->retry_now)
+		return false;
+	/* A new commit is a new input: a permanent error may be fixed by it. */
+	return gp_streq(rec->last_commit, opts->commit) || !opts->commit;
+}
+
+bool
+gp_login_due(const struct gp_entry *e, const struct gp_record *rec,
+	     const struct gp_obs_secret *s, const struct gp_plan_opts *opts)
+{
+	if (!rec || rec->state != GP_STATE_ACTIVE || !rec->verified_version)
+		return true;
+	if (s && !gp_streq(rec->verified_version, s->current_version))
+		return true;
+	return gp_check_due(opts->now, rec->verified_at, opts->verify_interval_ms, e->key);
+}
+
+static bool
+entry_planned(const struct gp_entry *e, const struct gp_record *rec,
+	      const struct gp_plan_opts *opts)
+{
+	return e->hold == GP_HOLD_NONE && !gp_entry_waiting(rec, opts);
+}
+
+bool
+gp_entry_needs_value(const struct gp_entry *e, const struct gp_observed *o,
+		  const struct gp_record *rec, const struct gp_plan_opts *opts)
+{
+	const struct gp_obs_secret *s = gp_observed_secret(o, e->secret_name);
+
+	if (!s)
+		return false;
+	if (!rec || !rec->verified_version || !gp_streq(rec->verified_version, s->current_version))
+		return true;
+	if (!gp_observed_role(o, e->username))
+		return true; /* the role must be created with the secret's password */
+	return gp_login_due(e, rec, s, opts);
+}
+
+int
+gp_plan_values_needed(const struct gp_desired *d, const struct gp_observed *o,
+		      const struct gp_state_file *s, const struct gp_plan_opts *opts,
+		      struct gp_strv *names)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const struct gp_entry *e = &d->v[i];
+		const struct gp_record *rec = gp_state_find((struct gp_state_file *)s, e->key);
+		int r;
+
+		if (!entry_planned(e, rec, opts) || !gp_entry_needs_value(e, o, rec, opts))
+			continue;
+		if (gp_strv_contains(names, e->secret_name))
+			continue;
+		r = gp_strv_push(names, e->secret_name);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * In-database privileges
+ */
+
+struct due_db {
+	const char *db;
+	int64_t checked; /* oldest check among its editor/reader entries */
+};
+
+static int
+cmp_due(const void *a, const void *b)
+{
+	const struct due_db *x = a, *y = b;
+
+	return (x->checked > y->checked) - (x->checked < y->checked);
+}
+
+static bool
+grants_due(const struct gp_record *rec, const struct gp_plan_opts *opts, bool *must)
+{
+	*must = !rec || rec->state != GP_STATE_ACTIVE || !rec->grants_checked_at;
+	return *must ||
+	       gp_check_due(opts->now, rec->grants_checked_at, opts->verify_interval_ms, rec->key);
+}
+
+int
+gp_checks_grants(const struct gp_desired *d, const struct gp_state_file *s,
+		 const struct gp_plan_opts *opts, struct gp_strv *dbs)
+{
+	_cleanup_free_ struct due_db *due = calloc(d->n + 1, sizeof(*due));
+	size_t n_due = 0;
+	int r = 0;
+
+	if (!due)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n && r >= 0; i++) {
+		const struct gp_entry *e = &d->v[i];
+		const struct gp_record *rec = gp_state_find((struct gp_state_file *)s, e->key);
+		bool must;
+
+		if (e->access == GP_ACCESS_OWNER || e->hold != GP_HOLD_NONE || !e->database ||
+		    !grants_due(rec, opts, &must))
+			continue;
+		if (must && !gp_strv_contains(dbs, e->database))
+			r = gp_strv_push(dbs, e->database);
+		else if (!must)
+			due[n_due++] = (struct due_db){e->database, rec->grants_checked_at};
+	}
+	qsort(due, n_due, sizeof(*due), cmp_due);
+	for (size_t i = 0, taken = 0; i < n_due && taken < GP_GRANT_CHECKS_PER_PASS && r >= 0;
+	     i++) {
+		if (gp_strv_contains(dbs, due[i].db))
+			continue;
+		r = gp_strv_push(dbs, due[i].db);
+		taken++;
+	}
+	return r;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Logins
+ */
+
+static bool
+has_password(const char *value_json)
+{
+	char *pw = NULL;
+	bool ok = gp_secret_password(value_json, &pw) >= 0;
+
+	gp_secret_free_string(pw);
+	return ok;
+}
+
+static bool
+login_wanted(const struct gp_entry *e, const struct gp_observed *o,
+	     const struct gp_record *rec, const struct gp_plan_opts *opts)
+{
+	const struct gp_obs_secret *s = gp_observed_secret(o, e->secret_name);
+
+	if (!entry_planned(e, rec, opts) || !s || !s->value_json || !rec ||
+	    !gp_streq(rec->verified_version, s->current_version))
+		return false;
+	if (!gp_observed_role(o, e->username) || !gp_login_due(e, rec, s, opts))
+		return false;
+	return has_password(s->value_json);
+}
+
+int
+gp_checks_logins(const struct gp_desired *d, const struct gp_observed *o,
+		 const struct gp_state_file *s, const struct gp_plan_opts *opts, size_t **ret,
+		 size_t *ret_n)
+{
+	size_t *v = calloc(d->n + 1, sizeof(*v)), n = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n; i++) {
+		const struct gp_record *rec =
+			gp_state_find((struct gp_state_file *)s, d->v[i].key);
+
+		if (login_wanted(&d->v[i], o, rec, opts))
+			v[n++] = i;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}

@@ -1,0 +1,79 @@
+/*
+ * plan/checks.h — which observations a pass makes beyond the constant queries: whose secret
+ * values it reads, whose credentials it tries by logging in, and which databases it enters to
+ * read in-database privileges. Pure decisions over desired × observed × records; the daemon's
+ * observe step (daemon/observe.c) carries them out and records what it saw in struct
+ * gp_observed, and the planner (plan.h) turns what it saw into actions. A check is an
+ * observation, never an action: `gprdsd plan` shows the repair a failed check calls for.
+ *
+ * Pacing: a check done at `last` comes due again after interval (verify_interval), up to a
+ * tenth of it early by an offset fixed by the entry's key (gp_check_due()), so that entries
+ * checked together spread out instead of coming due together forever; an entry that is not
+ * active, or whose secret version changed since it was verified, is checked at once.
+ */
+#ifndef GP_PLAN_CHECKS_H
+#define GP_PLAN_CHECKS_H
+
+#include "model/desired.h"
+#include "model/observed.h"
+#include "model/state.h"
+#include "plan/opts.h"
+
+/* At most this many databases that are merely due (active entries whose last check is
+ * old) are entered for privileges in one pass, oldest first; a database with an entry that is
+ * not yet active is always entered. A thousand databases never cost one pass a thousand
+ * connections. */
+#define GP_GRANT_CHECKS_PER_PASS 50
+
+/*
+ * Whether a periodic check done at `last` (seconds since the epoch) is due at `now`, for the
+ * entry `key`: the login check (verify_interval) and the check of in-database privileges.
+ * Each key's check comes due up to a tenth of interval_ms early, by an offset that the key
+ * fixes (FNV-1a), never late. interval_ms 0: always due; `last` in the future (the clock
+ * stepped back): due.
+ */
+bool gp_check_due(int64_t now, int64_t last, uint64_t interval_ms, const char *key);
+
+/* The entry failed and waits for its retry time (no retry_now, same commit): nothing is
+ * planned or checked for it. */
+bool gp_entry_waiting(const struct gp_record *rec, const struct gp_plan_opts *opts);
+
+/* Whether the entry's credentials need checking by login: not active, never verified, its
+ * secret's AWSCURRENT version differs from the one verified, or verify_interval passed. */
+bool gp_login_due(const struct gp_entry *e, const struct gp_record *rec,
+		  const struct gp_obs_secret *s, const struct gp_plan_opts *opts);
+
+/* Whether the entry's secret value is needed before planning (see below). */
+bool gp_entry_needs_value(const struct gp_entry *e, const struct gp_observed *o,
+			  const struct gp_record *rec, const struct gp_plan_opts *opts);
+
+/*
+ * Which entries need their secret's value fetched before planning: the secret exists and
+ * (the entry is new to gprdsd, or the AWSCURRENT version differs from the verified one, or
+ * the role is missing, or a login check is due). Appends the secret names to names.
+ */
+int gp_plan_values_needed(const struct gp_desired *d, const struct gp_observed *o,
+			  const struct gp_state_file *s, const struct gp_plan_opts *opts,
+			  struct gp_strv *names);
+
+/*
+ * The databases whose in-database privileges are read in this pass (appended to dbs, each
+ * once): those of editor/reader entries that may be provisioned and are not yet active or
+ * never checked, and at most GP_GRANT_CHECKS_PER_PASS databases merely due, oldest first.
+ */
+int gp_checks_grants(const struct gp_desired *d, const struct gp_state_file *s,
+		     const struct gp_plan_opts *opts, struct gp_strv *dbs);
+
+/*
+ * The entries (indexes into d->v, ascending) whose credentials are tried by a login in the
+ * observe step: may be provisioned and not waiting; role and secret exist; the secret's value
+ * was fetched and holds a password; the AWSCURRENT version is the one last verified (else the
+ * planner sets the role's password anyway), and the check is due (gp_login_due()). The login
+ * uses the AWSCURRENT password, as user e->username, into e->database. *ret is freed by the
+ * caller.
+ */
+int gp_checks_logins(const struct gp_desired *d, const struct gp_observed *o,
+		     const struct gp_state_file *s, const struct gp_plan_opts *opts, size_t **ret,
+		     size_t *ret_n);
+
+#endif
