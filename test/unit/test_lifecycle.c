@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "plan/lifecycle.h"
+#include "plan/plan.h"
 
 static void
 assert_transitions(const struct gp_transitions *t, size_t n, const enum gp_state *pairs)
@@ -106,6 +107,64 @@ test_hold(void **state)
 	gp_record_release(&rec);
 }
 
+/* What a record learns from a pass: identity and secret dates when the pass reaches it, the
+ * verified version and the checks when every action succeeded. */
+static void
+test_bookkeeping(void **state)
+{
+	struct gp_record rec = {.key = strdup("inventory"), .state = GP_STATE_ACTIVE};
+	struct gp_entry e = {.key = "inventory", .database = "inv", .username = "inv_user"};
+	struct gp_obs_secret s = {.name = "n", .created = 50, .changed = 0};
+	struct gp_entry_plan ep = {.verifies = true, .grants_checked = true};
+	struct gp_transitions t = {0};
+
+	(void)state;
+	assert_int_equal(gp_record_observe(&rec, &e, &s), 0);
+	assert_string_equal(rec.database, "inv");
+	assert_string_equal(rec.username, "inv_user");
+	assert_int_equal(rec.secret_changed, 50); /* never changed: its creation */
+	s.changed = 70;
+	gp_record_observe(&rec, &e, &s);
+	assert_int_equal(rec.secret_changed, 70);
+	/* verified with the version observed */
+	assert_int_equal(gp_lifecycle_done(&rec, &ep, 100, "c1", NULL, "v1", &t), 0);
+	assert_string_equal(rec.verified_version, "v1");
+	assert_int_equal(rec.verified_at, 100);
+	assert_int_equal(rec.grants_checked_at, 100);
+	assert_int_equal(rec.secret_changed, 70);
+	/* with the version this pass wrote, which changed the secret */
+	assert_int_equal(gp_lifecycle_done(&rec, &ep, 200, "c1", "v2", "v1", &t), 0);
+	assert_string_equal(rec.verified_version, "v2");
+	assert_int_equal(rec.secret_changed, 200);
+	/* nothing verified, nothing checked: the record keeps what it knew */
+	ep = (struct gp_entry_plan){0};
+	assert_int_equal(gp_lifecycle_done(&rec, &ep, 300, "c1", NULL, "v3", &t), 0);
+	assert_string_equal(rec.verified_version, "v2");
+	assert_int_equal(rec.verified_at, 200);
+	assert_int_equal(rec.grants_checked_at, 200);
+	gp_record_release(&rec);
+}
+
+static void
+test_orphans_marked(void **state)
+{
+	struct gp_state_file *s = gp_state_file_new("dev");
+	struct gp_entry v[] = {{.key = "kept"}};
+	struct gp_desired d = {.env = "dev", .v = v, .n = 1};
+	struct gp_record *rec;
+
+	(void)state;
+	gp_state_upsert(s, "kept", 1, &rec);
+	gp_state_upsert(s, "gone", 1, &rec);
+	rec->next_retry = 99;
+	assert_int_equal(gp_state_mark_orphans(s, &d), 0);
+	assert_string_equal(gp_state_find(s, "gone")->reason, GP_ORPHANED_REASON);
+	assert_int_equal(gp_state_find(s, "gone")->next_retry, 0);
+	assert_null(gp_state_find(s, "kept")->reason);
+	assert_int_equal(s->n, 2); /* nothing is removed */
+	gp_state_file_free(s);
+}
+
 int
 main(void)
 {
@@ -114,6 +173,8 @@ main(void)
 		cmocka_unit_test(test_failure_and_backoff),
 		cmocka_unit_test(test_backoff_bounds),
 		cmocka_unit_test(test_hold),
+		cmocka_unit_test(test_bookkeeping),
+		cmocka_unit_test(test_orphans_marked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -437,6 +437,174 @@ test_superuser_master_needs_no_membership(void **state)
 	free(text);
 }
 
+/* A converged environment whose login check is due: the observe step tried every login. */
+static void
+observe_logins(struct fixture *f, const char *failing_role, const char *code)
+{
+	observe_converged(f);
+	f->opts.verify_interval_ms = 0;
+	gp_observed_sort(f->o);
+	for (size_t i = 0; i < f->d->n; i++) {
+		const char *u = f->d->v[i].username, *db = f->d->v[i].database;
+		bool bad = gp_streq(u, failing_role);
+		struct gp_obs_secret *s = gp_observed_secret_mut(f->o, f->d->v[i].secret_name);
+		char value[512];
+
+		snprintf(value, sizeof(value),
+			 "{\"username\":\"%s\",\"password\":\"pw0123456789\",\"host\":"
+			 "\"db.example\",\"port\":\"5432\",\"dbname\":\"%s\",\"engine\":"
+			 "\"postgres\",\"postgres-password\":\"pw0123456789\"}",
+			 u ? u : "", db ? db : "");
+		s->value_json = strdup(value);
+
+		assert_int_equal(gp_observed_add_login(f->o, u, "v1", !bad, bad ? code : NULL,
+						       bad ? "refused" : NULL),
+				 0);
+	}
+	gp_observed_sort(f->o);
+}
+
+static const struct gp_action *
+find_action(const struct gp_entry_plan *ep, enum gp_action_kind k)
+{
+	for (size_t i = 0; i < ep->n_actions; i++)
+		if (ep->actions[i].kind == k)
+			return &ep->actions[i];
+	return NULL;
+}
+
+/* A password changed by hand: the plan (not the apply step) resets it, then verifies. */
+static void
+test_password_drift(void **state)
+{
+	struct fixture *f = *state;
+	const struct gp_action *a;
+	struct gp_plan *p = NULL;
+	char *text;
+
+	observe_logins(f, "reporting_ro", "28P01");
+	text = plan_text(f, &p);
+	assert_int_equal(golden_check("plan/password_drift.txt", text), 0);
+	assert_int_equal(p->n_changes, 1);
+	a = find_action(&p->v[3], GP_ACT_SET_PASSWORD);
+	assert_non_null(a);
+	assert_int_equal(a->why, GP_WHY_DRIFT);
+	assert_int_equal(a->cred, GP_CRED_CURRENT);
+	assert_int_equal(p->v[3].actions[p->v[3].n_actions - 1].kind, GP_ACT_VERIFY_LOGIN);
+	/* the others logged in in the observe step: nothing to do, and verified */
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(p->v[i].n_actions, 0);
+		assert_true(p->v[i].verifies);
+	}
+	gp_plan_free(p);
+	free(text);
+}
+
+/* A login refused for another reason is no password drift: verified again after the other
+ * repairs, and the entry fails with the server's reason if it still fails. */
+static void
+test_login_refused_otherwise(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_plan *p = NULL;
+	char *text;
+
+	observe_logins(f, "reporting_ro", "42501");
+	text = plan_text(f, &p);
+	assert_null(find_action(&p->v[3], GP_ACT_SET_PASSWORD));
+	assert_int_equal(p->v[3].n_actions, 1);
+	assert_int_equal(p->v[3].actions[0].kind, GP_ACT_VERIFY_LOGIN);
+	assert_false(p->v[0].n_actions);
+	gp_plan_free(p);
+	free(text);
+	/* a login observed with an older version says nothing about the current one: the
+	 * role takes the new version's password and is verified after it */
+	{
+		struct gp_obs_secret *s =
+			gp_observed_secret_mut(f->o, "goldenpath/dev/inventory/postgres");
+
+		free(s->current_version);
+		s->current_version = strdup("v2");
+	}
+	text = plan_text(f, &p);
+	assert_non_null(find_action(&p->v[0], GP_ACT_SET_PASSWORD));
+	assert_int_equal(p->v[0].actions[p->v[0].n_actions - 1].kind, GP_ACT_VERIFY_LOGIN);
+	gp_plan_free(p);
+	free(text);
+}
+
+/* Privileges changed by hand, as the observe step saw them in the databases it entered. */
+static void
+test_privilege_drift(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_obs_dbaccess *rw, *ro;
+	struct gp_plan *p = NULL;
+	char *text;
+
+	observe_converged(f);
+	gp_observed_sort(f->o);
+	rw = (struct gp_obs_dbaccess *)gp_observed_access(f->o, "inventory_service", "inventory_rw");
+	ro = (struct gp_obs_dbaccess *)gp_observed_access(f->o, "inventory_service", "reporting_ro");
+	rw->defaults_ok = false;
+	rw->sequences_ok = false;
+	ro->schema_usage = false;
+	text = plan_text(f, &p);
+	assert_int_equal(golden_check("plan/privilege_drift.txt", text), 0);
+	assert_int_equal(p->n_changes, 2);
+	for (size_t i = 2; i < 4; i++) {
+		const struct gp_action *a = find_action(&p->v[i], GP_ACT_APPLY_GRANTS);
+
+		assert_non_null(a);
+		assert_int_equal(a->why, GP_WHY_DRIFT);
+		assert_string_equal(a->owner, "inventory_user");
+		assert_int_equal(a->access, f->d->v[i].access);
+		assert_true(p->v[i].grants_checked);
+	}
+	assert_false(p->v[0].grants_checked); /* owners have no in-database check */
+	gp_plan_free(p);
+	free(text);
+}
+
+/* What each action of a fresh plan carries for its executor. */
+static void
+test_actions_carry_what_they_need(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_plan *p = NULL;
+	char *text = plan_text(f, &p);
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct gp_entry *e = &f->d->v[p->v[i].entry];
+
+		for (size_t j = 0; j < p->v[i].n_actions; j++) {
+			const struct gp_action *a = &p->v[i].actions[j];
+			unsigned fields = gp_action_info(a->kind)->fields;
+
+			if (fields & GP_AF_KEY)
+				assert_string_equal(a->key, e->key);
+			if (fields & GP_AF_SECRET)
+				assert_string_equal(a->secret, e->secret_name);
+			if (fields & GP_AF_DATABASE)
+				assert_string_equal(a->database, e->database);
+			if (fields & GP_AF_ROLE)
+				assert_non_null(a->role);
+			if (fields & GP_AF_OWNER)
+				assert_non_null(a->owner);
+			/* a fresh entry: every password is the one its create_secret generates */
+			if (fields & GP_AF_CRED)
+				assert_int_equal(a->cred, GP_CRED_NEW);
+		}
+	}
+	/* editors and readers wait for the owner's new database if that entry fails */
+	assert_int_equal(p->v[0].depends_on, -1);
+	assert_int_equal(p->v[2].depends_on, 0);
+	assert_int_equal(p->v[3].depends_on, 0);
+	assert_non_null(strstr(p->v[2].cascade_note, "its owner entry failed"));
+	gp_plan_free(p);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -454,6 +622,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_orphans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_superuser_master_needs_no_membership, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_password_drift, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_refused_otherwise, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_privilege_drift, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_actions_carry_what_they_need, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
