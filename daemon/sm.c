@@ -1,17 +1,18 @@
 /*
- * sm.c — Secrets Manager client: JSON 1.1 requests over one libcurl easy handle, SigV4 signing
- * by libcurl, retries with full-jitter backoff, pacing of writes, and the few operations
- * gprdsd needs, mapped onto struct gp_obs_secret.
+ * sm.c — Secrets Manager client: sends the JSON 1.1 bodies lib/codec/sm_wire.c builds over one
+ * libcurl easy handle, SigV4 signing by libcurl, retries with full-jitter backoff, pacing of
+ * writes, random ClientRequestTokens, and the few operations gprdsd needs, mapped onto
+ * struct gp_obs_secret with sm_wire's parsers.
  *
- * Deliberately not here: deciding what to create or rotate (plan.c), the secret's JSON shape
- * (lib/secret.c), credentials (aws_creds.c) and logging (the pass logs what it decides). Bodies
- * that may carry a secret value are built, received and parsed in buffers that are wiped
- * before they are freed; error texts are built from AWS's error type and message only.
+ * Deliberately not here: the bytes of any request or answer and the classes of errors
+ * (codec/sm_wire.c), deciding what to create or rotate (the planner), the secret's JSON shape
+ * (codec/secret.c), credentials (aws_creds.c) and logging (the pass logs what it decides).
+ * Bodies that may carry a secret value are sent and received in buffers that are wiped before
+ * they are freed; error texts are built from AWS's error type and message only.
  */
 #include "sm.h"
 #include "model/names.h"
 
-#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <limits.h>
 #include <openssl/rand.h>
@@ -21,14 +22,13 @@
 
 #include "aws_creds.h"
 #include "codec/secret.h"
+#include "codec/sm_wire.h"
 
 #define MAX_ATTEMPTS 4
 #define BACKOFF_BASE_MS 500
 #define BACKOFF_CAP_MS 5000
 #define CONNECT_TIMEOUT_MAX_MS 3000
 #define DEFAULT_TIMEOUT_MS 10000
-#define LIST_PAGE 100
-#define BATCH_MAX 20
 
 struct gpd_sm {
 	CURL *curl;
@@ -219,97 +219,20 @@ transport_error(CURLcode cc, const char *detail, struct gpd_error *err)
 	}
 }
 
-static bool
-code_in(const char *code, const char *const *list)
-{
-	for (; *list; list++)
-		if (strcmp(code, *list) == 0)
-			return true;
-	return false;
-}
-
-static const char *const throttling_codes[] = {
-	"ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded",
-	"Throttling", NULL,
-};
-static const char *const server_codes[] = {
-	"InternalServiceError", "InternalFailure", "ServiceUnavailable", NULL,
-};
-static const char *const auth_codes[] = {
-	"AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException",
-	"IncompleteSignature", "MissingAuthenticationToken", "InvalidClientTokenId",
-	"ExpiredTokenException", "SignatureDoesNotMatch", "AccessDenied", NULL,
-};
-
-/* The text of <tag>...</tag> in an XML error body (IAM-style answers from some front ends). */
-static void
-xml_field(const char *body, const char *tag, char *out, size_t len)
-{
-	char open[16], close[16];
-	const char *a, *b;
-
-	snprintf(open, sizeof(open), "<%s>", tag);
-	snprintf(close, sizeof(close), "</%s>", tag);
-	a = strstr(body, open);
-	b = a ? strstr(a + strlen(open), close) : NULL;
-	if (b)
-		snprintf(out, len, "%.*s", (int)(b - a - strlen(open)), a + strlen(open));
-}
-
-/*
- * Fills err->code and err->message from an AWS error body (JSON 1.1: __type and message or
- * Message; else XML <Code> and <Message>). Nothing else of the body is kept.
- */
-static void
-parse_aws_error(const char *body, struct gpd_error *err)
-{
-	cJSON *root = cJSON_Parse(body ? body : "");
-	const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "__type");
-	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(root, "message");
-	const char *hash;
-
-	if (!cJSON_IsString(msg))
-		msg = cJSON_GetObjectItemCaseSensitive(root, "Message");
-	if (cJSON_IsString(type)) {
-		hash = strrchr(type->valuestring, '#');
-		snprintf(err->code, sizeof(err->code), "%s", hash ? hash + 1 : type->valuestring);
-	}
-	if (cJSON_IsString(msg))
-		snprintf(err->message, sizeof(err->message), "%s", msg->valuestring);
-	gp_secret_json_delete(root);
-	if (!root && body) {
-		xml_field(body, "Code", err->code, sizeof(err->code));
-		xml_field(body, "Message", err->message, sizeof(err->message));
-	}
-	if (!err->code[0])
-		snprintf(err->code, sizeof(err->code), "UnknownError");
-}
-
+/* Copies sm_wire's class of an AWS error answer into err, and acts on what it says. */
 static int
-aws_error(struct gpd_sm *sm, long status, const char *body, struct gpd_error *err)
+aws_error(struct gpd_sm *sm, long status, const struct gp_buf *body, struct gpd_error *err)
 {
-	bool throttled;
+	struct gp_sm_error e;
+	int r = gp_sm_error_classify(status, body->p, body->len, &e);
 
-	parse_aws_error(body, err);
-	if (!err->message[0])
-		snprintf(err->message, sizeof(err->message), "HTTP %ld%s", status,
-			 strcmp(err->code, "UnknownError") == 0 ? " without an AWS error body" : "");
-	throttled = status == 429 || code_in(err->code, throttling_codes);
-	if (throttled)
+	if (e.throttled)
 		sm->throttles++;
-	err->transient = throttled || status >= 500 || code_in(err->code, server_codes);
-	if (strcmp(err->code, "ExpiredTokenException") == 0) {
-		/* Cached instance credentials ran out early: fetch new ones and try again. */
+	/* Cached instance credentials ran out early: fetch new ones before the retry. */
+	if (e.renew_credentials)
 		gpd_aws_creds_invalidate(sm->creds);
-		err->transient = true;
-	}
-	if (strcmp(err->code, "ResourceNotFoundException") == 0)
-		return -ENOENT;
-	if (strcmp(err->code, "ResourceExistsException") == 0)
-		return -EEXIST;
-	if (code_in(err->code, auth_codes) || status == 403)
-		return -EACCES;
-	return -EIO;
+	set_error(err, e.code, e.transient, "%s", e.message);
+	return r;
 }
 
 static int
@@ -422,7 +345,7 @@ sm_attempt(struct gpd_sm *sm, const char *op, const struct gp_buf *req, bool wri
 		return transport_error(cc, sm->curl_err, err);
 	if (err->http_status == 200)
 		return 0;
-	return aws_error(sm, err->http_status, resp->p, err);
+	return aws_error(sm, err->http_status, resp, err);
 }
 
 /* Full jitter: a uniform delay in [0, min(cap, base * 2^(attempt-1))]. */
@@ -440,192 +363,48 @@ backoff(unsigned attempt)
 }
 
 /*
- * Calls op with body (printed once, so retries resend the same bytes, ClientRequestToken
- * included) and returns the parsed response in *ret (free with gp_secret_json_delete()).
+ * Sends req (the same bytes on every retry, ClientRequestToken included) as op. resp (pass it
+ * empty; release it with gp_buf_release_secure()) receives the body of the 200 answer.
  */
 static int
-sm_call(struct gpd_sm *sm, const char *op, const cJSON *body, bool write, cJSON **ret,
-	struct gpd_error *err)
+sm_call(struct gpd_sm *sm, const char *op, const struct gp_buf *req, bool write,
+	struct gp_buf *resp, struct gpd_error *err)
 {
-	_cleanup_(gp_buf_release_secure) struct gp_buf req = {0}, resp = {0};
-	cJSON *root;
 	int r;
 
-	r = gp_secret_json_print(body, &req);
-	if (r < 0)
-		return r;
 	for (unsigned attempt = 1;; attempt++) {
 		*err = (struct gpd_error){0};
-		r = sm_attempt(sm, op, &req, write, &resp, err);
+		r = sm_attempt(sm, op, req, write, resp, err);
 		if (r >= 0 || !err->transient || attempt == MAX_ATTEMPTS)
 			break;
-		gp_buf_release_secure(&resp);
+		gp_buf_release_secure(resp);
 		backoff(attempt);
 	}
-	if (r < 0) {
+	if (r < 0)
 		sm->errors++;
+	return r;
+}
+
+/* A parser refused a 200 answer (r): it is not what the API documents. */
+static int
+bad_answer(struct gpd_sm *sm, const char *op, int r, struct gpd_error *err)
+{
+	if (r == -ENOMEM)
 		return r;
-	}
-	root = cJSON_Parse(resp.p ? resp.p : "");
-	if (!cJSON_IsObject(root)) {
-		gp_secret_json_delete(root);
-		sm->errors++;
-		set_error(err, "InvalidResponse", false, "%s: response is not a JSON object", op);
-		return -EIO;
-	}
-	*ret = root;
-	return 0;
+	sm->errors++;
+	set_error(err, "InvalidResponse", false, "%s: response is not a JSON object", op);
+	return -EIO;
 }
 
-/* ---------------------------------------------------------------------------------------
- * Building requests and reading responses
- */
-
-static void
-json_deletep(cJSON **p)
-{
-	cJSON_Delete(*p);
-	*p = NULL;
-}
-#define _cleanup_json_ _cleanup_(json_deletep)
-
-static void
-json_delete_securep(cJSON **p)
-{
-	gp_secret_json_delete(*p);
-	*p = NULL;
-}
-#define _cleanup_json_secure_ _cleanup_(json_delete_securep)
-
-static const char *
-json_str(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* JSON 1.1 timestamps are epoch seconds (a number, often with a fraction). */
-static int64_t
-json_time(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	int64_t t = 0;
-
-	if (cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble < 1e12)
-		return (int64_t)v->valuedouble;
-	if (cJSON_IsString(v) && gp_time_parse(v->valuestring, &t) == 0)
-		return t;
-	return 0;
-}
-
-static bool
-add_str(cJSON *obj, const char *key, const char *value)
-{
-	return cJSON_AddStringToObject(obj, key, value) != NULL;
-}
-
-/* Adds "Tags": [managed-by=gprdsd, Environment=env, Application=key]. */
-static bool
-add_tags(cJSON *obj, const char *env, const char *key)
-{
-	const char *pairs[][2] = {
-		{GP_SECRET_TAG_KEY, GP_SECRET_TAG_VALUE},
-		{GP_SECRET_TAG_ENV, env},
-		{GP_SECRET_TAG_APP, key},
-	};
-	cJSON *tags = cJSON_AddArrayToObject(obj, "Tags"), *t;
-
-	if (!tags)
-		return false;
-	for (size_t i = 0; i < ELEMENTSOF(pairs); i++) {
-		if (!pairs[i][1])
-			continue;
-		t = cJSON_CreateObject();
-		if (!t || !cJSON_AddItemToArray(tags, t)) {
-			cJSON_Delete(t);
-			return false;
-		}
-		if (!add_str(t, "Key", pairs[i][0]) || !add_str(t, "Value", pairs[i][1]))
-			return false;
-	}
-	return true;
-}
-
-/* A random UUID v4 from OpenSSL's CSPRNG, for ClientRequestToken. */
-static bool
-add_request_token(cJSON *obj)
+/* A random ClientRequestToken (UUID v4) from OpenSSL's CSPRNG; -ENOMEM when it fails. */
+static int
+request_token(char out[static GP_SM_TOKEN_LEN + 1])
 {
 	uint8_t b[16];
-	char s[37];
 
 	if (RAND_bytes(b, sizeof(b)) != 1)
-		return false;
-	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
-	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-	snprintf(s, sizeof(s),
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-		 b[15]);
-	return add_str(obj, "ClientRequestToken", s);
-}
-
-static bool
-obs_secret_managed(const cJSON *tags)
-{
-	const cJSON *t;
-
-	cJSON_ArrayForEach(t, tags)
-		if (gp_secret_tag_marks(json_str(t, "Key"), json_str(t, "Value")))
-			return true;
-	return false;
-}
-
-static void
-obs_secret_release(struct gp_obs_secret *s)
-{
-	free(s->name);
-	free(s->arn);
-	free(s->current_version);
-	free(s->pending_version);
-	gp_secret_free_string(s->value_json);
-	*s = (struct gp_obs_secret){0};
-}
-
-/* current/pending version ids from {"<version id>": ["AWSCURRENT", ...], ...}. */
-static int
-parse_stages(const cJSON *stages, struct gp_obs_secret *s)
-{
-	const cJSON *v, *label;
-
-	cJSON_ArrayForEach(v, stages) {
-		cJSON_ArrayForEach(label, v) {
-			char **dst = NULL;
-
-			if (gp_streq(cJSON_GetStringValue(label), "AWSCURRENT"))
-				dst = &s->current_version;
-			else if (gp_streq(cJSON_GetStringValue(label), "AWSPENDING"))
-				dst = &s->pending_version;
-			if (!dst || *dst || !v->string)
-				continue;
-			*dst = strdup(v->string);
-			if (!*dst)
-				return -ENOMEM;
-		}
-	}
-	return 0;
-}
-
-static int
-obs_append(struct gp_observed *obs, struct gp_obs_secret *s)
-{
-	struct gp_obs_secret *v = realloc(obs->secrets, (obs->n_secrets + 1) * sizeof(*v));
-
-	if (!v)
 		return -ENOMEM;
-	obs->secrets = v;
-	v[obs->n_secrets++] = *s;
-	*s = (struct gp_obs_secret){0};
+	gp_sm_token_format(b, out);
 	return 0;
 }
 
@@ -633,81 +412,28 @@ obs_append(struct gp_observed *obs, struct gp_obs_secret *s)
  * ListSecrets
  */
 
-static int
-list_entry(const cJSON *e, const char *prefix, struct gp_observed *obs)
-{
-	_cleanup_(obs_secret_release) struct gp_obs_secret s = {0};
-	const char *name = json_str(e, "Name");
-	int r;
-
-	if (!name || (prefix && strncmp(name, prefix, strlen(prefix)) != 0))
-		return 0;
-	s.name = strdup(name);
-	s.arn = gp_strdup0(json_str(e, "ARN"));
-	if (!s.name || (json_str(e, "ARN") && !s.arn))
-		return -ENOMEM;
-	r = parse_stages(cJSON_GetObjectItemCaseSensitive(e, "SecretVersionsToStages"), &s);
-	if (r < 0)
-		return r;
-	s.created = json_time(e, "CreatedDate");
-	s.changed = json_time(e, "LastChangedDate");
-	s.managed = obs_secret_managed(cJSON_GetObjectItemCaseSensitive(e, "Tags"));
-	return obs_append(obs, &s);
-}
-
-static cJSON *
-list_request(const char *prefix, const char *next)
-{
-	_cleanup_json_ cJSON *body = cJSON_CreateObject();
-	cJSON *filters, *f, *values;
-
-	if (!body || !cJSON_AddNumberToObject(body, "MaxResults", LIST_PAGE))
-		return NULL;
-	if (next && !add_str(body, "NextToken", next))
-		return NULL;
-	if (!prefix)
-		return TAKE_PTR(body);
-	filters = cJSON_AddArrayToObject(body, "Filters");
-	f = cJSON_CreateObject();
-	if (!filters || !f || !cJSON_AddItemToArray(filters, f))
-		return cJSON_Delete(f), NULL;
-	values = cJSON_AddArrayToObject(f, "Values");
-	if (!add_str(f, "Key", "name") || !values ||
-	    !cJSON_AddItemToArray(values, cJSON_CreateString(prefix)))
-		return NULL;
-	return TAKE_PTR(body);
-}
-
 int
 gpd_sm_list(struct gpd_sm *sm, const char *name_prefix, struct gp_observed *obs,
 	    struct gpd_error *err)
 {
 	_cleanup_free_ char *next = NULL;
 	struct gpd_error dummy;
-	const char *prefix = gp_isempty(name_prefix) ? NULL : name_prefix;
-	int r = 0;
+	int r;
 
 	err = err ? err : &dummy;
 	*err = (struct gpd_error){0};
 	do {
-		_cleanup_json_ cJSON *body = list_request(prefix, next);
-		/* Names, ARNs, dates, tags and version ids: no secret value is ever listed, so the
-		 * tree (a thousand secrets a pass) is freed without wiping each string. */
-		_cleanup_json_ cJSON *resp = NULL;
-		const cJSON *e;
+		_cleanup_(gp_buf_release) struct gp_buf req = {0};
+		_cleanup_(gp_buf_release_secure) struct gp_buf resp = {0};
+		_cleanup_free_ char *token = TAKE_PTR(next);
 
-		if (!body)
-			return -ENOMEM;
-		r = sm_call(sm, "ListSecrets", body, false, &resp, err);
+		r = gp_sm_list_request(name_prefix, token, &req);
+		r = r ?: sm_call(sm, "ListSecrets", &req, false, &resp, err);
 		if (r < 0)
 			return r;
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(resp, "SecretList"))
-			if ((r = list_entry(e, prefix, obs)) < 0)
-				return r;
-		free(next);
-		next = gp_strdup0(json_str(resp, "NextToken"));
-		if (json_str(resp, "NextToken") && !next)
-			return -ENOMEM;
+		r = gp_sm_list_parse(resp.p, resp.len, name_prefix, obs, &next);
+		if (r < 0)
+			return bad_answer(sm, "ListSecrets", r, err);
 	} while (next);
 	return 0;
 }
@@ -735,64 +461,43 @@ note_failure(unsigned *failed, const char *id, const char *code, const char *mes
 	} else if (strcmp(err->code, code) != 0) {
 		snprintf(err->code, sizeof(err->code), "PartialFailure");
 	}
-	err->transient = err->transient || code_in(code, throttling_codes) ||
-			 code_in(code, server_codes);
+	err->transient = err->transient || gp_sm_code_transient(code);
 }
 
-/* Stores a copy of value (wiping the previous one) and its version id on s. */
-static int
-set_value(struct gp_obs_secret *s, const char *value, const char *version)
+/* Hands *value and *version (when not NULL) over to s, wiping the value s held. */
+static void
+set_value(struct gp_obs_secret *s, char **value, char **version)
 {
-	char *copy = strdup(value), *vcopy = gp_strdup0(version);
-
-	if (!copy || (version && !vcopy)) {
-		gp_secret_free_string(copy);
-		free(vcopy);
-		return -ENOMEM;
-	}
 	gp_secret_free_string(s->value_json);
-	s->value_json = copy;
-	if (vcopy) {
+	s->value_json = TAKE_PTR(*value);
+	if (*version) {
 		free(s->current_version);
-		s->current_version = vcopy;
+		s->current_version = TAKE_PTR(*version);
 	}
-	return 0;
-}
-
-static bool
-has_label(const cJSON *stages, const char *label)
-{
-	const cJSON *l;
-
-	cJSON_ArrayForEach(l, stages)
-		if (gp_streq(cJSON_GetStringValue(l), label))
-			return true;
-	return false;
 }
 
 /*
- * One entry of SecretValues. A value whose VersionStages lack AWSCURRENT is not stored but
- * its name is pushed to stale, to be read again by label: emulators (moto) answer with a
- * version that is no longer current after UpdateSecretVersionStage.
+ * One entry of SecretValues. A value that does not carry AWSCURRENT is not stored but its name
+ * is pushed to stale, to be read again by label: emulators (moto) answer with a version that is
+ * no longer current after UpdateSecretVersionStage.
  */
 static int
-take_value(const cJSON *v, struct gp_observed *obs, struct gp_strv *stale, unsigned *failed,
+take_value(struct gp_sm_value *v, struct gp_observed *obs, struct gp_strv *stale, unsigned *failed,
 	   struct gpd_error *err)
 {
-	const char *name = json_str(v, "Name"), *value = json_str(v, "SecretString");
-	const cJSON *stages = cJSON_GetObjectItemCaseSensitive(v, "VersionStages");
-	struct gp_obs_secret *s = name ? obs_find(obs, name) : NULL;
+	struct gp_obs_secret *s = v->name ? obs_find(obs, v->name) : NULL;
 
 	if (!s)
 		return 0;
-	if (!value) {
-		note_failure(failed, name, "InvalidResponse", "no SecretString (binary secret?)",
+	if (!v->secret_string) {
+		note_failure(failed, v->name, "InvalidResponse", "no SecretString (binary secret?)",
 			     err);
 		return 0;
 	}
-	if (cJSON_IsArray(stages) && !has_label(stages, "AWSCURRENT"))
-		return gp_strv_push(stale, name);
-	return set_value(s, value, json_str(v, "VersionId"));
+	if (gp_sm_value_state(v) == GP_SM_LABELS_VALUE_NOT_CURRENT)
+		return gp_strv_push(stale, v->name);
+	set_value(s, &v->secret_string, &v->version_id);
+	return 0;
 }
 
 /* Reads the AWSCURRENT value of each stale name with GetSecretValue. */
@@ -806,7 +511,7 @@ fetch_stale(struct gpd_sm *sm, const struct gp_strv *stale, struct gp_observed *
 		struct gpd_error e;
 		int r;
 
-		r = gpd_sm_get_value_stage(sm, stale->v[i], "AWSCURRENT", &json, &version, &e);
+		r = gpd_sm_get_value_stage(sm, stale->v[i], GP_SM_CURRENT, &json, &version, &e);
 		if (r == -ENOENT || (r == -EIO && !e.transient)) {
 			note_failure(failed, stale->v[i], e.code, e.message, err);
 			continue;
@@ -815,28 +520,12 @@ fetch_stale(struct gpd_sm *sm, const struct gp_strv *stale, struct gp_observed *
 			*err = e;
 			return r;
 		}
-		r = set_value(obs_find(obs, stale->v[i]), json, version);
-		if (r < 0)
-			return r;
+		set_value(obs_find(obs, stale->v[i]), &json, &version);
 	}
 	return 0;
 }
 
-static cJSON *
-batch_request(char *const *names, size_t n, const char *next)
-{
-	_cleanup_json_ cJSON *body = cJSON_CreateObject();
-	cJSON *ids = body ? cJSON_AddArrayToObject(body, "SecretIdList") : NULL;
-
-	if (!ids || (next && !add_str(body, "NextToken", next)))
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (!cJSON_AddItemToArray(ids, cJSON_CreateString(names[i])))
-			return NULL;
-	return TAKE_PTR(body);
-}
-
-/* One BatchGetSecretValue of up to 20 names, following NextToken if AWS pages it. */
+/* One BatchGetSecretValue of up to GP_SM_BATCH_MAX names, following NextToken if AWS pages it. */
 static int
 fetch_batch(struct gpd_sm *sm, char *const *names, size_t n, struct gp_observed *obs,
 	    struct gp_strv *stale, unsigned *failed, struct gpd_error *err)
@@ -846,28 +535,29 @@ fetch_batch(struct gpd_sm *sm, char *const *names, size_t n, struct gp_observed 
 	int r;
 
 	do {
-		_cleanup_json_ cJSON *body = batch_request(names, n, next);
-		_cleanup_json_secure_ cJSON *resp = NULL;
-		const cJSON *e;
+		_cleanup_(gp_buf_release) struct gp_buf req = {0};
+		_cleanup_(gp_buf_release_secure) struct gp_buf resp = {0};
+		_cleanup_(gp_sm_batch_release) struct gp_sm_batch b = {0};
+		_cleanup_free_ char *token = TAKE_PTR(next);
 
-		if (!body)
-			return -ENOMEM;
-		r = sm_call(sm, "BatchGetSecretValue", body, false, &resp, &call_err);
+		r = gp_sm_batch_request(names, n, token, &req);
+		if (r < 0)
+			return r;
+		r = sm_call(sm, "BatchGetSecretValue", &req, false, &resp, &call_err);
 		if (r < 0) {
 			*err = call_err;
 			return r;
 		}
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(resp, "SecretValues"))
-			if ((r = take_value(e, obs, stale, failed, err)) < 0)
+		r = gp_sm_batch_parse(resp.p, resp.len, &b);
+		if (r < 0)
+			return bad_answer(sm, "BatchGetSecretValue", r, err);
+		for (size_t i = 0; i < b.n_values; i++)
+			if ((r = take_value(&b.values[i], obs, stale, failed, err)) < 0)
 				return r;
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(resp, "Errors"))
-			note_failure(failed, json_str(e, "SecretId"),
-				     json_str(e, "ErrorCode") ?: "UnknownError", json_str(e, "Message"),
-				     err);
-		free(next);
-		next = gp_strdup0(json_str(resp, "NextToken"));
-		if (json_str(resp, "NextToken") && !next)
-			return -ENOMEM;
+		for (size_t i = 0; i < b.n_errors; i++)
+			note_failure(failed, b.errors[i].secret_id, b.errors[i].code,
+				     b.errors[i].message, err);
+		next = TAKE_PTR(b.next);
 	} while (next);
 	return 0;
 }
@@ -883,8 +573,8 @@ gpd_sm_fetch_values(struct gpd_sm *sm, const struct gp_strv *names, struct gp_ob
 
 	err = err ? err : &dummy;
 	*err = (struct gpd_error){0};
-	for (size_t i = 0; r >= 0 && i < names->n; i += BATCH_MAX) {
-		size_t n = names->n - i < BATCH_MAX ? names->n - i : BATCH_MAX;
+	for (size_t i = 0; r >= 0 && i < names->n; i += GP_SM_BATCH_MAX) {
+		size_t n = names->n - i < GP_SM_BATCH_MAX ? names->n - i : GP_SM_BATCH_MAX;
 
 		r = fetch_batch(sm, names->v + i, n, obs, &stale, &failed, err);
 	}
@@ -906,36 +596,29 @@ int
 gpd_sm_get_value_stage(struct gpd_sm *sm, const char *name, const char *stage, char **ret_json,
 		       char **ret_version, struct gpd_error *err)
 {
-	_cleanup_json_ cJSON *body = cJSON_CreateObject();
-	_cleanup_json_secure_ cJSON *resp = NULL;
-	_cleanup_free_ char *version = NULL;
+	_cleanup_(gp_buf_release) struct gp_buf req = {0};
+	_cleanup_(gp_buf_release_secure) struct gp_buf resp = {0};
+	_cleanup_(gp_sm_value_release) struct gp_sm_value v = {0};
 	struct gpd_error dummy;
-	const char *value;
-	char *copy;
 	int r;
 
 	err = err ? err : &dummy;
 	*err = (struct gpd_error){0};
-	/* AWSCURRENT is AWS's default; naming it also gets the right version from emulators. */
-	if (!body || !add_str(body, "SecretId", name) ||
-	    !add_str(body, "VersionStage", stage ? stage : "AWSCURRENT"))
-		return -ENOMEM;
-	r = sm_call(sm, "GetSecretValue", body, false, &resp, err);
+	r = gp_sm_get_request(name, stage, &req);
+	r = r ?: sm_call(sm, "GetSecretValue", &req, false, &resp, err);
 	if (r < 0)
 		return r;
-	value = json_str(resp, "SecretString");
-	if (!value) {
+	r = gp_sm_value_parse(resp.p, resp.len, &v);
+	if (r < 0)
+		return bad_answer(sm, "GetSecretValue", r, err);
+	if (!v.secret_string) {
 		set_error(err, "InvalidResponse", false, "%s: no SecretString (binary secret?)",
 			  name);
 		return -EIO;
 	}
-	version = gp_strdup0(json_str(resp, "VersionId"));
-	copy = strdup(value);
-	if (!copy)
-		return -ENOMEM;
-	*ret_json = copy;
+	*ret_json = TAKE_PTR(v.secret_string);
 	if (ret_version)
-		*ret_version = TAKE_PTR(version);
+		*ret_version = TAKE_PTR(v.version_id);
 	return 0;
 }
 
@@ -949,65 +632,69 @@ gpd_sm_get_value(struct gpd_sm *sm, const char *name, char **ret_json, struct gp
  * Writes
  */
 
-/* Runs a write and hands back the response's VersionId when ret_version is not NULL. */
+/* Runs a write and hands back the answer's VersionId when ret_version is not NULL. */
 static int
-write_call(struct gpd_sm *sm, const char *op, const cJSON *body, char **ret_version,
+write_call(struct gpd_sm *sm, const char *op, const struct gp_buf *req, char **ret_version,
 	   struct gpd_error *err)
 {
-	_cleanup_json_secure_ cJSON *resp = NULL;
-	const char *version;
+	_cleanup_(gp_buf_release_secure) struct gp_buf resp = {0};
+	_cleanup_(gp_sm_value_release) struct gp_sm_value v = {0};
 	int r;
 
-	r = sm_call(sm, op, body, true, &resp, err);
-	if (r < 0 || !ret_version)
+	r = sm_call(sm, op, req, true, &resp, err);
+	if (r < 0)
 		return r;
-	version = json_str(resp, "VersionId");
-	if (!version) {
+	r = gp_sm_value_parse(resp.p, resp.len, &v);
+	if (r < 0)
+		return bad_answer(sm, op, r, err);
+	if (!ret_version)
+		return 0;
+	if (!v.version_id) {
 		set_error(err, "InvalidResponse", false, "%s: response has no VersionId", op);
 		return -EIO;
 	}
-	*ret_version = strdup(version);
-	return *ret_version ? 0 : -ENOMEM;
+	*ret_version = TAKE_PTR(v.version_id);
+	return 0;
 }
 
 int
 gpd_sm_create(struct gpd_sm *sm, const char *name, const char *json, const char *kms_key_id,
 	      const char *env, const char *key, char **ret_version, struct gpd_error *err)
 {
-	_cleanup_json_secure_ cJSON *body = cJSON_CreateObject();
-	_cleanup_free_ char *desc = gp_strprintf("PostgreSQL credentials for %s in %s, managed by "
-					      "gprdsd", key ? key : name, env ? env : "?");
+	_cleanup_(gp_buf_release_secure) struct gp_buf req = {0};
+	char token[GP_SM_TOKEN_LEN + 1];
+	struct gp_sm_create c = {
+		.name = name,
+		.secret_string = json,
+		.kms_key_id = kms_key_id,
+		.env = env,
+		.key = key,
+		.token = token,
+	};
 	struct gpd_error dummy;
+	int r;
 
 	err = err ? err : &dummy;
 	*err = (struct gpd_error){0};
-	if (!body || !desc || !add_str(body, "Name", name) || !add_str(body, "Description", desc) ||
-	    !add_str(body, "SecretString", json) || !add_request_token(body) ||
-	    (!gp_isempty(kms_key_id) && !add_str(body, "KmsKeyId", kms_key_id)) ||
-	    !add_tags(body, env, key))
-		return -ENOMEM;
-	return write_call(sm, "CreateSecret", body, ret_version, err);
+	r = request_token(token);
+	r = r ?: gp_sm_create_request(&c, &req);
+	return r ?: write_call(sm, "CreateSecret", &req, ret_version, err);
 }
 
 static int
 put_value(struct gpd_sm *sm, const char *name, const char *json, const char *stage,
 	  char **ret_version, struct gpd_error *err)
 {
-	_cleanup_json_secure_ cJSON *body = cJSON_CreateObject();
+	_cleanup_(gp_buf_release_secure) struct gp_buf req = {0};
+	char token[GP_SM_TOKEN_LEN + 1];
 	struct gpd_error dummy;
-	cJSON *stages;
+	int r;
 
 	err = err ? err : &dummy;
 	*err = (struct gpd_error){0};
-	if (!body || !add_str(body, "SecretId", name) || !add_str(body, "SecretString", json) ||
-	    !add_request_token(body))
-		return -ENOMEM;
-	if (stage) {
-		stages = cJSON_AddArrayToObject(body, "VersionStages");
-		if (!stages || !cJSON_AddItemToArray(stages, cJSON_CreateString(stage)))
-			return -ENOMEM;
-	}
-	return write_call(sm, "PutSecretValue", body, ret_version, err);
+	r = request_token(token);
+	r = r ?: gp_sm_put_request(name, json, token, stage, &req);
+	return r ?: write_call(sm, "PutSecretValue", &req, ret_version, err);
 }
 
 int
@@ -1021,20 +708,17 @@ int
 gpd_sm_put_pending(struct gpd_sm *sm, const char *name, const char *json, char **ret_version,
 		   struct gpd_error *err)
 {
-	return put_value(sm, name, json, "AWSPENDING", ret_version, err);
+	return put_value(sm, name, json, GP_SM_PENDING, ret_version, err);
 }
 
 static int
 update_stage(struct gpd_sm *sm, const char *name, const char *stage, const char *move_to,
 	     const char *remove_from, struct gpd_error *err)
 {
-	_cleanup_json_ cJSON *body = cJSON_CreateObject();
+	_cleanup_(gp_buf_release) struct gp_buf req = {0};
+	int r = gp_sm_stage_request(name, stage, move_to, remove_from, &req);
 
-	if (!body || !add_str(body, "SecretId", name) || !add_str(body, "VersionStage", stage) ||
-	    (move_to && !add_str(body, "MoveToVersionId", move_to)) ||
-	    (remove_from && !add_str(body, "RemoveFromVersionId", remove_from)))
-		return -ENOMEM;
-	return write_call(sm, "UpdateSecretVersionStage", body, NULL, err);
+	return r ?: write_call(sm, "UpdateSecretVersionStage", &req, NULL, err);
 }
 
 int
@@ -1047,43 +731,42 @@ gpd_sm_promote(struct gpd_sm *sm, const char *name, const char *version,
 	err = err ? err : &dummy;
 	*err = (struct gpd_error){0};
 	if (!gp_streq(version, current_version)) {
-		r = update_stage(sm, name, "AWSCURRENT", version, current_version, err);
+		r = update_stage(sm, name, GP_SM_CURRENT, version, current_version, err);
 		if (r < 0)
 			return r;
 	}
-	return update_stage(sm, name, "AWSPENDING", NULL, version, err);
+	return update_stage(sm, name, GP_SM_PENDING, NULL, version, err);
 }
 
 int
 gpd_sm_tag(struct gpd_sm *sm, const char *name, const char *env, const char *key,
 	   struct gpd_error *err)
 {
-	_cleanup_json_ cJSON *body = cJSON_CreateObject();
+	_cleanup_(gp_buf_release) struct gp_buf req = {0};
 	struct gpd_error dummy;
+	int r;
 
 	err = err ? err : &dummy;
 	*err = (struct gpd_error){0};
-	if (!body || !add_str(body, "SecretId", name) || !add_tags(body, env, key))
-		return -ENOMEM;
-	return write_call(sm, "TagResource", body, NULL, err);
+	r = gp_sm_tag_request(name, env, key, &req);
+	return r ?: write_call(sm, "TagResource", &req, NULL, err);
 }
 
 int
 gpd_sm_delete(struct gpd_sm *sm, const char *name, unsigned recovery_days,
 	      struct gpd_error *err)
 {
-	_cleanup_json_ cJSON *body = cJSON_CreateObject();
+	_cleanup_(gp_buf_release) struct gp_buf req = {0};
 	struct gpd_error dummy;
+	int r;
 
 	err = err ? err : &dummy;
 	*err = (struct gpd_error){0};
-	if (recovery_days < 7 || recovery_days > 30) {
+	if (recovery_days < GP_SM_RECOVERY_MIN || recovery_days > GP_SM_RECOVERY_MAX) {
 		set_error(err, "InvalidParameter", false, "recovery window of %u days is not in 7..30",
 			  recovery_days);
 		return -EINVAL;
 	}
-	if (!body || !add_str(body, "SecretId", name) ||
-	    !cJSON_AddNumberToObject(body, "RecoveryWindowInDays", recovery_days))
-		return -ENOMEM;
-	return write_call(sm, "DeleteSecret", body, NULL, err);
+	r = gp_sm_delete_request(name, recovery_days, &req);
+	return r ?: write_call(sm, "DeleteSecret", &req, NULL, err);
 }

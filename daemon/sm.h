@@ -73,9 +73,9 @@ DEFINE_FREEP(struct gpd_sm, gpd_sm_free)
  * ListSecrets with the name filter name_prefix (NULL/"": every secret), 100 per page, all
  * pages. AWS's filter is a loose prefix match, so names are checked against the prefix here
  * too. Appends one struct gp_obs_secret per secret to obs->secrets (unsorted: call
- * gp_observed_sort() after filling): name, arn, current_version/pending_version from
- * SecretVersionsToStages (pending_version may equal current_version when a promotion was
- * interrupted), created/changed from CreatedDate/LastChangedDate, managed when tagged
+ * gp_observed_sort() after filling): name, arn, current_version/pending_version/
+ * previous_version from SecretVersionsToStages (pending_version may equal current_version
+ * when a promotion was interrupted), created/changed from CreatedDate/LastChangedDate, managed when tagged
  * managed-by=gprdsd; value_json stays NULL. Secrets scheduled for deletion are not listed.
  * On failure the secrets of the pages already read stay in obs.
  */

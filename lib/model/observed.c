@@ -19,6 +19,7 @@ secret_release(struct gp_obs_secret *s)
 	free(s->arn);
 	free(s->current_version);
 	free(s->pending_version);
+	free(s->previous_version);
 	if (s->value_json) {
 		explicit_bzero(s->value_json, strlen(s->value_json));
 		free(s->value_json);

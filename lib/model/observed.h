@@ -46,6 +46,7 @@ struct gp_obs_secret {
 	char *arn;
 	char *current_version; /* AWSCURRENT version id */
 	char *pending_version; /* AWSPENDING version id, or NULL */
+	char *previous_version; /* AWSPREVIOUS version id, or NULL */
 	int64_t created, changed; /* seconds since the epoch, 0 when unknown */
 	bool managed;             /* carries tag managed-by=gprdsd */
 	char *value_json;         /* AWSCURRENT SecretString when fetched, else NULL; wiped on free */
