@@ -11,9 +11,9 @@
  *
  * Deliberately not here: reading or parsing files (inputs arrive parsed), deciding that an
  * environment's desired state is unknown (the caller does that on a parse error, before the
- * join), and removing anything (a catalog asking for decommissioning only holds the entry with
- * GP_HOLD_DECOMMISSION for the decommissioning code). No regex library either: the rules are
- * small, and hand-written checks have no locale or backtracking surprises.
+ * join), the checks and wording of catalog problems (inputs/lint.c, shared with `validate`),
+ * and removing anything (a catalog asking for decommissioning only holds the entry with
+ * GP_HOLD_DECOMMISSION for the decommissioning code).
  *
  * Every input value shown in a reason or diagnostic goes through gp_quote() (base/quote.h),
  * so a hostile name cannot forge log lines, terminal escapes or GitHub annotations.
@@ -21,112 +21,7 @@
 #include "plan/validate.h"
 
 #include "base/quote.h"
-
-/* ---------------------------------------------------------------------------------------
- * Rules
- */
-
-/* The rule a name breaks (including reserved names when asked), or NULL. */
-static const char *
-name_why(const char *v, const char *(*check)(const char *), bool reserved, const char *master_user,
-	 const char *master_db)
-{
-	const char *why = check(v);
-
-	if (!why && reserved)
-		why = gp_name_reserved_why(v, master_user, master_db);
-	return why;
-}
-
-/*
- * Checks a catalog value against the allowed list (empty or NULL: any value) and, when
- * `known` is given, against the enum gprdsd acts on (enums.yaml may allow a value gprdsd has
- * no meaning for). Writes the problem into b and returns 1, returns 0 when fine or absent,
- * -ENOMEM when b could not be written.
- */
-static int
-enum_problem(struct gp_buf *b, const char *what, const char *v, const struct gp_strv *allowed,
-	     int (*from_string)(const char *), const char *known)
-{
-	char q[GP_QUOTE_BUF];
-
-	if (!v)
-		return 0;
-	if (allowed && allowed->n && !gp_strv_contains(allowed, v)) {
-		gp_buf_printf(b, "%s %s is not one of: ", what, gp_quote(q, v));
-		for (size_t i = 0; i < allowed->n; i++)
-			gp_buf_printf(b, "%s%s", i ? ", " : "", gp_escape(q, allowed->v[i], false));
-		return b->oom ? -ENOMEM : 1;
-	}
-	if (from_string && from_string(v) < 0) {
-		gp_buf_printf(b, "%s %s is not a value gprdsd knows (%s)", what, gp_quote(q, v),
-			      known);
-		return b->oom ? -ENOMEM : 1;
-	}
-	return 0;
-}
-
-/* Values gprdsd acts on, for messages. */
-#define KNOWN_RISKS "none, low, medium, high, access"
-#define KNOWN_SIZES "small, medium, large, xlarge"
-#define KNOWN_STATUSES                                                                             \
-	"pending, approved, provisioning, active, failed, decommissioning, decommissioned"
-
-struct catalog_enum {
-	const char *what;
-	size_t field; /* offsetof in struct gp_catalog_entry */
-	size_t list;  /* offsetof in struct gp_enums */
-	int (*from_string)(const char *);
-	const char *known;
-};
-
-/*
- * The enum-checked catalog fields. `join`: the join holds entries for a bad value (owner and
- * domain are governance tags gprdsd does not act on, so only `validate` reports them).
- * `required`: a missing value is an error, not a warning — an entry without environment
- * never joins any environment, which would otherwise go unnoticed.
- */
-static const struct {
-	struct catalog_enum e;
-	bool join, required;
-} catalog_enums[] = {
-	{{"metadata.environment", offsetof(struct gp_catalog_entry, environment),
-	  offsetof(struct gp_enums, environments), NULL, NULL},
-	 true,
-	 true},
-	{{"metadata.risk", offsetof(struct gp_catalog_entry, risk),
-	  offsetof(struct gp_enums, risks), gp_risk_from_string, KNOWN_RISKS},
-	 true,
-	 false},
-	{{"configuration.size_tier", offsetof(struct gp_catalog_entry, size_tier),
-	  offsetof(struct gp_enums, sizes), gp_size_from_string, KNOWN_SIZES},
-	 true,
-	 false},
-	{{"metadata.status", offsetof(struct gp_catalog_entry, status),
-	  offsetof(struct gp_enums, statuses), gp_state_from_string, KNOWN_STATUSES},
-	 true,
-	 false},
-	{{"metadata.owner", offsetof(struct gp_catalog_entry, owner),
-	  offsetof(struct gp_enums, owners), NULL, NULL},
-	 false,
-	 false},
-	{{"metadata.domain", offsetof(struct gp_catalog_entry, domain),
-	  offsetof(struct gp_enums, domains), NULL, NULL},
-	 false,
-	 false},
-};
-
-static const struct gp_field *
-catalog_field(const struct gp_catalog_entry *c, size_t off)
-{
-	return (const struct gp_field *)((const char *)c + off);
-}
-
-static const struct gp_strv *
-enums_list(const struct gp_enums *e, size_t off)
-{
-	return e ? (const struct gp_strv *)((const char *)e + off) : NULL;
-}
+#include "inputs/lint.h"
 
 /* ---------------------------------------------------------------------------------------
  * The join's working state
@@ -175,22 +70,13 @@ tf_pos(const struct join *j, const struct gp_tfvars_entry *tf, const struct gp_f
 	return (struct gp_pos){j->tf_file, tf->key.line, tf->key.col};
 }
 
-/* Position of a catalog field, falling back to the database key. */
-static struct gp_pos
-cat_pos(const char *file, const struct gp_catalog_entry *c, const struct gp_field *f)
-{
-	if (f && f->line)
-		return (struct gp_pos){file, f->line, f->col};
-	return (struct gp_pos){file, c->database.line, c->database.col};
-}
-
 /* Where an entry stands: its tfvars key, else its catalog database key. */
 static struct gp_pos
 entry_pos(const struct join *j, size_t i)
 {
 	if (j->src[i].tf)
 		return tf_pos(j, j->src[i].tf, NULL);
-	return cat_pos(j->cat_file, j->src[i].cat, NULL);
+	return gp_catalog_pos(j->cat_file, j->src[i].cat, NULL);
 }
 
 static int
@@ -239,18 +125,20 @@ reject(struct join *j, size_t i, enum gp_hold h, const struct gp_pos *p, const c
 }
 
 /*
- * A problem of a catalog entry concerns every entry of its database: one error at the catalog
- * position (not one per entry, which would repeat it), and every such entry held.
+ * A problem of a catalog entry concerns every entry of its database: lint.c added one error
+ * at the catalog position (not one per entry, which would repeat it); every such entry is held
+ * with it, for each error added since diags held n_before, in order.
  */
 static int
-reject_catalog(struct join *j, const struct gp_catalog_entry *cat, const struct gp_pos *p,
-	       const char *msg)
+hold_catalog(struct join *j, const struct gp_catalog_entry *cat, size_t n_before)
 {
-	int r = add_error(j, p, msg);
+	int r = 0;
 
-	for (size_t i = 0; r >= 0 && i < j->d->n; i++)
-		if (j->src[i].cat == cat)
-			r = hold_entry(&j->d->v[i], GP_HOLD_INVALID, msg);
+	for (size_t k = n_before; r >= 0 && k < j->diags->n; k++)
+		for (size_t i = 0; r >= 0 && i < j->d->n; i++)
+			if (j->src[i].cat == cat)
+				r = hold_entry(&j->d->v[i], GP_HOLD_INVALID,
+					       j->diags->v[k].message);
 	return r;
 }
 
@@ -430,7 +318,7 @@ tfvars_has_key(const struct join *j, const char *key)
 static int
 add_catalog_entry(struct join *j, const struct gp_catalog_entry *cat)
 {
-	struct gp_pos p = cat_pos(j->cat_file, cat, NULL);
+	struct gp_pos p = gp_catalog_pos(j->cat_file, cat, NULL);
 	struct gp_entry *e;
 	size_t i;
 	char q[GP_QUOTE_BUF];
@@ -485,14 +373,15 @@ static int
 check_name_field(struct join *j, size_t i, const char *what, const char *v,
 		 const char *(*check)(const char *), bool reserved, const struct gp_pos *p)
 {
-	const char *why = name_why(v, check, reserved, j->in->master_user, j->in->master_db);
+	const char *why = check(v);
 	char q[GP_QUOTE_BUF + 1];
 
+	if (!why && reserved)
+		why = gp_name_reserved_why(v, j->in->master_user, j->in->master_db);
 	if (!why)
 		return 0;
 	return reject(j, i, GP_HOLD_INVALID, p, "%s %s%s", what, gp_quote_sp(q, v), why);
 }
-
 
 /* A key that expands to the master secret's name would let an app overwrite the master. */
 static int
@@ -536,20 +425,20 @@ validate_tfvars_entry(struct join *j, size_t i)
 	return r;
 }
 
-/* The tfvars of a catalog-only entry do not exist yet; its own names must still be valid. */
+/*
+ * The tfvars of a catalog-only entry do not exist yet; its own names must still be valid.
+ * Worded and placed as `validate` reports them, with the master names known here.
+ */
 static int
 validate_catalog_only_entry(struct join *j, size_t i)
 {
 	const struct gp_catalog_entry *cat = j->src[i].cat;
-	struct gp_pos pd = cat_pos(j->cat_file, cat, &cat->database),
-		   pu = cat_pos(j->cat_file, cat, &cat->username);
+	size_t n_before = j->diags->n;
 	int r;
 
-	r = check_name_field(j, i, "database", cat->database.v, gp_check_database_name, true, &pd);
-	if (r >= 0 && cat->username.v)
-		r = check_name_field(j, i, "configuration.username", cat->username.v,
-				     gp_check_username, true, &pu);
-	return r;
+	r = gp_catalog_names_check(j->cat_file, cat, j->in->master_user, j->in->master_db,
+				   j->diags);
+	return r > 0 ? hold_catalog(j, cat, n_before) : r;
 }
 
 static bool
@@ -561,39 +450,15 @@ catalog_used(const struct join *j, const struct gp_catalog_entry *cat)
 	return false;
 }
 
-/* Requester format and enum values of one joined catalog entry. */
+/* Enum values and requester format of one joined catalog entry. */
 static int
 validate_catalog_entry(struct join *j, const struct gp_catalog_entry *cat)
 {
-	const struct gp_strv *allowed;
-	const struct gp_field *f;
-	struct gp_pos p;
-	int r = 0;
+	size_t n_before = j->diags->n;
+	int r;
 
-	for (size_t k = 0; r >= 0 && k < ELEMENTSOF(catalog_enums); k++) {
-		_cleanup_(gp_buf_release) struct gp_buf b = {0};
-		const struct catalog_enum *ce = &catalog_enums[k].e;
-
-		if (!catalog_enums[k].join)
-			continue;
-		f = catalog_field(cat, ce->field);
-		allowed = enums_list(j->in->enums, ce->list);
-		r = enum_problem(&b, ce->what, f->v, allowed, ce->from_string, ce->known);
-		p = cat_pos(j->cat_file, cat, f);
-		if (r > 0)
-			r = reject_catalog(j, cat, &p, b.p);
-	}
-	if (r >= 0 && cat->requested_by.v && gp_check_requester(cat->requested_by.v)) {
-		_cleanup_(gp_buf_release) struct gp_buf b = {0};
-		char q[GP_QUOTE_BUF];
-
-		p = cat_pos(j->cat_file, cat, &cat->requested_by);
-		r = gp_buf_printf(&b, "metadata.requested_by %s %s", gp_quote(q, cat->requested_by.v),
-				  GP_RULE_REQUESTER);
-		if (r >= 0)
-			r = reject_catalog(j, cat, &p, b.p);
-	}
-	return r;
+	r = gp_catalog_values_check(j->cat_file, cat, j->in->enums, j->diags);
+	return r > 0 ? hold_catalog(j, cat, n_before) : r;
 }
 
 static int
@@ -767,7 +632,7 @@ check_catalog_username(struct join *j, size_t owner)
 
 	if (!cat || !cat->username.v || !e->username || gp_streq(cat->username.v, e->username))
 		return 0;
-	pc = cat_pos(j->cat_file, cat, &cat->username);
+	pc = gp_catalog_pos(j->cat_file, cat, &cat->username);
 	return reject(j, owner, GP_HOLD_CONFLICT, &p,
 		      "username %s of owner entry %s differs from the catalog's "
 		      "configuration.username %s for database %s (%s:%u:%u)",
@@ -1017,121 +882,4 @@ gp_desired_build(const struct gp_join_input *in, struct gp_desired **ret, struct
 	qsort(d->v, d->n, sizeof(*d->v), entry_cmp);
 	*ret = TAKE_PTR(d);
 	return 0;
-}
-
-/* ---------------------------------------------------------------------------------------
- * Catalog checks for `validate` (every environment)
- */
-
-static int
-catalog_names(const char *file, const struct gp_catalog_entry *cat, struct gp_diags *diags)
-{
-	struct gp_pos p = cat_pos(file, cat, &cat->database);
-	char q[GP_QUOTE_BUF + 1];
-	const char *why;
-	int r = 0;
-
-	why = name_why(cat->database.v, gp_check_database_name, true, NULL, NULL);
-	if (why)
-		r = gp_diag_error(diags, -EINVAL, p.file, p.line, p.col, "database %s%s",
-				  gp_quote_sp(q, cat->database.v), why);
-	why = name_why(cat->username.v, gp_check_username, true, NULL, NULL);
-	p = cat_pos(file, cat, &cat->username);
-	if (r >= 0 && cat->username.v && why)
-		r = gp_diag_error(diags, -EINVAL, p.file, p.line, p.col,
-				  "configuration.username %s%s", gp_quote_sp(q, cat->username.v), why);
-	p = cat_pos(file, cat, &cat->requested_by);
-	if (r >= 0 && cat->requested_by.v && gp_check_requester(cat->requested_by.v))
-		r = gp_diag_error(diags, -EINVAL, p.file, p.line, p.col,
-				  "metadata.requested_by %s%s", gp_quote_sp(q, cat->requested_by.v),
-				  GP_RULE_REQUESTER);
-	return r;
-}
-
-/* Missing optional values fall back to defaults in the join: warnings, not errors. */
-static int
-catalog_enums_check(const char *file, const struct gp_catalog_entry *cat, const struct gp_enums *e,
-		    struct gp_diags *diags)
-{
-	int r = 0;
-
-	for (size_t k = 0; r >= 0 && k < ELEMENTSOF(catalog_enums); k++) {
-		_cleanup_(gp_buf_release) struct gp_buf b = {0};
-		const struct catalog_enum *ce = &catalog_enums[k].e;
-		const struct gp_field *f = catalog_field(cat, ce->field);
-		struct gp_pos p = cat_pos(file, cat, f);
-
-		if (!f->v && catalog_enums[k].required)
-			r = gp_diag_error(diags, -EINVAL, p.file, p.line, p.col, "%s is missing",
-					  ce->what);
-		else if (!f->v)
-			r = gp_diag_warning(diags, p.file, p.line, p.col, "%s is missing",
-					    ce->what);
-		else
-			r = enum_problem(&b, ce->what, f->v, enums_list(e, ce->list),
-					 ce->from_string, ce->known);
-		if (r > 0)
-			r = gp_diag_error(diags, -EINVAL, p.file, p.line, p.col, "%s", b.p);
-	}
-	return r;
-}
-
-/* The default template's prefix ("goldenpath/<env>/"): the secret is named by app key
- * (DESIGN §5), so only the prefix is compared. */
-static bool
-secret_path_ok(const char *path, const char *prefix)
-{
-	return prefix && strncmp(path, prefix, strlen(prefix)) == 0;
-}
-
-/* Informational fields that gprdsd does not act on: mismatches are warnings. */
-static int
-catalog_config_check(const char *file, const struct gp_catalog_entry *cat, struct gp_diags *diags)
-{
-	const char *env = cat->environment.v, *path = cat->secret_path.v;
-	int size = gp_size_from_string(cat->size_tier.v);
-	const char *want = size >= 0 ? gp_size_instance_class((enum gp_size)size) : NULL;
-	char q[GP_QUOTE_BUF], qe[GP_QUOTE_BUF];
-	struct gp_pos p;
-	int r = 0;
-
-	_cleanup_free_ char *prefix = env ? gp_secret_prefix(NULL, env) : NULL;
-
-	if (path && env && !secret_path_ok(path, prefix)) {
-		p = cat_pos(file, cat, &cat->secret_path);
-		r = gp_diag_warning(diags, p.file, p.line, p.col,
-				    "configuration.secret_path %s does not start with %s",
-				    gp_quote(q, path), gp_escape(qe, prefix ? prefix : "", false));
-	}
-	if (r >= 0 && cat->instance_class.v && want && !gp_streq(cat->instance_class.v, want)) {
-		p = cat_pos(file, cat, &cat->instance_class);
-		r = gp_diag_warning(diags, p.file, p.line, p.col,
-				    "configuration.instance_class %s does not match size_tier %s "
-				    "(%s)",
-				    gp_quote(q, cat->instance_class.v), gp_size_to_string(size), want);
-	}
-	return r;
-}
-
-int
-gp_catalog_validate(const struct gp_catalog *c, const struct gp_enums *e, struct gp_diags *diags)
-{
-	size_t errors;
-	int r = 0;
-
-	if (!diags)
-		return -EINVAL;
-	if (!c)
-		return 0;
-	errors = diags->errors;
-	for (size_t i = 0; r >= 0 && i < c->n; i++) {
-		r = catalog_names(c->file, &c->v[i], diags);
-		if (r >= 0)
-			r = catalog_enums_check(c->file, &c->v[i], e, diags);
-		if (r >= 0)
-			r = catalog_config_check(c->file, &c->v[i], diags);
-	}
-	if (r < 0)
-		return r;
-	return diags->errors > errors ? -EINVAL : 0;
 }

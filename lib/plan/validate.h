@@ -39,11 +39,4 @@ struct gp_join_input {
 int gp_desired_build(const struct gp_join_input *in, struct gp_desired **ret,
 		     struct gp_diags *diags);
 
-/*
- * Checks a catalog against the enums (environment, owner, domain, risk, size_tier, status,
- * requester format) for every entry, for `validate`. Adds errors to diags.
- */
-int gp_catalog_validate(const struct gp_catalog *c, const struct gp_enums *e,
-			struct gp_diags *diags);
-
 #endif

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "inputs/lint.h"
 #include "plan/validate.h"
 
 #define TF_FILE "envs/dev-rds/terraform.tfvars"
