@@ -1,13 +1,13 @@
 /*
  * validate.c — the naming rules of DESIGN §1.4 and the join of one environment's tfvars
- * entries with the catalog into its desired state (DESIGN §1.3), gates of §4.2 included.
+ * entries with the catalog into its desired state (DESIGN §1.3), gates of §4.2 applied last.
  *
  * The join runs in steps over one working array (struct join): create an entry per tfvars
  * member and per catalog-only database, validate each entry, find conflicts (usernames claimed
  * twice, databases with zero or two owners, catalog username ≠ owner username), carry an
  * owner's hold over to the other entries of its database, warn about entries without catalog
- * entry, apply the gates, sort. Every problem holds only the entries involved; nothing here
- * fails the environment as a whole.
+ * entry, apply the gates (plan/gates.c), sort. Every problem holds only the entries involved;
+ * nothing here fails the environment as a whole.
  *
  * Deliberately not here: reading or parsing files (inputs arrive parsed), deciding that an
  * environment's desired state is unknown (the caller does that on a parse error, before the
@@ -22,6 +22,7 @@
 
 #include "base/quote.h"
 #include "inputs/lint.h"
+#include "plan/gates.h"
 
 /* ---------------------------------------------------------------------------------------
  * The join's working state
@@ -85,24 +86,10 @@ add_error(struct join *j, const struct gp_pos *p, const char *msg)
 	return gp_pos_error(j->diags, p, "%s", msg);
 }
 
-/* Holds e unless it is held already: the first reason found is the one an entry shows. */
-static int
-hold_entry(struct gp_entry *e, enum gp_hold h, const char *reason)
-{
-	char *r;
-
-	if (e->hold != GP_HOLD_NONE)
-		return 0;
-	r = strdup(reason);
-	if (!r)
-		return -ENOMEM;
-	free(e->reason);
-	e->reason = r;
-	e->hold = h;
-	return 0;
-}
-
-/* Holds entry i with a formatted reason and, when p is given, reports it as an error there. */
+/*
+ * Holds entry i with a formatted reason (unless it is held already: gp_entry_hold()) and
+ * reports it as an error at p.
+ */
 static int reject(struct join *j, size_t i, enum gp_hold h, const struct gp_pos *p, const char *fmt,
 		  ...) _printf_(5, 6);
 
@@ -118,8 +105,8 @@ reject(struct join *j, size_t i, enum gp_hold h, const struct gp_pos *p, const c
 	va_end(ap);
 	if (r < 0)
 		return r;
-	r = hold_entry(&j->d->v[i], h, b.p);
-	if (r >= 0 && p)
+	r = gp_entry_hold(&j->d->v[i], h, b.p);
+	if (r >= 0)
 		r = add_error(j, p, b.p);
 	return r;
 }
@@ -137,8 +124,8 @@ hold_catalog(struct join *j, const struct gp_catalog_entry *cat, size_t n_before
 	for (size_t k = n_before; r >= 0 && k < j->diags->n; k++)
 		for (size_t i = 0; r >= 0 && i < j->d->n; i++)
 			if (j->src[i].cat == cat)
-				r = hold_entry(&j->d->v[i], GP_HOLD_INVALID,
-					       j->diags->v[k].message);
+				r = gp_entry_hold(&j->d->v[i], GP_HOLD_INVALID,
+						  j->diags->v[k].message);
 	return r;
 }
 
@@ -729,7 +716,7 @@ check_databases(struct join *j)
 }
 
 /* ---------------------------------------------------------------------------------------
- * Step 4: warnings and gates
+ * Step 4: warnings (the gates follow: plan/gates.c)
  */
 
 /* Real repositories have tfvars entries without catalog entry: they proceed, with defaults. */
@@ -756,41 +743,6 @@ warn_no_catalog(struct join *j)
 		r = e->reason ? gp_pos_warning(j->diags, &p, "%s", e->reason) : -ENOMEM;
 	}
 	return r;
-}
-
-static bool
-provision_allowed(const struct join *j)
-{
-	/* Without a config (`validate`), the default of DESIGN §7: true for dev only. */
-	if (!j->in->env_config)
-		return gp_streq(j->in->env, "dev");
-	return j->in->env_config->allow_provision;
-}
-
-/* Holds that are states of the request, not problems: no diagnostics. */
-static int
-apply_gates(struct join *j, size_t i)
-{
-	const struct gp_entry *e = &j->d->v[i];
-	char q[GP_QUOTE_BUF];
-
-	if (e->hold != GP_HOLD_NONE)
-		return 0;
-	if (e->requested == GP_STATE_DECOMMISSIONING || e->requested == GP_STATE_DECOMMISSIONED)
-		return reject(j, i, GP_HOLD_DECOMMISSION, NULL,
-			      "catalog status is %s; left as it is: this version of gprdsd does "
-			      "not remove anything (decommissioning is not implemented)",
-			      gp_state_to_string(e->requested));
-	if (!j->src[i].tf)
-		return reject(j, i, GP_HOLD_NO_TFVARS, NULL, "no tfvars entry");
-	if (!provision_allowed(j))
-		return reject(j, i, GP_HOLD_NOT_ALLOWED, NULL,
-			      "allow_provision is false for env %s", gp_escape(q, j->in->env, false));
-	if ((e->size == GP_SIZE_LARGE || e->size == GP_SIZE_XLARGE) && gp_isempty(e->approved_by))
-		return reject(j, i, GP_HOLD_NEEDS_APPROVAL, NULL,
-			      "size_tier %s needs metadata.approved_by",
-			      gp_size_to_string(e->size));
-	return 0;
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -842,8 +794,8 @@ join_run(struct join *j)
 	index_release(j);
 	if (r >= 0)
 		r = warn_no_catalog(j);
-	for (size_t i = 0; r >= 0 && i < j->d->n; i++)
-		r = apply_gates(j, i);
+	if (r >= 0)
+		r = gp_gates_apply(j->d, j->in->env_config);
 	return r;
 }
 

@@ -30,10 +30,9 @@ struct gp_join_input {
 /*
  * Builds the desired state of one environment. Every problem found is added to diags
  * (errors for entries that are held as invalid or conflicting, warnings for entries that
- * proceed with defaults such as a tfvars entry without catalog entry). Gates (allow_provision,
- * approval for large/xlarge) are applied here too, with GP_HOLD_NOT_ALLOWED and
- * GP_HOLD_NEEDS_APPROVAL; they are not diagnostics. Catalog entries whose status is
- * decommissioning/decommissioned are held with GP_HOLD_DECOMMISSION.
+ * proceed with defaults such as a tfvars entry without catalog entry). Then gp_gates_apply()
+ * (plan/gates.h) holds entries for allow_provision, approval of large/xlarge, decommissioning
+ * and missing tfvars; those holds are not diagnostics.
  * Returns 0 (even when entries are held) or -ENOMEM.
  */
 int gp_desired_build(const struct gp_join_input *in, struct gp_desired **ret,
