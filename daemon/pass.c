@@ -26,7 +26,7 @@
 #include "codec/secret.h"
 #include "sm.h"
 #include "state_store.h"
-#include "plan/validate.h"
+#include "plan/join.h"
 
 struct pass {
 	const struct gpd_pass_opts *o;

@@ -1,6 +1,6 @@
 /*
- * validate.c — the naming rules of DESIGN §1.4 and the join of one environment's tfvars
- * entries with the catalog into its desired state (DESIGN §1.3), gates of §4.2 applied last.
+ * join.c — the join of one environment's tfvars entries with the catalog into its desired
+ * state (DESIGN §1.3), with the naming rules of §1.4 (join.h).
  *
  * The join runs in steps over one working array (struct join): create an entry per tfvars
  * member and per catalog-only database, validate each entry, find conflicts (usernames claimed
@@ -11,17 +11,18 @@
  *
  * Deliberately not here: reading or parsing files (inputs arrive parsed), deciding that an
  * environment's desired state is unknown (the caller does that on a parse error, before the
- * join), the checks and wording of catalog problems (inputs/lint.c, shared with `validate`),
- * and removing anything (a catalog asking for decommissioning only holds the entry with
- * GP_HOLD_DECOMMISSION for the decommissioning code).
+ * join), the wording of catalog problems (inputs/lint.c, shared with `validate`), the gates
+ * themselves (plan/gates.c), and removing anything (a catalog asking for decommissioning only
+ * gets the entry held with GP_HOLD_DECOMMISSION for the decommissioning code).
  *
  * Every input value shown in a reason or diagnostic goes through gp_quote() (base/quote.h),
  * so a hostile name cannot forge log lines, terminal escapes or GitHub annotations.
  */
-#include "plan/validate.h"
+#include "plan/join.h"
 
 #include "base/quote.h"
 #include "inputs/lint.h"
+#include "model/names.h"
 #include "plan/gates.h"
 
 /* ---------------------------------------------------------------------------------------
@@ -80,12 +81,6 @@ entry_pos(const struct join *j, size_t i)
 	return gp_catalog_pos(j->cat_file, j->src[i].cat, NULL);
 }
 
-static int
-add_error(struct join *j, const struct gp_pos *p, const char *msg)
-{
-	return gp_pos_error(j->diags, p, "%s", msg);
-}
-
 /*
  * Holds entry i with a formatted reason (unless it is held already: gp_entry_hold()) and
  * reports it as an error at p.
@@ -107,7 +102,7 @@ reject(struct join *j, size_t i, enum gp_hold h, const struct gp_pos *p, const c
 		return r;
 	r = gp_entry_hold(&j->d->v[i], h, b.p);
 	if (r >= 0)
-		r = add_error(j, p, b.p);
+		r = gp_pos_error(j->diags, p, "%s", b.p);
 	return r;
 }
 
@@ -375,8 +370,8 @@ static int
 check_secret_name(struct join *j, size_t i, const struct gp_pos *p)
 {
 	const struct gp_env_config *ec = j->in->env_config;
-	_cleanup_free_ char *master = gp_master_secret_name(ec ? ec->master_secret : NULL,
-							    j->in->env);
+	_cleanup_free_ char *master =
+		gp_master_secret_name(ec ? ec->master_secret : NULL, j->in->env);
 	char q[GP_QUOTE_BUF];
 
 	if (!master)
@@ -392,7 +387,7 @@ validate_tfvars_entry(struct join *j, size_t i)
 {
 	const struct gp_tfvars_entry *tf = j->src[i].tf;
 	struct gp_pos pk = tf_pos(j, tf, &tf->key), pd = tf_pos(j, tf, &tf->database),
-		   pu = tf_pos(j, tf, &tf->username), pa = tf_pos(j, tf, &tf->access);
+		      pu = tf_pos(j, tf, &tf->username), pa = tf_pos(j, tf, &tf->access);
 	char q[GP_QUOTE_BUF];
 	int r;
 
@@ -623,8 +618,9 @@ check_catalog_username(struct join *j, size_t owner)
 	return reject(j, owner, GP_HOLD_CONFLICT, &p,
 		      "username %s of owner entry %s differs from the catalog's "
 		      "configuration.username %s for database %s (%s:%u:%u)",
-		      gp_quote(qu, e->username), gp_quote(qk, e->key), gp_quote(qc, cat->username.v),
-		      gp_quote(qd, e->database), pc.file ? pc.file : "catalog", pc.line, pc.col);
+		      gp_quote(qu, e->username), gp_quote(qk, e->key),
+		      gp_quote(qc, cat->username.v), gp_quote(qd, e->database),
+		      pc.file ? pc.file : "catalog", pc.line, pc.col);
 }
 
 /*
@@ -649,8 +645,8 @@ reject_database(struct join *j, size_t first, size_t n_owners, const char *owner
 				   gp_quote(q, db));
 		else if (is_owner(j, i) || j->d->v[i].hold == GP_HOLD_NONE)
 			r = reject(j, i, GP_HOLD_CONFLICT, &p,
-				   "database %s has %zu owner entries: %s", gp_quote(q, db), n_owners,
-				   owner_keys);
+				   "database %s has %zu owner entries: %s", gp_quote(q, db),
+				   n_owners, owner_keys);
 	}
 	return r;
 }
