@@ -25,7 +25,7 @@
 #include "metrics.h"
 #include "pass.h"
 #include "state_store.h"
-#include "plan/validate.h"
+#include "plan/join.h"
 
 int
 gpd_config_load(const char *path, struct gp_config **ret)

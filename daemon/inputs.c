@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 #include "fileio.h"
-#include "plan/validate.h"
+#include "inputs/lint.h"
 
 /* A file name for diagnostics: relative to the checkout when inside it. */
 static const char *

@@ -18,7 +18,7 @@
 #include "audit_file.h"
 #include "fileio.h"
 #include "state_store.h"
-#include "plan/validate.h"
+#include "plan/join.h"
 
 uint64_t
 gpd_mono_ms(void)

@@ -1,6 +1,8 @@
 /*
- * test_validate.c — naming rules, reserved names, the tfvars × catalog join, conflicts, gates
- * and the catalog checks of validate.c, tested on values built here in C (no parsers).
+ * test_validate.c — naming rules, reserved names, the tfvars × catalog join, conflicts and
+ * gates as the join applies them (plan/join.c, plan/gates.c), and the catalog checks of
+ * `validate` (inputs/lint.c), tested on values built here in C (no parsers). The gates on
+ * their own: test_gates.c.
  *
  * Positions are synthetic but deterministic: tfvars member i has its key at line 10 + 4i,
  * column 3, and its fields on the following lines at column 19; catalog entry i has its
@@ -15,7 +17,8 @@
 
 #include <cmocka.h>
 
-#include "plan/validate.h"
+#include "inputs/lint.h"
+#include "plan/join.h"
 
 #define TF_FILE "envs/dev-rds/terraform.tfvars"
 #define CAT_FILE "docs/20-contracts/resource-catalogs/rds-catalog.yaml"

@@ -1,208 +1,33 @@
 /*
- * validate.c — the naming rules of DESIGN §1.4 and the join of one environment's tfvars
- * entries with the catalog into its desired state (DESIGN §1.3), gates of §4.2 included.
+ * join.c — the join of one environment's tfvars entries with the catalog into its desired
+ * state (DESIGN §1.3), with the naming rules of §1.4 (join.h).
  *
  * The join runs in steps over one working array (struct join): create an entry per tfvars
  * member and per catalog-only database, validate each entry, find conflicts (usernames claimed
  * twice, databases with zero or two owners, catalog username ≠ owner username), carry an
  * owner's hold over to the other entries of its database, warn about entries without catalog
- * entry, apply the gates, sort. Every problem holds only the entries involved; nothing here
- * fails the environment as a whole.
+ * entry, apply the gates (plan/gates.c), sort. Every problem holds only the entries involved;
+ * nothing here fails the environment as a whole.
  *
  * Deliberately not here: reading or parsing files (inputs arrive parsed), deciding that an
  * environment's desired state is unknown (the caller does that on a parse error, before the
- * join), and removing anything (a catalog asking for decommissioning only holds the entry with
- * GP_HOLD_DECOMMISSION for the decommissioning code). No regex library either: the rules are
- * small, and hand-written checks have no locale or backtracking surprises.
+ * join), the wording of catalog problems (inputs/lint.c, shared with `validate`), the gates
+ * themselves (plan/gates.c), and removing anything (a catalog asking for decommissioning only
+ * gets the entry held with GP_HOLD_DECOMMISSION for the decommissioning code).
  *
- * Every input value shown in a reason or diagnostic goes through quote(), which escapes
- * quotes, backslashes, control characters and every non-ASCII byte and truncates long values,
+ * Every input value shown in a reason or diagnostic goes through gp_quote() (base/quote.h),
  * so a hostile name cannot forge log lines, terminal escapes or GitHub annotations.
  */
-#include "plan/validate.h"
+#include "plan/join.h"
 
-#include <stdio.h>
-#include <strings.h>
-
-/* Bytes of one input value shown in a message; the rest is cut and shown as "...". */
-#define QUOTE_MAX 64
-#define QUOTE_BUF (QUOTE_MAX * 4 + 8)
-
-/* ---------------------------------------------------------------------------------------
- * Rules
- */
-
-/* ---------------------------------------------------------------------------------------
- * Message helpers
- */
-
-/*
- * Escapes s into buf: '"' and '\' get a backslash, control characters and every byte outside
- * printable ASCII become \xNN, and values longer than QUOTE_MAX bytes are cut with "...".
- * Non-ASCII is escaped too because valid-looking UTF-8 (bidi overrides, zero-width spaces)
- * is exactly what makes a hostile name read as something else.
- */
-static const char *
-escape(char buf[static QUOTE_BUF], const char *s, bool quotes)
-{
-	size_t o = 0, i;
-
-	if (quotes)
-		buf[o++] = '"';
-	for (i = 0; s[i] && i < QUOTE_MAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = (char)c;
-		} else if (c < 0x20 || c >= 0x7f) {
-			snprintf(buf + o, 5, "\\x%02x", c);
-			o += 4;
-		} else {
-			buf[o++] = (char)c;
-		}
-	}
-	if (quotes)
-		buf[o++] = '"';
-	if (s[i]) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
-static const char *
-quote(char buf[static QUOTE_BUF], const char *s)
-{
-	return escape(buf, s, true);
-}
-
-/* "\"value\" " for a present value, "" for a missing one: "username \"x\" must ...". */
-static const char *
-quote_sp(char buf[static QUOTE_BUF + 1], const char *s)
-{
-	size_t n;
-
-	if (!s)
-		return "";
-	quote(buf, s);
-	n = strlen(buf);
-	buf[n] = ' ';
-	buf[n + 1] = '\0';
-	return buf;
-}
-
-/* The rule a name breaks (including reserved names when asked), or NULL. */
-static const char *
-name_why(const char *v, const char *(*check)(const char *), bool reserved, const char *master_user,
-	 const char *master_db)
-{
-	const char *why = check(v);
-
-	if (!why && reserved)
-		why = gp_name_reserved_why(v, master_user, master_db);
-	return why;
-}
-
-/*
- * Checks a catalog value against the allowed list (empty or NULL: any value) and, when
- * `known` is given, against the enum gprdsd acts on (enums.yaml may allow a value gprdsd has
- * no meaning for). Writes the problem into b and returns 1, returns 0 when fine or absent,
- * -ENOMEM when b could not be written.
- */
-static int
-enum_problem(struct gp_buf *b, const char *what, const char *v, const struct gp_strv *allowed,
-	     int (*from_string)(const char *), const char *known)
-{
-	char q[QUOTE_BUF];
-
-	if (!v)
-		return 0;
-	if (allowed && allowed->n && !gp_strv_contains(allowed, v)) {
-		gp_buf_printf(b, "%s %s is not one of: ", what, quote(q, v));
-		for (size_t i = 0; i < allowed->n; i++)
-			gp_buf_printf(b, "%s%s", i ? ", " : "", escape(q, allowed->v[i], false));
-		return b->oom ? -ENOMEM : 1;
-	}
-	if (from_string && from_string(v) < 0) {
-		gp_buf_printf(b, "%s %s is not a value gprdsd knows (%s)", what, quote(q, v),
-			      known);
-		return b->oom ? -ENOMEM : 1;
-	}
-	return 0;
-}
-
-/* Values gprdsd acts on, for messages. */
-#define KNOWN_RISKS "none, low, medium, high, access"
-#define KNOWN_SIZES "small, medium, large, xlarge"
-#define KNOWN_STATUSES                                                                             \
-	"pending, approved, provisioning, active, failed, decommissioning, decommissioned"
-
-struct catalog_enum {
-	const char *what;
-	size_t field; /* offsetof in struct gp_catalog_entry */
-	size_t list;  /* offsetof in struct gp_enums */
-	int (*from_string)(const char *);
-	const char *known;
-};
-
-/*
- * The enum-checked catalog fields. `join`: the join holds entries for a bad value (owner and
- * domain are governance tags gprdsd does not act on, so only `validate` reports them).
- * `required`: a missing value is an error, not a warning — an entry without environment
- * never joins any environment, which would otherwise go unnoticed.
- */
-static const struct {
-	struct catalog_enum e;
-	bool join, required;
-} catalog_enums[] = {
-	{{"metadata.environment", offsetof(struct gp_catalog_entry, environment),
-	  offsetof(struct gp_enums, environments), NULL, NULL},
-	 true,
-	 true},
-	{{"metadata.risk", offsetof(struct gp_catalog_entry, risk),
-	  offsetof(struct gp_enums, risks), gp_risk_from_string, KNOWN_RISKS},
-	 true,
-	 false},
-	{{"configuration.size_tier", offsetof(struct gp_catalog_entry, size_tier),
-	  offsetof(struct gp_enums, sizes), gp_size_from_string, KNOWN_SIZES},
-	 true,
-	 false},
-	{{"metadata.status", offsetof(struct gp_catalog_entry, status),
-	  offsetof(struct gp_enums, statuses), gp_state_from_string, KNOWN_STATUSES},
-	 true,
-	 false},
-	{{"metadata.owner", offsetof(struct gp_catalog_entry, owner),
-	  offsetof(struct gp_enums, owners), NULL, NULL},
-	 false,
-	 false},
-	{{"metadata.domain", offsetof(struct gp_catalog_entry, domain),
-	  offsetof(struct gp_enums, domains), NULL, NULL},
-	 false,
-	 false},
-};
-
-static const struct gp_field *
-catalog_field(const struct gp_catalog_entry *c, size_t off)
-{
-	return (const struct gp_field *)((const char *)c + off);
-}
-
-static const struct gp_strv *
-enums_list(const struct gp_enums *e, size_t off)
-{
-	return e ? (const struct gp_strv *)((const char *)e + off) : NULL;
-}
+#include "base/quote.h"
+#include "inputs/lint.h"
+#include "model/names.h"
+#include "plan/gates.h"
 
 /* ---------------------------------------------------------------------------------------
  * The join's working state
  */
-
-struct pos {
-	const char *file;
-	unsigned line, col;
-};
 
 /* Where each entry of d->v came from; index-aligned with d->v until the final sort. */
 struct join_src {
@@ -239,61 +64,32 @@ struct join {
 };
 
 /* Position of a tfvars field, falling back to the member's key when the field is absent. */
-static struct pos
+static struct gp_pos
 tf_pos(const struct join *j, const struct gp_tfvars_entry *tf, const struct gp_field *f)
 {
 	if (f && f->line)
-		return (struct pos){j->tf_file, f->line, f->col};
-	return (struct pos){j->tf_file, tf->key.line, tf->key.col};
-}
-
-/* Position of a catalog field, falling back to the database key. */
-static struct pos
-cat_pos(const char *file, const struct gp_catalog_entry *c, const struct gp_field *f)
-{
-	if (f && f->line)
-		return (struct pos){file, f->line, f->col};
-	return (struct pos){file, c->database.line, c->database.col};
+		return (struct gp_pos){j->tf_file, f->line, f->col};
+	return (struct gp_pos){j->tf_file, tf->key.line, tf->key.col};
 }
 
 /* Where an entry stands: its tfvars key, else its catalog database key. */
-static struct pos
+static struct gp_pos
 entry_pos(const struct join *j, size_t i)
 {
 	if (j->src[i].tf)
 		return tf_pos(j, j->src[i].tf, NULL);
-	return cat_pos(j->cat_file, j->src[i].cat, NULL);
+	return gp_catalog_pos(j->cat_file, j->src[i].cat, NULL);
 }
 
-static int
-add_error(struct join *j, const struct pos *p, const char *msg)
-{
-	return gp_diag_error(j->diags, -EINVAL, p->file, p->line, p->col, "%s", msg);
-}
-
-/* Holds e unless it is held already: the first reason found is the one an entry shows. */
-static int
-hold_entry(struct gp_entry *e, enum gp_hold h, const char *reason)
-{
-	char *r;
-
-	if (e->hold != GP_HOLD_NONE)
-		return 0;
-	r = strdup(reason);
-	if (!r)
-		return -ENOMEM;
-	free(e->reason);
-	e->reason = r;
-	e->hold = h;
-	return 0;
-}
-
-/* Holds entry i with a formatted reason and, when p is given, reports it as an error there. */
-static int reject(struct join *j, size_t i, enum gp_hold h, const struct pos *p, const char *fmt,
+/*
+ * Holds entry i with a formatted reason (unless it is held already: gp_entry_hold()) and
+ * reports it as an error at p.
+ */
+static int reject(struct join *j, size_t i, enum gp_hold h, const struct gp_pos *p, const char *fmt,
 		  ...) _printf_(5, 6);
 
 static int
-reject(struct join *j, size_t i, enum gp_hold h, const struct pos *p, const char *fmt, ...)
+reject(struct join *j, size_t i, enum gp_hold h, const struct gp_pos *p, const char *fmt, ...)
 {
 	_cleanup_(gp_buf_release) struct gp_buf b = {0};
 	va_list ap;
@@ -304,25 +100,27 @@ reject(struct join *j, size_t i, enum gp_hold h, const struct pos *p, const char
 	va_end(ap);
 	if (r < 0)
 		return r;
-	r = hold_entry(&j->d->v[i], h, b.p);
-	if (r >= 0 && p)
-		r = add_error(j, p, b.p);
+	r = gp_entry_hold(&j->d->v[i], h, b.p);
+	if (r >= 0)
+		r = gp_pos_error(j->diags, p, "%s", b.p);
 	return r;
 }
 
 /*
- * A problem of a catalog entry concerns every entry of its database: one error at the catalog
- * position (not one per entry, which would repeat it), and every such entry held.
+ * A problem of a catalog entry concerns every entry of its database: lint.c added one error
+ * at the catalog position (not one per entry, which would repeat it); every such entry is held
+ * with it, for each error added since diags held n_before, in order.
  */
 static int
-reject_catalog(struct join *j, const struct gp_catalog_entry *cat, const struct pos *p,
-	       const char *msg)
+hold_catalog(struct join *j, const struct gp_catalog_entry *cat, size_t n_before)
 {
-	int r = add_error(j, p, msg);
+	int r = 0;
 
-	for (size_t i = 0; r >= 0 && i < j->d->n; i++)
-		if (j->src[i].cat == cat)
-			r = hold_entry(&j->d->v[i], GP_HOLD_INVALID, msg);
+	for (size_t k = n_before; r >= 0 && k < j->diags->n; k++)
+		for (size_t i = 0; r >= 0 && i < j->d->n; i++)
+			if (j->src[i].cat == cat)
+				r = gp_entry_hold(&j->d->v[i], GP_HOLD_INVALID,
+						  j->diags->v[k].message);
 	return r;
 }
 
@@ -502,16 +300,16 @@ tfvars_has_key(const struct join *j, const char *key)
 static int
 add_catalog_entry(struct join *j, const struct gp_catalog_entry *cat)
 {
-	struct pos p = cat_pos(j->cat_file, cat, NULL);
+	struct gp_pos p = gp_catalog_pos(j->cat_file, cat, NULL);
 	struct gp_entry *e;
 	size_t i;
-	char q[QUOTE_BUF];
+	char q[GP_QUOTE_BUF];
 
 	if (tfvars_has_key(j, cat->database.v))
-		return gp_diag_warning(j->diags, p.file, p.line, p.col,
-				       "catalog database %s has no tfvars entry and its name is "
-				       "the app key of another entry; it is not tracked",
-				       quote(q, cat->database.v));
+		return gp_pos_warning(j->diags, &p,
+				      "catalog database %s has no tfvars entry and its name is "
+				      "the app key of another entry; it is not tracked",
+				      gp_quote(q, cat->database.v));
 	i = new_slot(j, NULL, cat);
 	e = &j->d->v[i];
 	e->key = strdup(cat->database.v);
@@ -555,41 +353,42 @@ add_entries(struct join *j)
 
 static int
 check_name_field(struct join *j, size_t i, const char *what, const char *v,
-		 const char *(*check)(const char *), bool reserved, const struct pos *p)
+		 const char *(*check)(const char *), bool reserved, const struct gp_pos *p)
 {
-	const char *why = name_why(v, check, reserved, j->in->master_user, j->in->master_db);
-	char q[QUOTE_BUF + 1];
+	const char *why = check(v);
+	char q[GP_QUOTE_BUF + 1];
 
+	if (!why && reserved)
+		why = gp_name_reserved_why(v, j->in->master_user, j->in->master_db);
 	if (!why)
 		return 0;
-	return reject(j, i, GP_HOLD_INVALID, p, "%s %s%s", what, quote_sp(q, v), why);
+	return reject(j, i, GP_HOLD_INVALID, p, "%s %s%s", what, gp_quote_sp(q, v), why);
 }
-
 
 /* A key that expands to the master secret's name would let an app overwrite the master. */
 static int
-check_secret_name(struct join *j, size_t i, const struct pos *p)
+check_secret_name(struct join *j, size_t i, const struct gp_pos *p)
 {
 	const struct gp_env_config *ec = j->in->env_config;
-	_cleanup_free_ char *master = gp_master_secret_name(ec ? ec->master_secret : NULL,
-							    j->in->env);
-	char q[QUOTE_BUF];
+	_cleanup_free_ char *master =
+		gp_master_secret_name(ec ? ec->master_secret : NULL, j->in->env);
+	char q[GP_QUOTE_BUF];
 
 	if (!master)
 		return -ENOMEM;
 	if (!gp_streq(j->d->v[i].secret_name, master))
 		return 0;
 	return reject(j, i, GP_HOLD_INVALID, p, "app key %s would name the master secret %s",
-		      quote(q, j->d->v[i].key), master);
+		      gp_quote(q, j->d->v[i].key), master);
 }
 
 static int
 validate_tfvars_entry(struct join *j, size_t i)
 {
 	const struct gp_tfvars_entry *tf = j->src[i].tf;
-	struct pos pk = tf_pos(j, tf, &tf->key), pd = tf_pos(j, tf, &tf->database),
-		   pu = tf_pos(j, tf, &tf->username), pa = tf_pos(j, tf, &tf->access);
-	char q[QUOTE_BUF];
+	struct gp_pos pk = tf_pos(j, tf, &tf->key), pd = tf_pos(j, tf, &tf->database),
+		      pu = tf_pos(j, tf, &tf->username), pa = tf_pos(j, tf, &tf->access);
+	char q[GP_QUOTE_BUF];
 	int r;
 
 	r = check_name_field(j, i, "app key", tf->key.v, gp_check_app_key, false, &pk);
@@ -602,26 +401,26 @@ validate_tfvars_entry(struct join *j, size_t i)
 	if (r >= 0 && !j->src[i].access_ok)
 		r = reject(j, i, GP_HOLD_INVALID, &pa,
 			   "access_level %s must be one of owner, editor, reader",
-			   quote(q, tf->access.v));
+			   gp_quote(q, tf->access.v));
 	if (r >= 0)
 		r = check_secret_name(j, i, &pk);
 	return r;
 }
 
-/* The tfvars of a catalog-only entry do not exist yet; its own names must still be valid. */
+/*
+ * The tfvars of a catalog-only entry do not exist yet; its own names must still be valid.
+ * Worded and placed as `validate` reports them, with the master names known here.
+ */
 static int
 validate_catalog_only_entry(struct join *j, size_t i)
 {
 	const struct gp_catalog_entry *cat = j->src[i].cat;
-	struct pos pd = cat_pos(j->cat_file, cat, &cat->database),
-		   pu = cat_pos(j->cat_file, cat, &cat->username);
+	size_t n_before = j->diags->n;
 	int r;
 
-	r = check_name_field(j, i, "database", cat->database.v, gp_check_database_name, true, &pd);
-	if (r >= 0 && cat->username.v)
-		r = check_name_field(j, i, "configuration.username", cat->username.v,
-				     gp_check_username, true, &pu);
-	return r;
+	r = gp_catalog_names_check(j->cat_file, cat, j->in->master_user, j->in->master_db,
+				   j->diags);
+	return r > 0 ? hold_catalog(j, cat, n_before) : r;
 }
 
 static bool
@@ -633,39 +432,15 @@ catalog_used(const struct join *j, const struct gp_catalog_entry *cat)
 	return false;
 }
 
-/* Requester format and enum values of one joined catalog entry. */
+/* Enum values and requester format of one joined catalog entry. */
 static int
 validate_catalog_entry(struct join *j, const struct gp_catalog_entry *cat)
 {
-	const struct gp_strv *allowed;
-	const struct gp_field *f;
-	struct pos p;
-	int r = 0;
+	size_t n_before = j->diags->n;
+	int r;
 
-	for (size_t k = 0; r >= 0 && k < ELEMENTSOF(catalog_enums); k++) {
-		_cleanup_(gp_buf_release) struct gp_buf b = {0};
-		const struct catalog_enum *ce = &catalog_enums[k].e;
-
-		if (!catalog_enums[k].join)
-			continue;
-		f = catalog_field(cat, ce->field);
-		allowed = enums_list(j->in->enums, ce->list);
-		r = enum_problem(&b, ce->what, f->v, allowed, ce->from_string, ce->known);
-		p = cat_pos(j->cat_file, cat, f);
-		if (r > 0)
-			r = reject_catalog(j, cat, &p, b.p);
-	}
-	if (r >= 0 && cat->requested_by.v && gp_check_requester(cat->requested_by.v)) {
-		_cleanup_(gp_buf_release) struct gp_buf b = {0};
-		char q[QUOTE_BUF];
-
-		p = cat_pos(j->cat_file, cat, &cat->requested_by);
-		r = gp_buf_printf(&b, "metadata.requested_by %s %s", quote(q, cat->requested_by.v),
-				  GP_RULE_REQUESTER);
-		if (r >= 0)
-			r = reject_catalog(j, cat, &p, b.p);
-	}
-	return r;
+	r = gp_catalog_values_check(j->cat_file, cat, j->in->enums, j->diags);
+	return r > 0 ? hold_catalog(j, cat, n_before) : r;
 }
 
 static int
@@ -761,12 +536,12 @@ static int
 list_keys(const struct join *j, size_t first, const struct groups *g,
 	  bool (*match)(const struct join *, size_t, size_t), struct gp_buf *b, size_t *ret_n)
 {
-	char q[QUOTE_BUF];
+	char q[GP_QUOTE_BUF];
 	size_t n = 0;
 
 	for (size_t i = first; i != NO_NEXT; i = g->next[i])
 		if (match(j, first, i))
-			gp_buf_printf(b, "%s%s", n++ ? ", " : "", quote(q, j->d->v[i].key));
+			gp_buf_printf(b, "%s%s", n++ ? ", " : "", gp_quote(q, j->d->v[i].key));
 	*ret_n = n;
 	return b->oom ? -ENOMEM : 0;
 }
@@ -783,19 +558,19 @@ check_username_claims(struct join *j)
 
 	for (size_t i = 0; r >= 0 && i < j->d->n; i++) {
 		_cleanup_(gp_buf_release) struct gp_buf keys = {0};
-		char q[QUOTE_BUF];
+		char q[GP_QUOTE_BUF];
 		size_t n, k;
 
 		if (!j->users.first[i])
 			continue; /* no username, or handled with the first entry that claims it */
 		r = list_keys(j, i, &j->users, same_username, &keys, &n);
 		for (k = i; r >= 0 && n > 1 && k != NO_NEXT; k = j->users.next[k]) {
-			struct pos p;
+			struct gp_pos p;
 
 			p = tf_pos(j, j->src[k].tf, &j->src[k].tf->username);
 			r = reject(j, k, GP_HOLD_CONFLICT, &p,
 				   "username %s is claimed by %zu entries: %s",
-				   quote(q, j->d->v[i].username), n, keys.p);
+				   gp_quote(q, j->d->v[i].username), n, keys.p);
 		}
 	}
 	return r;
@@ -834,17 +609,18 @@ check_catalog_username(struct join *j, size_t owner)
 	const struct gp_catalog_entry *cat = j->src[owner].cat;
 	const struct gp_entry *e = &j->d->v[owner];
 	const struct gp_tfvars_entry *tf = j->src[owner].tf;
-	struct pos p = tf_pos(j, tf, &tf->username), pc;
-	char qu[QUOTE_BUF], qk[QUOTE_BUF], qc[QUOTE_BUF], qd[QUOTE_BUF];
+	struct gp_pos p = tf_pos(j, tf, &tf->username), pc;
+	char qu[GP_QUOTE_BUF], qk[GP_QUOTE_BUF], qc[GP_QUOTE_BUF], qd[GP_QUOTE_BUF];
 
 	if (!cat || !cat->username.v || !e->username || gp_streq(cat->username.v, e->username))
 		return 0;
-	pc = cat_pos(j->cat_file, cat, &cat->username);
+	pc = gp_catalog_pos(j->cat_file, cat, &cat->username);
 	return reject(j, owner, GP_HOLD_CONFLICT, &p,
 		      "username %s of owner entry %s differs from the catalog's "
 		      "configuration.username %s for database %s (%s:%u:%u)",
-		      quote(qu, e->username), quote(qk, e->key), quote(qc, cat->username.v),
-		      quote(qd, e->database), pc.file ? pc.file : "catalog", pc.line, pc.col);
+		      gp_quote(qu, e->username), gp_quote(qk, e->key),
+		      gp_quote(qc, cat->username.v), gp_quote(qd, e->database),
+		      pc.file ? pc.file : "catalog", pc.line, pc.col);
 }
 
 /*
@@ -855,22 +631,22 @@ static int
 reject_database(struct join *j, size_t first, size_t n_owners, const char *owner_keys)
 {
 	const char *db = j->d->v[first].database;
-	char q[QUOTE_BUF];
+	char q[GP_QUOTE_BUF];
 	int r = 0;
 
 	for (size_t i = first; r >= 0 && i != NO_NEXT; i = j->dbs.next[i]) {
-		struct pos p;
+		struct gp_pos p;
 
 		if (!j->src[i].access_ok)
 			continue;
 		p = tf_pos(j, j->src[i].tf, &j->src[i].tf->access);
 		if (n_owners == 0)
 			r = reject(j, i, GP_HOLD_CONFLICT, &p, "no owner entry for database %s",
-				   quote(q, db));
+				   gp_quote(q, db));
 		else if (is_owner(j, i) || j->d->v[i].hold == GP_HOLD_NONE)
 			r = reject(j, i, GP_HOLD_CONFLICT, &p,
-				   "database %s has %zu owner entries: %s", quote(q, db), n_owners,
-				   owner_keys);
+				   "database %s has %zu owner entries: %s", gp_quote(q, db),
+				   n_owners, owner_keys);
 	}
 	return r;
 }
@@ -884,12 +660,12 @@ share_owner(struct join *j, size_t first, size_t owner)
 {
 	const struct gp_entry *o = &j->d->v[owner];
 	bool blocked = is_hold_blocking(o->hold);
-	char q[QUOTE_BUF];
+	char q[GP_QUOTE_BUF];
 	int r = 0;
 
 	for (size_t i = first; r >= 0 && i != NO_NEXT; i = j->dbs.next[i]) {
 		struct gp_entry *e = &j->d->v[i];
-		struct pos p;
+		struct gp_pos p;
 
 		p = entry_pos(j, i);
 		if (!blocked) {
@@ -898,7 +674,7 @@ share_owner(struct join *j, size_t first, size_t owner)
 			r = e->owner_role || !o->username ? 0 : -ENOMEM;
 		} else if (i != owner && e->hold == GP_HOLD_NONE) {
 			r = reject(j, i, o->hold, &p, "owner entry %s is held: %s",
-				   quote(q, o->key), o->reason);
+				   gp_quote(q, o->key), o->reason);
 		}
 	}
 	return r;
@@ -936,7 +712,7 @@ check_databases(struct join *j)
 }
 
 /* ---------------------------------------------------------------------------------------
- * Step 4: warnings and gates
+ * Step 4: warnings (the gates follow: plan/gates.c)
  */
 
 /* Real repositories have tfvars entries without catalog entry: they proceed, with defaults. */
@@ -948,57 +724,21 @@ warn_no_catalog(struct join *j)
 	for (size_t i = 0; r >= 0 && i < j->d->n; i++) {
 		_cleanup_(gp_buf_release) struct gp_buf b = {0};
 		struct gp_entry *e = &j->d->v[i];
-		struct pos p = entry_pos(j, i);
-		char qd[QUOTE_BUF], qe[QUOTE_BUF];
+		struct gp_pos p = entry_pos(j, i);
+		char qd[GP_QUOTE_BUF], qe[GP_QUOTE_BUF];
 
 		if (!j->src[i].tf || j->src[i].cat || e->hold != GP_HOLD_NONE)
 			continue;
 		gp_buf_printf(&b,
 			      "no catalog entry for database %s in %s; provisioning with defaults "
 			      "(risk %s, size %s)",
-			      quote(qd, e->database), escape(qe, j->in->env, false),
+			      gp_quote(qd, e->database), gp_escape(qe, j->in->env, false),
 			      gp_risk_to_string(e->risk), gp_size_to_string(e->size));
 		free(e->reason);
 		e->reason = gp_buf_steal(&b);
-		r = e->reason ? gp_diag_warning(j->diags, p.file, p.line, p.col, "%s", e->reason)
-			      : -ENOMEM;
+		r = e->reason ? gp_pos_warning(j->diags, &p, "%s", e->reason) : -ENOMEM;
 	}
 	return r;
-}
-
-static bool
-provision_allowed(const struct join *j)
-{
-	/* Without a config (`validate`), the default of DESIGN §7: true for dev only. */
-	if (!j->in->env_config)
-		return gp_streq(j->in->env, "dev");
-	return j->in->env_config->allow_provision;
-}
-
-/* Holds that are states of the request, not problems: no diagnostics. */
-static int
-apply_gates(struct join *j, size_t i)
-{
-	const struct gp_entry *e = &j->d->v[i];
-	char q[QUOTE_BUF];
-
-	if (e->hold != GP_HOLD_NONE)
-		return 0;
-	if (e->requested == GP_STATE_DECOMMISSIONING || e->requested == GP_STATE_DECOMMISSIONED)
-		return reject(j, i, GP_HOLD_DECOMMISSION, NULL,
-			      "catalog status is %s; left as it is: this version of gprdsd does "
-			      "not remove anything (decommissioning is not implemented)",
-			      gp_state_to_string(e->requested));
-	if (!j->src[i].tf)
-		return reject(j, i, GP_HOLD_NO_TFVARS, NULL, "no tfvars entry");
-	if (!provision_allowed(j))
-		return reject(j, i, GP_HOLD_NOT_ALLOWED, NULL,
-			      "allow_provision is false for env %s", escape(q, j->in->env, false));
-	if ((e->size == GP_SIZE_LARGE || e->size == GP_SIZE_XLARGE) && gp_isempty(e->approved_by))
-		return reject(j, i, GP_HOLD_NEEDS_APPROVAL, NULL,
-			      "size_tier %s needs metadata.approved_by",
-			      gp_size_to_string(e->size));
-	return 0;
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -1050,8 +790,8 @@ join_run(struct join *j)
 	index_release(j);
 	if (r >= 0)
 		r = warn_no_catalog(j);
-	for (size_t i = 0; r >= 0 && i < j->d->n; i++)
-		r = apply_gates(j, i);
+	if (r >= 0)
+		r = gp_gates_apply(j->d, j->in->env_config);
 	return r;
 }
 
@@ -1090,121 +830,4 @@ gp_desired_build(const struct gp_join_input *in, struct gp_desired **ret, struct
 	qsort(d->v, d->n, sizeof(*d->v), entry_cmp);
 	*ret = TAKE_PTR(d);
 	return 0;
-}
-
-/* ---------------------------------------------------------------------------------------
- * Catalog checks for `validate` (every environment)
- */
-
-static int
-catalog_names(const char *file, const struct gp_catalog_entry *cat, struct gp_diags *diags)
-{
-	struct pos p = cat_pos(file, cat, &cat->database);
-	char q[QUOTE_BUF + 1];
-	const char *why;
-	int r = 0;
-
-	why = name_why(cat->database.v, gp_check_database_name, true, NULL, NULL);
-	if (why)
-		r = gp_diag_error(diags, -EINVAL, p.file, p.line, p.col, "database %s%s",
-				  quote_sp(q, cat->database.v), why);
-	why = name_why(cat->username.v, gp_check_username, true, NULL, NULL);
-	p = cat_pos(file, cat, &cat->username);
-	if (r >= 0 && cat->username.v && why)
-		r = gp_diag_error(diags, -EINVAL, p.file, p.line, p.col,
-				  "configuration.username %s%s", quote_sp(q, cat->username.v), why);
-	p = cat_pos(file, cat, &cat->requested_by);
-	if (r >= 0 && cat->requested_by.v && gp_check_requester(cat->requested_by.v))
-		r = gp_diag_error(diags, -EINVAL, p.file, p.line, p.col,
-				  "metadata.requested_by %s%s", quote_sp(q, cat->requested_by.v),
-				  GP_RULE_REQUESTER);
-	return r;
-}
-
-/* Missing optional values fall back to defaults in the join: warnings, not errors. */
-static int
-catalog_enums_check(const char *file, const struct gp_catalog_entry *cat, const struct gp_enums *e,
-		    struct gp_diags *diags)
-{
-	int r = 0;
-
-	for (size_t k = 0; r >= 0 && k < ELEMENTSOF(catalog_enums); k++) {
-		_cleanup_(gp_buf_release) struct gp_buf b = {0};
-		const struct catalog_enum *ce = &catalog_enums[k].e;
-		const struct gp_field *f = catalog_field(cat, ce->field);
-		struct pos p = cat_pos(file, cat, f);
-
-		if (!f->v && catalog_enums[k].required)
-			r = gp_diag_error(diags, -EINVAL, p.file, p.line, p.col, "%s is missing",
-					  ce->what);
-		else if (!f->v)
-			r = gp_diag_warning(diags, p.file, p.line, p.col, "%s is missing",
-					    ce->what);
-		else
-			r = enum_problem(&b, ce->what, f->v, enums_list(e, ce->list),
-					 ce->from_string, ce->known);
-		if (r > 0)
-			r = gp_diag_error(diags, -EINVAL, p.file, p.line, p.col, "%s", b.p);
-	}
-	return r;
-}
-
-/* The default template's prefix ("goldenpath/<env>/"): the secret is named by app key
- * (DESIGN §5), so only the prefix is compared. */
-static bool
-secret_path_ok(const char *path, const char *prefix)
-{
-	return prefix && strncmp(path, prefix, strlen(prefix)) == 0;
-}
-
-/* Informational fields that gprdsd does not act on: mismatches are warnings. */
-static int
-catalog_config_check(const char *file, const struct gp_catalog_entry *cat, struct gp_diags *diags)
-{
-	const char *env = cat->environment.v, *path = cat->secret_path.v;
-	int size = gp_size_from_string(cat->size_tier.v);
-	const char *want = size >= 0 ? gp_size_instance_class((enum gp_size)size) : NULL;
-	char q[QUOTE_BUF], qe[QUOTE_BUF];
-	struct pos p;
-	int r = 0;
-
-	_cleanup_free_ char *prefix = env ? gp_secret_prefix(NULL, env) : NULL;
-
-	if (path && env && !secret_path_ok(path, prefix)) {
-		p = cat_pos(file, cat, &cat->secret_path);
-		r = gp_diag_warning(diags, p.file, p.line, p.col,
-				    "configuration.secret_path %s does not start with %s",
-				    quote(q, path), escape(qe, prefix ? prefix : "", false));
-	}
-	if (r >= 0 && cat->instance_class.v && want && !gp_streq(cat->instance_class.v, want)) {
-		p = cat_pos(file, cat, &cat->instance_class);
-		r = gp_diag_warning(diags, p.file, p.line, p.col,
-				    "configuration.instance_class %s does not match size_tier %s "
-				    "(%s)",
-				    quote(q, cat->instance_class.v), gp_size_to_string(size), want);
-	}
-	return r;
-}
-
-int
-gp_catalog_validate(const struct gp_catalog *c, const struct gp_enums *e, struct gp_diags *diags)
-{
-	size_t errors;
-	int r = 0;
-
-	if (!diags)
-		return -EINVAL;
-	if (!c)
-		return 0;
-	errors = diags->errors;
-	for (size_t i = 0; r >= 0 && i < c->n; i++) {
-		r = catalog_names(c->file, &c->v[i], diags);
-		if (r >= 0)
-			r = catalog_enums_check(c->file, &c->v[i], e, diags);
-		if (r >= 0)
-			r = catalog_config_check(c->file, &c->v[i], diags);
-	}
-	if (r < 0)
-		return r;
-	return diags->errors > errors ? -EINVAL : 0;
 }
