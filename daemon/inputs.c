@@ -4,7 +4,7 @@
  * What a missing or broken file means is decided here: a catalog or enums file that does not
  * parse makes every environment unknown; a tfvars file that does not parse makes its
  * environment unknown. Never an empty desired state from a file we could not read.
- * Deliberately not here: joining and validation (lib/validate.c), git sync (daemon loop).
+ * Deliberately not here: joining and validation (lib/plan/join.c, lib/plan/gates.c), git sync (daemon loop).
  */
 #include "inputs.h"
 #include "model/names.h"

@@ -3,7 +3,7 @@
  *
  * Each builder writes exactly one statement so that tests can compare whole texts and the
  * daemon can count, send and report statements one by one. Deliberately not here: sending
- * anything (daemon/pg.c), bound parameters (libpq does those), validation of names (validate.c
+ * anything (daemon/pg_apply.c), bound parameters (libpq does those), validation of names (join.c
  * decides what a good name is; this module only makes any name safe to write), and plaintext
  * passwords, which have no builder at all.
  */

@@ -3,7 +3,7 @@
  *
  * Only shape is checked here: which fields exist and that they are scalars, each kept with its
  * position. Whether a risk or a status is an allowed value, and how the catalog joins the
- * tfvars, is validate.c's business. Unknown keys are ignored on purpose: the platform adds its
+ * tfvars, is plan/join.c's business. Unknown keys are ignored on purpose: the platform adds its
  * own metadata over time and the catalog is not gprdsd's file.
  *
  * A plain `~`, `null` or empty value counts as absent, so `approved_by: ~` is no approval.

@@ -6,8 +6,8 @@
  * so an enums.yaml that predates a field does not switch off its check. Each key may hold a
  * plain list or a mapping with a `values:` list (the file uses both forms). Values gprdsd has
  * no meaning for (a risk or size outside its enums) are accepted with a warning: validation
- * rejects entries that use them. Checking catalog entries against the lists is validate.c's
- * job, not this file's.
+ * rejects entries that use them. Checking catalog entries against the lists is the job of
+ * inputs/lint.c (and of plan/join.c, which calls it), not this file's.
  */
 #include "inputs/enums.h"
 #include "model/names.h"

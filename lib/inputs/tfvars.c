@@ -6,7 +6,7 @@
  * It checks shape only: each member must be an object whose database_name and username are
  * strings (access_level optional). A bad member is reported with its position and still
  * returned with the fields it has, so that validation can hold back that one entry and let
- * the others proceed. Names are not checked here (validate.c does), and every attribute other
+ * the others proceed. Names are not checked here (plan/join.c does), and every attribute other
  * than the ones above is ignored: the file also configures the rest of the platform.
  */
 #include "inputs/tfvars.h"

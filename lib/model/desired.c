@@ -1,6 +1,6 @@
 /*
  * model/desired.c — destructor and lookup of one environment's desired state. Building it
- * (the join of tfvars and catalog) is plan/validate.c's business.
+ * (the join of tfvars and catalog) is plan/join.c's business.
  */
 #include "model/desired.h"
 

@@ -1,6 +1,6 @@
 /*
  * model/desired.h — one environment's desired state: its entries after joining and
- * validation (plan/validate.c). Entries are sorted (owner entries first, then by database,
+ * validation (plan/join.c). Entries are sorted (owner entries first, then by database,
  * then key) so that plans and golden files are canonical. Every string is owned by the
  * struct that holds it; gp_desired_free() accepts NULL.
  */

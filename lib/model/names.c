@@ -2,7 +2,7 @@
  * model/names.c — the naming rules, secret names and managed-object markers (names.h).
  *
  * No regex library: the rules are small, and hand-written checks have no locale or
- * backtracking surprises. Deliberately not here: messages about a name (plan/validate.c
+ * backtracking surprises. Deliberately not here: messages about a name (plan/join.c
  * quotes and positions them) and reading configuration (inputs/config.c calls these).
  */
 #include "model/names.h"

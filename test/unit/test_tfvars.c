@@ -350,7 +350,7 @@ test_keys(void **state)
 	assert_field(&t->v[1].database, "q", 4, 37);
 	assert_field(&t->v[1].username, "qu", 4, 52);
 	assert_field(&t->v[1].access, "editor", 4, 73);
-	/* Names are not judged here (validate.c does): they pass through as written. */
+	/* Names are not judged here (plan/join.c does): they pass through as written. */
 	assert_field(&t->v[2].key, "x\"; DROP ROLE y; --", 5, 3);
 	assert_field(&t->v[2].database, "a;b", 5, 46);
 	assert_field(&t->v[2].username, "c\"d", 5, 64);
