@@ -55,6 +55,7 @@ load_yaml(const struct gp_manifest *m, const struct gp_input_file *f, struct gp_
 
 	if (r >= 0 && !(*ret)->root) {
 		gp_doc_free(*ret);
+		*ret = NULL; /* the caller's cleanup frees it otherwise, a second time */
 		gp_diag_error(diags, -EINVAL, f->path, 1, 1, "file is empty");
 		return -EINVAL;
 	}
