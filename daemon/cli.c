@@ -263,6 +263,7 @@ int
 gpd_cmd_run(const struct gpd_cli *cli)
 {
 	_cleanup_(gp_config_freep) struct gp_config *cfg = NULL;
+	_cleanup_(gp_manifest_freep) struct gp_manifest *m = NULL;
 	struct gpd_repo_inputs inputs;
 	struct run_totals tot = {0};
 	cJSON *root = NULL, *envs = NULL;
@@ -276,8 +277,7 @@ gpd_cmd_run(const struct gpd_cli *cli)
 		install_stop_handlers();
 		once_sync(cfg); /* a failure is logged; the last good checkout is used */
 	}
-	if (gpd_inputs_load(cfg->repository.path, cfg->repository.catalog, cfg->repository.enums,
-			    &inputs) < 0)
+	if (gp_manifest_new(cfg, &m) < 0 || gpd_inputs_load(m, &inputs) < 0)
 		return 1;
 	gpd_log_diags(&inputs.diags, NULL);
 	if (cli->json) {
@@ -365,55 +365,70 @@ print_diags_unique(const struct gp_diags *all, bool github)
 }
 
 static void
-validate_env(const char *repo, const char *env, const struct gp_env_config *ec,
+validate_env(const struct gp_manifest *m, const char *env, const struct gp_env_config *ec,
 	     const struct gpd_repo_inputs *inputs, struct gp_diags *all)
 {
-	_cleanup_(gp_tfvars_freep) struct gp_tfvars *t = NULL;
-	_cleanup_(gp_desired_freep) struct gp_desired *d = NULL;
-	struct gp_join_input in = {
-		.env = env,
-		.env_config = ec,
-		.catalog = inputs->catalog,
-		.enums = &inputs->enums,
-	};
+	struct gpd_load_req req = {.manifest = m, .env = env, .env_config = ec, .shared = inputs};
+	struct gpd_load_res ld;
 
-	if (gpd_inputs_tfvars(repo, env, ec ? ec->mode : GP_MODE_AUTO, &t, all) < 0)
-		return;
-	in.tfvars = t;
-	gp_desired_build(&in, &d, all);
+	if (gpd_inputs_load_desired(&req, &ld, all) >= 0)
+		gp_desired_free(ld.desired);
+}
+
+/* The manifest to validate, and the environments in it: the configured ones, or with
+ * --repo (no configuration) those that have tfvars in the checkout. */
+static int
+validate_manifest(const struct gpd_cli *cli, struct gp_config **cfg, struct gp_manifest **m,
+		  struct gp_strv *envs)
+{
+	if (cli->repo) {
+		if (gp_manifest_new_default(cli->repo, m) < 0 || gpd_inputs_envs(*m, envs) < 0)
+			return 1;
+		return 0;
+	}
+	if (gpd_config_load(cli->config, cfg) < 0 || gpd_cli_check_envs(cli, *cfg) < 0)
+		return 2;
+	if (gp_manifest_new(*cfg, m) < 0)
+		return 1;
+	for (size_t i = 0; i < (*m)->n_envs; i++)
+		gp_strv_push(envs, (*m)->envs[i].name);
+	return 0;
+}
+
+static void
+no_environments(const char *repo, struct gp_diags *all)
+{
+	_cleanup_free_ char *standalone =
+		gp_manifest_tfvars_path(GP_INPUT_TFVARS_STANDALONE, "<env>");
+	_cleanup_free_ char *coupled = gp_manifest_tfvars_path(GP_INPUT_TFVARS_COUPLED, "<env>");
+
+	gp_diag_error(all, -ENOENT, repo, 0, 0, "no environment inputs found (%s or %s)",
+		      standalone ? standalone : "?", coupled ? coupled : "?");
 }
 
 int
 gpd_cmd_validate(const struct gpd_cli *cli)
 {
 	_cleanup_(gp_config_freep) struct gp_config *cfg = NULL;
+	_cleanup_(gp_manifest_freep) struct gp_manifest *m = NULL;
 	struct gp_strv envs = {0};
 	struct gp_diags all = {0};
 	struct gpd_repo_inputs inputs;
-	const char *repo = cli->repo;
-	int rc;
+	int rc = validate_manifest(cli, &cfg, &m, &envs);
 
-	if (!repo) {
-		if (gpd_config_load(cli->config, &cfg) < 0 || gpd_cli_check_envs(cli, cfg) < 0)
-			return 2;
-		repo = cfg->repository.path;
-		for (size_t i = 0; i < cfg->n_envs; i++)
-			gp_strv_push(&envs, cfg->envs[i].name);
-	} else {
-		gpd_inputs_envs(repo, &envs);
+	if (rc == 0 && gpd_inputs_load(m, &inputs) < 0)
+		rc = 1;
+	if (rc != 0) {
+		gp_strv_release(&envs);
+		return rc;
 	}
-	if (gpd_inputs_load(repo, cfg ? cfg->repository.catalog : GP_DEFAULT_CATALOG,
-			    cfg ? cfg->repository.enums : GP_DEFAULT_ENUMS, &inputs) < 0)
-		return 1;
 	gp_diags_move(&all, &inputs.diags);
 	for (size_t i = 0; i < envs.n && !inputs.failed; i++)
 		if (gpd_cli_env_selected(cli, envs.v[i]))
-			validate_env(repo, envs.v[i], cfg ? gp_config_env(cfg, envs.v[i]) : NULL,
+			validate_env(m, envs.v[i], cfg ? gp_config_env(cfg, envs.v[i]) : NULL,
 				     &inputs, &all);
 	if (envs.n == 0 && !inputs.failed)
-		gp_diag_error(&all, -ENOENT, repo, 0, 0,
-			      "no environment inputs found (envs/<env>-rds/terraform.tfvars or "
-			      "envs/<env>/terraform.tfvars)");
+		no_environments(m->repo, &all);
 	print_diags_unique(&all, cli->github);
 	if (!cli->github)
 		fprintf(stderr, "%zu error%s, %zu warning%s\n", all.errors,

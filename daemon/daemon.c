@@ -608,24 +608,28 @@ add_tree_watch(struct daemon *d, const char *root, const char *path)
 	add_watch(d, buf, WATCH_TREE);
 }
 
+/* The directory of one input file, or the nearest one that exists. */
 static void
-add_dirname_watch(struct daemon *d, const char *root, const char *file)
+add_input_watch(struct daemon *d, const struct gp_manifest *m, const struct gp_input_file *f)
 {
-	char buf[4096];
+	_cleanup_free_ char *path = gp_manifest_path(m, f);
+	char *slash = path ? strrchr(path, '/') : NULL;
 
-	snprintf(buf, sizeof(buf), "%s", file);
-	if (strrchr(buf, '/'))
-		*strrchr(buf, '/') = '\0';
-	add_tree_watch(d, root, buf);
+	if (!slash)
+		return;
+	*slash = '\0';
+	add_tree_watch(d, m->repo, path);
 }
 
-/* The directories holding the inputs, and git's HEAD and branch refs so that commits (and a
- * sync's fast-forward) are seen. Non-recursive (inotify): only these directories. */
+/* The directories holding every input file of the manifest (inputs/manifest.h), and git's
+ * HEAD and branch refs so that commits (and a sync's fast-forward) are seen. Non-recursive
+ * (inotify): only these directories. */
 static void
 setup_watches(struct daemon *d)
 {
 	const struct gp_config *cfg = d->cfg->cfg;
 	const char *repo = cfg->repository.path;
+	_cleanup_(gp_manifest_freep) struct gp_manifest *m = NULL;
 	char path[4096];
 
 	close_watches(d);
@@ -634,14 +638,11 @@ setup_watches(struct daemon *d)
 	add_watch(d, path, WATCH_GITDIR);
 	snprintf(path, sizeof(path), "%s/.git/refs/heads", repo);
 	add_watch(d, path, WATCH_REFS);
-	for (size_t i = 0; i < cfg->n_envs; i++) {
-		snprintf(path, sizeof(path), "%s/envs/%s-rds", repo, cfg->envs[i].name);
-		add_tree_watch(d, repo, path);
-		snprintf(path, sizeof(path), "%s/envs/%s", repo, cfg->envs[i].name);
-		add_tree_watch(d, repo, path);
-	}
-	add_dirname_watch(d, repo, cfg->repository.catalog);
-	add_dirname_watch(d, repo, cfg->repository.enums);
+	if (gp_manifest_new(cfg, &m) < 0)
+		return; /* out of memory: the interval still brings every pass */
+	for (size_t i = 0; i < m->n_envs; i++)
+		for (size_t j = 0; j < m->envs[i].n; j++)
+			add_input_watch(d, m, &m->envs[i].files[j]);
 }
 
 static void

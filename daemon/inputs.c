@@ -1,37 +1,23 @@
 /*
- * inputs.c — reads the checkout's files and hands them to lib/'s parsers.
+ * inputs.c — reads the checkout's files, as the manifest (inputs/manifest.h) lists them, hands
+ * them to lib/'s parsers and the join, and keeps the daemon's desired state while its files
+ * stay the same.
  *
  * What a missing or broken file means is decided here: a catalog or enums file that does not
  * parse makes every environment unknown; a tfvars file that does not parse makes its
  * environment unknown. Never an empty desired state from a file we could not read.
- * Deliberately not here: joining and validation (lib/plan/join.c, lib/plan/gates.c), git sync (daemon loop).
+ * Deliberately not here: which files there are (inputs/manifest.c), the join and validation
+ * rules (plan/join.c, plan/gates.c), logging (the caller logs the diagnostics), git sync
+ * (daemon loop).
  */
 #include "inputs.h"
-#include "model/names.h"
 
+#include <assert.h>
 #include <stdio.h>
 
 #include "fileio.h"
 #include "inputs/lint.h"
-
-/* A file name for diagnostics: relative to the checkout when inside it. */
-static const char *
-display_name(const char *repo, const char *path)
-{
-	size_t n = strlen(repo);
-
-	while (n > 1 && repo[n - 1] == '/')
-		n--;
-	if (strncmp(path, repo, n) == 0 && path[n] == '/')
-		return path + n + 1;
-	return path;
-}
-
-static char *
-resolve(const char *repo, const char *p)
-{
-	return p[0] == '/' ? strdup(p) : gpd_path_join(repo, p);
-}
+#include "plan/join.h"
 
 /* Reads an input file. A missing file is -ENOENT without a diagnostic: the caller decides
  * what absence means; any other failure is a diagnostic. */
@@ -48,84 +34,85 @@ read_input(const char *path, const char *name, char **buf, size_t *len, struct g
 typedef int (*parse_fn)(const char *buf, size_t len, const char *name, struct gp_doc **ret,
 			struct gp_diags *diags);
 
-/* Reads and parses one input file. Returns 0, -ENOENT (missing), or -EINVAL/-errno. */
+/* Reads and parses one input file, named in diagnostics by its manifest path (relative to the
+ * checkout). Returns 0, -ENOENT (missing), or -EINVAL/-errno. */
 static int
-parse_input(const char *repo, const char *path, parse_fn parse, struct gp_doc **ret,
-	    struct gp_diags *diags)
+parse_input(const struct gp_manifest *m, const struct gp_input_file *f, parse_fn parse,
+	    struct gp_doc **ret, struct gp_diags *diags)
 {
 	_cleanup_free_ char *buf = NULL;
-	const char *name = display_name(repo, path);
+	_cleanup_free_ char *path = gp_manifest_path(m, f);
 	size_t len;
-	int r = read_input(path, name, &buf, &len, diags);
+	int r = path ? read_input(path, f->path, &buf, &len, diags) : -ENOMEM;
 
-	return r < 0 ? r : parse(buf, len, name, ret, diags);
+	return r < 0 ? r : parse(buf, len, f->path, ret, diags);
 }
 
 /* A YAML input file; an empty one is an error (it would read as "nothing"). */
 static int
-load_yaml(const char *repo, const char *path, struct gp_doc **ret, struct gp_diags *diags)
+load_yaml(const struct gp_manifest *m, const struct gp_input_file *f, struct gp_doc **ret,
+	  struct gp_diags *diags)
 {
-	int r = parse_input(repo, path, gp_yaml_parse, ret, diags);
+	int r = parse_input(m, f, gp_yaml_parse, ret, diags);
 
 	if (r >= 0 && !(*ret)->root) {
 		gp_doc_free(*ret);
-		gp_diag_error(diags, -EINVAL, display_name(repo, path), 1, 1, "file is empty");
+		*ret = NULL; /* the caller's cleanup frees it otherwise, a second time */
+		gp_diag_error(diags, -EINVAL, f->path, 1, 1, "file is empty");
 		return -EINVAL;
 	}
 	return r;
 }
 
+/* The catalog (required) or the enums (optional: absent, the built-in lists apply). */
 static int
-load_catalog(const char *repo, const char *path, struct gpd_repo_inputs *in)
+load_shared(const struct gp_manifest *m, const struct gp_input_file *f,
+	    struct gpd_repo_inputs *in)
 {
 	_cleanup_(gp_doc_freep) struct gp_doc *doc = NULL;
-	int r = load_yaml(repo, path, &doc, &in->diags);
+	int r = load_yaml(m, f, &doc, &in->diags);
 
-	if (r == -ENOENT) {
-		gp_diag_error(&in->diags, r, display_name(repo, path), 0, 0,
-			      "catalog not found: every environment is skipped");
-		return r;
-	}
-	if (r < 0)
-		return r;
-	return gp_catalog_extract(doc, &in->catalog, &in->diags);
-}
-
-static int
-load_enums(const char *repo, const char *path, struct gpd_repo_inputs *in)
-{
-	_cleanup_(gp_doc_freep) struct gp_doc *doc = NULL;
-	int r = load_yaml(repo, path, &doc, &in->diags);
-
+	if (r == -ENOENT && !f->required)
+		return 0;
 	if (r == -ENOENT)
-		return 0; /* optional: the built-in lists apply */
+		gp_diag_error(&in->diags, r, f->path, 0, 0,
+			      "%s not found: every environment is skipped",
+			      gp_input_role_to_string(f->role));
 	if (r < 0)
 		return r;
+	if (f->role == GP_INPUT_CATALOG)
+		return gp_catalog_extract(doc, &in->catalog, &in->diags);
 	return gp_enums_extract(doc, &in->enums, &in->diags);
 }
 
-int
-gpd_inputs_load(const char *repo, const char *catalog, const char *enums,
-		struct gpd_repo_inputs *in)
+static int
+read_shared(const struct gp_manifest *m, struct gpd_repo_inputs *in)
 {
-	_cleanup_free_ char *cpath = resolve(repo, catalog);
-	_cleanup_free_ char *epath = resolve(repo, enums);
 	int r;
 
 	*in = (struct gpd_repo_inputs){0};
-	if (!cpath || !epath)
-		return -ENOMEM;
 	r = gp_enums_init_default(&in->enums);
 	if (r < 0)
 		return r;
-	gpd_git_head(repo, &in->commit);
-	if (load_enums(repo, epath, in) < 0)
-		in->failed = true;
-	if (load_catalog(repo, cpath, in) < 0)
-		in->failed = true;
+	for (size_t i = 0; i < ELEMENTSOF(m->shared); i++)
+		if (load_shared(m, &m->shared[i], in) < 0)
+			in->failed = true;
 	if (in->catalog && !in->failed)
 		gp_catalog_validate(in->catalog, &in->enums, &in->diags);
 	return 0;
+}
+
+int
+gpd_inputs_load(const struct gp_manifest *m, struct gpd_repo_inputs *in)
+{
+	_cleanup_free_ char *commit = NULL;
+	int r;
+
+	gpd_git_head(m->repo, &commit);
+	r = read_shared(m, in);
+	if (r >= 0)
+		in->commit = TAKE_PTR(commit);
+	return r;
 }
 
 void
@@ -139,96 +126,211 @@ gpd_inputs_release(struct gpd_repo_inputs *in)
 }
 
 static int
-parse_tfvars(const char *repo, const char *path, enum gp_mode mode, struct gp_tfvars **ret,
+parse_tfvars(const struct gp_manifest *m, const struct gp_input_file *f, struct gp_tfvars **ret,
 	     struct gp_diags *diags)
 {
 	_cleanup_(gp_doc_freep) struct gp_doc *doc = NULL;
-	int r = parse_input(repo, path, gp_hcl_parse, &doc, diags);
+	int r = parse_input(m, f, gp_hcl_parse, &doc, diags);
 
 	if (r < 0)
 		return r;
-	return gp_tfvars_extract(doc, mode, ret, diags);
+	return gp_tfvars_extract(doc, gp_input_role_tfvars_mode(f->role), ret, diags);
 }
 
-static char *
-tfvars_path(const char *repo, const char *env, bool coupled)
+/* Neither layout applies; the diagnostic names the last file tried. */
+static int
+no_tfvars(const struct gp_manifest_env *e, const struct gp_input_file *last,
+	  struct gp_diags *diags)
 {
-	struct gp_buf b = {0};
+	_cleanup_free_ char *standalone =
+		gp_manifest_tfvars_path(GP_INPUT_TFVARS_STANDALONE, e->name);
+	_cleanup_free_ char *coupled = gp_manifest_tfvars_path(GP_INPUT_TFVARS_COUPLED, e->name);
 
-	gp_buf_printf(&b, "%s/envs/%s%s/terraform.tfvars", repo, env, coupled ? "" : "-rds");
-	return gp_buf_steal(&b);
-}
-
-int
-gpd_inputs_tfvars(const char *repo, const char *env, enum gp_mode mode, struct gp_tfvars **ret,
-		  struct gp_diags *diags)
-{
-	_cleanup_free_ char *coupled = tfvars_path(repo, env, true);
-	_cleanup_free_ char *standalone = tfvars_path(repo, env, false);
-	_cleanup_(gp_tfvars_freep) struct gp_tfvars *t = NULL;
-	int r;
-
-	if (!coupled || !standalone)
+	if (!standalone || !coupled)
 		return -ENOMEM;
-	if (mode != GP_MODE_STANDALONE) {
-		r = parse_tfvars(repo, coupled, GP_MODE_COUPLED, &t, diags);
-		if (r < 0 && r != -ENOENT)
-			return r;
-		if (r >= 0 && (t->rds_enabled || mode == GP_MODE_COUPLED)) {
-			*ret = TAKE_PTR(t);
-			return 0;
-		}
-		if (r == -ENOENT && mode == GP_MODE_COUPLED)
-			goto missing;
-	}
-	r = parse_tfvars(repo, standalone, GP_MODE_STANDALONE, ret, diags);
-	if (r != -ENOENT)
-		return r;
-missing:
-	gp_diag_error(diags, -ENOENT, display_name(repo, mode == GP_MODE_COUPLED ? coupled : standalone),
-		      0, 0,
-		      "environment %s has no inputs: neither envs/%s-rds/terraform.tfvars nor "
-		      "envs/%s/terraform.tfvars with rds_config.enabled = true",
-		      env, env, env);
+	gp_diag_error(diags, -ENOENT, last ? last->path : NULL, 0, 0,
+		      "environment %s has no inputs: neither %s nor %s with rds_config.enabled = "
+		      "true",
+		      e->name, standalone, coupled);
 	return -ENOENT;
 }
 
-int
-gpd_inputs_digest(EVP_MD_CTX *md, const char *repo, const char *catalog, const char *enums,
-		  const char *env)
+/* The first of e's tfvars files that applies: a required one when it exists, an optional one
+ * when it exists and enables its application databases (a standalone file always does). */
+static int
+read_tfvars(const struct gp_manifest *m, const struct gp_manifest_env *e, struct gp_tfvars **ret,
+	    struct gp_diags *diags)
 {
-	_cleanup_free_ char *cpath = resolve(repo, catalog);
-	_cleanup_free_ char *epath = resolve(repo, enums);
-	_cleanup_free_ char *coupled = tfvars_path(repo, env, true);
-	_cleanup_free_ char *standalone = tfvars_path(repo, env, false);
-	const char *paths[] = {cpath, epath, coupled, standalone};
-	int r;
+	const struct gp_input_file *last = NULL;
 
-	for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
-		if (!paths[i])
-			return -ENOMEM;
-		r = gpd_digest_file(md, paths[i]);
+	for (size_t i = 0; i < e->n; i++) {
+		const struct gp_input_file *f = &e->files[i];
+		_cleanup_(gp_tfvars_freep) struct gp_tfvars *t = NULL;
+		int r;
+
+		if (gp_input_role_tfvars_mode(f->role) == GP_MODE_AUTO)
+			continue; /* the catalog or the enums */
+		last = f;
+		r = parse_tfvars(m, f, &t, diags);
+		if (r == -ENOENT && f->required)
+			break;
+		if (r == -ENOENT)
+			continue;
 		if (r < 0)
 			return r;
+		if (f->required || t->rds_enabled) {
+			*ret = TAKE_PTR(t);
+			return 0;
+		}
 	}
+	return no_tfvars(e, last, diags);
+}
+
+static int say_why(struct gpd_load_res *res, int r, const char *fmt, ...) _printf_(3, 4);
+
+/* Says why the environment has no desired state; returns r. */
+static int
+say_why(struct gpd_load_res *res, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(res->why, sizeof(res->why), fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* Joins the environment's tfvars with shared inputs that were read. */
+static int
+join(const struct gpd_load_req *req, const struct gp_manifest_env *e,
+     const struct gpd_repo_inputs *shared, struct gpd_load_res *res, struct gp_diags *diags)
+{
+	_cleanup_(gp_tfvars_freep) struct gp_tfvars *t = NULL;
+	struct gp_join_input in;
+	int r;
+
+	if (shared->failed)
+		return say_why(res, -EINVAL, "%s", GPD_INPUTS_SHARED_FAILED);
+	r = read_tfvars(req->manifest, e, &t, diags);
+	if (r < 0)
+		return say_why(res, r, "%s", r == -ENOENT ? "its tfvars file is missing"
+							 : "its tfvars file does not parse");
+	in = (struct gp_join_input){
+		.env = e->name,
+		.env_config = req->env_config,
+		.tfvars = t,
+		.catalog = shared->catalog,
+		.enums = &shared->enums,
+		.master_user = req->master_user,
+		.master_db = req->master_db,
+	};
+	r = gp_desired_build(&in, &res->desired, diags);
+	if (r < 0)
+		return say_why(res, r, "cannot build the desired state: %s", strerror(-r));
 	return 0;
 }
 
-int
-gpd_inputs_envs(const char *repo, struct gp_strv *envs)
+/* Reads the shared files for this environment alone; their diagnostics count only when they
+ * make it unknown. */
+static int
+read_and_join(const struct gpd_load_req *req, const struct gp_manifest_env *e,
+	      struct gpd_load_res *res, struct gp_diags *diags)
 {
-	for (size_t i = 0; i < GP_N_ENVIRONMENTS; i++) {
-		_cleanup_free_ char *a = tfvars_path(repo, gp_environments[i], true);
-		_cleanup_free_ char *b = tfvars_path(repo, gp_environments[i], false);
-		int r;
+	struct gpd_repo_inputs shared;
+	int r = read_shared(req->manifest, &shared);
 
-		if (!a || !b)
+	if (r < 0)
+		say_why(res, r, "cannot read the inputs: %s", strerror(-r));
+	else if (shared.failed)
+		gp_diags_move(diags, &shared.diags);
+	if (r >= 0)
+		r = join(req, e, &shared, res, diags);
+	gpd_inputs_release(&shared);
+	return r;
+}
+
+/* What the desired state is built from: e's files as they are now, and the master user and
+ * database (reserved names). The configuration is the caller's business. */
+static int
+inputs_key(const struct gpd_load_req *req, const struct gp_manifest_env *e,
+	   uint8_t key[static 32])
+{
+	EVP_MD_CTX *md;
+	int r = gpd_digest_begin(&md);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < e->n && r >= 0; i++) {
+		_cleanup_free_ char *path = gp_manifest_path(req->manifest, &e->files[i]);
+
+		r = path ? gpd_digest_file(md, path) : -ENOMEM;
+	}
+	gpd_digest_str(md, req->master_user);
+	gpd_digest_str(md, req->master_db);
+	if (r < 0) {
+		EVP_MD_CTX_free(md);
+		return r;
+	}
+	return gpd_digest_end(md, key);
+}
+
+/* Keeps a new desired state in place of the old one, when its inputs could be digested. */
+static void
+keep(const struct gpd_load_req *req, const uint8_t *key, struct gpd_load_res *res)
+{
+	gp_desired_free(*req->kept);
+	*req->kept = NULL;
+	if (!key)
+		return;
+	memcpy(req->key, key, 32);
+	*req->kept = res->desired;
+	res->kept = true;
+}
+
+int
+gpd_inputs_load_desired(const struct gpd_load_req *req, struct gpd_load_res *res,
+			struct gp_diags *diags)
+{
+	const struct gp_manifest_env *e = gp_manifest_env(req->manifest, req->env);
+	uint8_t key[32];
+	bool keyed = false;
+	int r;
+
+	assert(e && !(req->kept && req->shared));
+	*res = (struct gpd_load_res){0};
+	if (req->kept) {
+		keyed = inputs_key(req, e, key) >= 0;
+		if (keyed && *req->kept && memcmp(req->key, key, sizeof(key)) == 0) {
+			res->desired = *req->kept;
+			res->kept = true;
+			return 0;
+		}
+	}
+	if (req->shared)
+		return join(req, e, req->shared, res, diags);
+	r = read_and_join(req, e, res, diags);
+	if (r >= 0 && req->kept)
+		keep(req, keyed ? key : NULL, res);
+	return r;
+}
+
+int
+gpd_inputs_envs(const struct gp_manifest *m, struct gp_strv *envs)
+{
+	for (size_t i = 0; i < m->n_envs; i++) {
+		const struct gp_manifest_env *e = &m->envs[i];
+		bool found = false;
+
+		for (size_t j = 0; j < e->n && !found; j++) {
+			_cleanup_free_ char *path = gp_manifest_path(m, &e->files[j]);
+
+			if (!path)
+				return -ENOMEM;
+			found = gp_input_role_tfvars_mode(e->files[j].role) != GP_MODE_AUTO &&
+				gpd_file_exists(path);
+		}
+		if (found && gp_strv_push(envs, e->name) < 0)
 			return -ENOMEM;
-		if (!gpd_file_exists(a) && !gpd_file_exists(b))
-			continue;
-		r = gp_strv_push(envs, gp_environments[i]);
-		if (r < 0)
-			return r;
 	}
 	return 0;
 }

@@ -1,7 +1,8 @@
 /*
- * inputs.h — reading the platform checkout: catalog, enums, tfvars (mode resolution) and
- * the commit id. Parsing is lib/'s job; this module reads files and decides what a missing
- * or broken file means.
+ * inputs.h — reading the platform checkout: the files inputs/manifest.h lists (catalog,
+ * enums, tfvars) and the commit id, and joining them into an environment's desired state.
+ * Parsing is lib/'s job; this module reads files and decides what a missing or broken file
+ * means.
  *
  * Diagnostics name files relative to the checkout (envs/dev-rds/terraform.tfvars) so that
  * they work as GitHub annotations and read well in the journal.
@@ -9,13 +10,13 @@
 #ifndef GPD_INPUTS_H
 #define GPD_INPUTS_H
 
-#include <openssl/evp.h>
-
 #include "inputs/config.h"
 #include "base/diag.h"
 #include "inputs/tfvars.h"
 #include "inputs/catalog.h"
 #include "inputs/enums.h"
+#include "inputs/manifest.h"
+#include "model/desired.h"
 
 struct gpd_repo_inputs {
 	char *commit;               /* HEAD commit (40 hex), NULL when not a git checkout */
@@ -25,33 +26,59 @@ struct gpd_repo_inputs {
 	struct gp_diags diags;
 };
 
-/* Reads catalog and enums (absolute paths, or relative to repo). Never fails on bad input:
- * sets in->failed and adds diagnostics. Returns 0 or -ENOMEM. */
-int gpd_inputs_load(const char *repo, const char *catalog, const char *enums,
-		    struct gpd_repo_inputs *in);
+/*
+ * Reads the shared files of m (the enums, then the catalog, checked against them) and, first,
+ * the checkout's HEAD. Never fails on bad input: sets in->failed and adds diagnostics.
+ * Returns 0 or -ENOMEM.
+ */
+int gpd_inputs_load(const struct gp_manifest *m, struct gpd_repo_inputs *in);
 void gpd_inputs_release(struct gpd_repo_inputs *in);
 
 /*
- * Reads the tfvars of env in the given mode (auto: coupled when envs/<env>/terraform.tfvars
- * has rds_config.enabled = true, else standalone when envs/<env>-rds/terraform.tfvars exists).
- * Returns 0 and *ret, -ENOENT when the environment has no inputs, -EINVAL when a file does not
- * parse (diagnostics added in both cases).
+ * One environment's desired state, loaded one way for `validate`, `plan`, `--once` and the
+ * daemon: the shared files (read here, or handed in), the environment's tfvars as the
+ * manifest lists them (a coupled file that is only optional counts when its
+ * rds_config.enabled is true), joined and validated (plan/validate.h).
  */
-int gpd_inputs_tfvars(const char *repo, const char *env, enum gp_mode mode, struct gp_tfvars **ret,
-		      struct gp_diags *diags);
+struct gpd_load_req {
+	const struct gp_manifest *manifest;
+	const char *env;                        /* an environment of the manifest */
+	const struct gp_env_config *env_config; /* NULL in `validate --repo`: the defaults */
+	const char *master_user, *master_db;    /* reserved names; NULL when unknown */
+	/* The shared inputs, read once by the caller (gpd_inputs_load()); NULL: read here. */
+	const struct gpd_repo_inputs *shared;
+	/*
+	 * Reuse, for a caller that reads the files here: NULL, or a desired state kept from an
+	 * earlier call, reused while the digest of its inputs (the environment's files in the
+	 * manifest with their paths, presence and bytes, the master user and database) equals
+	 * key[0..31]. After a successful read, the new desired state is kept in their place
+	 * (*kept NULL when the files could not be digested).
+	 */
+	struct gp_desired **kept;
+	uint8_t *key;
+};
+
+struct gpd_load_res {
+	struct gp_desired *desired; /* NULL on failure */
+	bool kept;                  /* desired belongs to *req->kept, not to the caller */
+	char why[128];              /* on failure: why the environment has no desired state */
+};
 
 /*
- * Adds to md (fileio.h) every input file that the desired state of env is built from, as it
- * is now: catalog and enums (absolute, or relative to repo) and both tfvars layouts, each
- * with its path, presence and bytes. Equal digests, equal inputs. Returns 0 or -errno (a file
- * that exists but cannot be read: the caller reads the inputs the ordinary way, which says
- * what is wrong).
+ * Loads req->env's desired state into *res. Diagnostics of the files and of the join are
+ * added to diags; the shared files' own, when they are read here, only when they fail (the
+ * join reports what concerns the environment). Nothing is logged: the caller logs diags.
+ * Returns 0, or with res->why set: -EINVAL (shared inputs unusable, a tfvars file that does
+ * not parse), -ENOENT (no tfvars file applies), -errno (a file that cannot be read), -ENOMEM.
  */
-int gpd_inputs_digest(EVP_MD_CTX *md, const char *repo, const char *catalog, const char *enums,
-		      const char *env);
+int gpd_inputs_load_desired(const struct gpd_load_req *req, struct gpd_load_res *res,
+			    struct gp_diags *diags);
 
-/* Environments that have tfvars in the checkout (either layout), in canonical order. */
-int gpd_inputs_envs(const char *repo, struct gp_strv *envs);
+/* Environments of m whose tfvars files (either layout) exist, in the manifest's order. */
+int gpd_inputs_envs(const struct gp_manifest *m, struct gp_strv *envs);
+
+/* Why the catalog or enums of a run could not be used (gpd_repo_inputs.failed). */
+#define GPD_INPUTS_SHARED_FAILED "the catalog or enums file could not be read"
 
 /* The checkout's HEAD commit id (resolves refs and packed-refs; no git process). */
 int gpd_git_head(const char *repo, char **ret_commit);

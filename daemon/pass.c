@@ -70,120 +70,61 @@ gpd_pass_error(struct pass *p, int r, const char *fmt, ...)
  */
 
 static int
-build_desired(struct pass *p, const struct gpd_repo_inputs *inputs)
+build_desired(struct pass *p, const struct gpd_load_req *req)
 {
-	const struct gp_config *cfg = p->o->cfg;
 	struct gp_diags diags = {0};
-	struct gp_join_input in;
+	struct gpd_load_res ld;
 	struct gpd_logctx c;
 	int r;
 
 	gpd_pass_logctx(p, NULL, &c);
-	if (inputs->failed) {
-		gpd_pass_error(p, -EINVAL, "the catalog or enums file could not be read");
-		return -EINVAL;
-	}
-	r = gpd_inputs_tfvars(cfg->repository.path, p->env, p->o->env->mode, &p->tfvars, &diags);
+	r = gpd_inputs_load_desired(req, &ld, &diags);
 	gpd_log_diags(&diags, &c);
 	gp_diags_release(&diags);
 	if (r < 0) {
-		gpd_pass_error(p, r, "%s", r == -ENOENT ? "its tfvars file is missing"
-						      : "its tfvars file does not parse");
+		gpd_pass_error(p, r, "%s", ld.why);
 		return r;
 	}
-	in = (struct gp_join_input){
-		.env = p->env,
-		.env_config = p->o->env,
-		.tfvars = p->tfvars,
-		.catalog = inputs->catalog,
-		.enums = &inputs->enums,
-		.master_user = p->master.username,
-		.master_db = p->master.dbname,
-	};
-	r = gp_desired_build(&in, &p->res->desired, &diags);
-	gpd_log_diags(&diags, &c);
-	gp_diags_release(&diags);
-	if (r < 0)
-		gpd_pass_error(p, r, "cannot build the desired state: %s", strerror(-r));
-	return r;
-}
-
-/* What the desired state is built from: the input files, and the master user and database
- * (reserved names). The configuration is the cache owner's business (generation). */
-static int
-inputs_key(struct pass *p, uint8_t key[static 32])
-{
-	const struct gp_config *cfg = p->o->cfg;
-	EVP_MD_CTX *md;
-	int r = gpd_digest_begin(&md);
-
-	if (r < 0)
-		return r;
-	r = gpd_inputs_digest(md, cfg->repository.path, cfg->repository.catalog,
-			      cfg->repository.enums, p->env);
-	gpd_digest_str(md, p->master.username);
-	gpd_digest_str(md, p->master.dbname);
-	if (r < 0) {
-		EVP_MD_CTX_free(md);
-		return r;
-	}
-	return gpd_digest_end(md, key);
+	p->res->desired = ld.desired;
+	p->res->desired_shared = ld.kept;
+	return 0;
 }
 
 /*
- * The daemon's way: reuse the desired state of an earlier pass while its inputs are the same
- * byte for byte; otherwise read and parse them (their diagnostics are logged then, once per
- * change rather than at every pass). HEAD is read first, the files after: a commit that lands
- * in between is seen by the next pass, whose digest then differs.
+ * The inputs as the CLI, validate and the daemon load them (inputs.h): plan and --once hand
+ * in the shared inputs read once per run; the daemon's pass reads them itself and reuses the
+ * desired state of an earlier pass while its inputs are the same byte for byte (their
+ * diagnostics are logged then, once per change rather than at every pass). HEAD is read
+ * first, the files after: a commit that lands in between is seen by the next pass, whose
+ * digest then differs.
  */
 static int
-load_desired_cached(struct pass *p)
+load_desired(struct pass *p)
 {
 	const struct gp_config *cfg = p->o->cfg;
 	struct gpd_pass_cache *cache = p->o->cache;
-	struct gpd_repo_inputs inputs;
-	uint8_t key[32];
-	bool keyed;
-	int r;
+	_cleanup_(gp_manifest_freep) struct gp_manifest *m = NULL;
+	int r = gp_manifest_new(cfg, &m);
+	struct gpd_load_req req = {
+		.manifest = m,
+		.env = p->env,
+		.env_config = p->o->env,
+		.master_user = p->master.username,
+		.master_db = p->master.dbname,
+		.shared = p->o->inputs,
+		.kept = cache ? &cache->desired : NULL,
+		.key = cache ? cache->inputs_key : NULL,
+	};
 
-	gpd_git_head(cfg->repository.path, &p->own_commit);
-	p->commit = p->own_commit;
-	keyed = inputs_key(p, key) >= 0;
-	if (keyed && cache->desired && memcmp(cache->inputs_key, key, sizeof(key)) == 0) {
-		p->res->desired = cache->desired;
-		p->res->desired_shared = true;
-		return 0;
-	}
-	r = gpd_inputs_load(cfg->repository.path, cfg->repository.catalog, cfg->repository.enums,
-			    &inputs);
 	if (r < 0) {
 		gpd_pass_error(p, r, "cannot read the inputs: %s", strerror(-r));
 		return r;
 	}
-	if (inputs.failed) {
-		struct gpd_logctx c;
-
-		gpd_pass_logctx(p, NULL, &c);
-		gpd_log_diags(&inputs.diags, &c);
+	if (!p->o->inputs) {
+		gpd_git_head(cfg->repository.path, &p->own_commit);
+		p->commit = p->own_commit;
 	}
-	r = build_desired(p, &inputs);
-	gpd_inputs_release(&inputs);
-	if (r < 0)
-		return r;
-	gp_desired_free(cache->desired);
-	cache->desired = NULL;
-	if (keyed) {
-		memcpy(cache->inputs_key, key, sizeof(key));
-		cache->desired = p->res->desired;
-		p->res->desired_shared = true;
-	}
-	return 0;
-}
-
-static int
-load_desired(struct pass *p)
-{
-	return p->o->cache ? load_desired_cached(p) : build_desired(p, p->o->inputs);
+	return build_desired(p, &req);
 }
 
 void
@@ -420,7 +361,7 @@ run(struct pass *p)
 
 	/* Unreadable shared inputs: nothing to ask anyone (with a cache, they are read later). */
 	if (p->o->inputs && p->o->inputs->failed) {
-		gpd_pass_error(p, -EINVAL, "the catalog or enums file could not be read");
+		gpd_pass_error(p, -EINVAL, GPD_INPUTS_SHARED_FAILED);
 		return -EINVAL;
 	}
 	r = sm_open(p);
@@ -474,7 +415,6 @@ gpd_pass_run(const struct gpd_pass_opts *o, struct gpd_pass_result *res)
 	gp_observed_free(p.obs);
 	if (!p.state_shared)
 		gp_state_file_free(p.state);
-	gp_tfvars_free(p.tfvars);
 	free(p.own_commit);
 	gp_master_release(&p.master);
 	return r < 0 ? r : 0;

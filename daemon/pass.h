@@ -25,8 +25,8 @@ enum gpd_pass_mode { GPD_PASS_APPLY, GPD_PASS_PLAN };
 
 /*
  * What the daemon keeps of an environment between its passes, so that an idle pass parses
- * nothing: the joined desired state, reused while its inputs (catalog, enums, both tfvars
- * layouts, the master user and database) are the same byte for byte; and the lifecycle
+ * nothing: the joined desired state, reused while its inputs (the files the manifest names
+ * for the environment, the master user and database) are the same byte for byte; and the lifecycle
  * records, reused while the state file is the one they were read from or last written to.
  * The owner clears it when the configuration changes. Used by one pass at a time.
  */

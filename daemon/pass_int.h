@@ -23,7 +23,6 @@ struct pass {
 	const char *env;
 	const char *commit;
 	char *own_commit; /* HEAD as read by this pass (with a cache: no shared inputs) */
-	struct gp_tfvars *tfvars;
 	struct gp_master master;
 	struct gpd_pg_target target;
 	char port_buf[16];
