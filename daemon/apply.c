@@ -27,9 +27,10 @@ struct entry_run {
 	const struct gp_entry *e;
 	struct gp_record *rec;
 	struct gp_obs_secret *secret;
-	char *cred[_GP_CRED_MAX]; /* passwords by credential (NEW once generated, CURRENT once
-				   * read) */
-	char *version;            /* secret version this pass wrote, or NULL */
+	char *cred[_GP_CRED_MAX]; /* passwords by credential (NEW once generated, CURRENT and
+				   * PENDING once read) */
+	char *version;            /* secret version this pass made AWSCURRENT, or NULL */
+	char *pending;            /* AWSPENDING version staged by this pass, or NULL */
 	char reason[600];
 	char code[64]; /* SQLSTATE or AWS error code of the failure, for metrics */
 	bool transient;
@@ -184,6 +185,23 @@ read_current(struct entry_run *er)
 	return r < 0 ? fail_local(er, r, "the secret has no usable password") : 0;
 }
 
+/* The AWSPENDING password: staged by this pass (the NEW one), or read while observing. */
+static int
+read_pending(struct entry_run *er)
+{
+	const char *json = er->secret ? er->secret->pending_value_json : NULL;
+
+	if (er->pending && er->cred[GP_CRED_NEW])
+		return (er->cred[GP_CRED_PENDING] = strdup(er->cred[GP_CRED_NEW]))
+			       ? 0
+			       : fail_local(er, -ENOMEM, "out of memory");
+	if (!json)
+		return fail_local(er, -ENOENT, "the AWSPENDING version could not be read");
+	return gp_secret_password(json, &er->cred[GP_CRED_PENDING]) < 0
+		       ? fail_local(er, -EINVAL, "the AWSPENDING version has no usable password")
+		       : 0;
+}
+
 /* The password of credential c, made or read on first use. NULL for GP_CRED_NONE. */
 static int
 password_of(struct entry_run *er, enum gp_cred c, const char **ret)
@@ -193,10 +211,10 @@ password_of(struct entry_run *er, enum gp_cred c, const char **ret)
 	*ret = NULL;
 	if (c == GP_CRED_NONE)
 		return 0;
-	if (c == GP_CRED_PENDING)
-		return fail_local(er, -EINVAL, "no pending credential in this pass");
 	if (!er->cred[c])
-		r = c == GP_CRED_NEW ? generate_new(er) : read_current(er);
+		r = c == GP_CRED_NEW	   ? generate_new(er)
+		    : c == GP_CRED_PENDING ? read_pending(er)
+					   : read_current(er);
 	*ret = er->cred[c];
 	return r;
 }
@@ -340,9 +358,73 @@ exec_verify(struct entry_run *er, const struct gp_action *a)
 	return r;
 }
 
+/* Rotation step 1: the new password, staged AWSPENDING, the JSON otherwise the current one's
+ * (alias keys included), with the token the rotation always sends. */
+static int
+exec_rotate_stage(struct entry_run *er, const struct gp_action *a)
+{
+	const char *old = er->secret ? er->secret->value_json : NULL;
+	char token[37];
+	struct gp_secret_want want;
+	struct gp_buf json = {0};
+	struct gpd_error err = {0};
+	const char *password;
+	char *version = NULL;
+	int r = password_of(er, a->cred, &password);
+
+	if (r < 0)
+		return r;
+	if (!old)
+		return fail_local(er, -ENOENT, "the AWSCURRENT value was not read");
+	want_of(er, a, &want);
+	gp_rotation_token(a->secret, a->version, token);
+	r = gp_secret_render(old, &want, password, &json);
+	if (r >= 0)
+		r = gpd_sm_put_pending(er->p->sm, a->secret, json.p, token, &version, &err);
+	gp_buf_release_secure(&json);
+	if (r < 0) {
+		fail_sm(er, "PutSecretValue (AWSPENDING) failed", r, &err);
+		return r;
+	}
+	free(er->pending);
+	er->pending = version;
+	return 0;
+}
+
+static int
+exec_rotate_verify(struct entry_run *er, const struct gp_action *a)
+{
+	return exec_verify(er, a);
+}
+
+/* Rotation step 4: AWSCURRENT moves to the pending version (staged now or found). */
+static int
+exec_rotate_promote(struct entry_run *er, const struct gp_action *a)
+{
+	const char *pending = er->pending ? er->pending
+					  : (er->secret ? er->secret->pending_version : NULL);
+	struct gpd_error err = {0};
+	char *v;
+	int r;
+
+	if (!pending)
+		return fail_local(er, -ENOENT, "no AWSPENDING version to promote");
+	r = gpd_sm_promote(er->p->sm, a->secret, pending, gp_isempty(a->version) ? NULL : a->version,
+			   &err);
+	if (r < 0) {
+		fail_sm(er, "UpdateSecretVersionStage failed", r, &err);
+		return r;
+	}
+	if (!(v = strdup(pending)))
+		return fail_local(er, -ENOMEM, "out of memory");
+	set_version(er, v);
+	return 0;
+}
+
 static const struct executor {
 	int (*run)(struct entry_run *er, const struct gp_action *a);
 	gpd_pg_exec_fn pg; /* with run == NULL: a PostgreSQL executor, through exec_pg() */
+	const char *mid;   /* the journal's MESSAGE_ID when it succeeds; NULL: the generic one */
 } executors[_GP_ACT_MAX] = {
 	[GP_ACT_CREATE_SECRET] = {exec_create_secret, NULL},
 	[GP_ACT_ADOPT_SECRET] = {exec_adopt_secret, NULL},
@@ -358,6 +440,12 @@ static const struct executor {
 	[GP_ACT_GRANT_CONNECT] = {NULL, gpd_pg_grant_connect},
 	[GP_ACT_APPLY_GRANTS] = {NULL, gpd_pg_apply_grants},
 	[GP_ACT_VERIFY_LOGIN] = {exec_verify, NULL},
+	[GP_ACT_SET_ROLE_DEFAULT] = {NULL, gpd_pg_set_role_default},
+	[GP_ACT_ROTATE_STAGE] = {exec_rotate_stage, NULL, GPD_MID_ROTATION_STAGED},
+	[GP_ACT_ROTATE_SET_PASSWORD] = {NULL, gpd_pg_set_password, GPD_MID_ROTATION_PASSWORD_SET},
+	[GP_ACT_ROTATE_VERIFY] = {exec_rotate_verify, NULL, GPD_MID_ROTATION_VERIFIED},
+	[GP_ACT_ROTATE_PROMOTE] = {exec_rotate_promote, NULL, GPD_MID_ROTATION_COMPLETED},
+	[GP_ACT_ROTATE_UNDO] = {NULL, gpd_pg_set_password, NULL},
 };
 
 static int
@@ -402,26 +490,30 @@ static void
 report_action(struct entry_run *er, const struct gp_action *a, int r, uint64_t ms)
 {
 	struct pass *p = er->p;
+	const char *mid = (size_t)a->kind < _GP_ACT_MAX ? executors[a->kind].mid : NULL;
+	bool drift = a->why == GP_WHY_DRIFT, rotation = a->why == GP_WHY_ROTATE;
 	struct gp_buf desc = {0};
 	struct gpd_logctx c;
-	bool drift = a->why == GP_WHY_DRIFT;
 
 	gp_action_describe(a, &desc);
 	gpd_pass_logctx(p, er->e, &c);
 	c.action = gp_action_kind_to_string(a->kind);
 	if (r < 0) {
 		p->res->n_errors++;
+		p->res->n_rotations_failed += rotation;
 		count_error(p->res, er->code[0] ? er->code : "internal");
 		c.error = er->code[0] ? er->code : NULL;
-		gpd_log(LOG_ERR, GPD_MID_ACTION_FAILED, &c, "%s failed: %s", desc.p, er->reason);
-		audit_row(p, er->e, drift ? "repair" : c.action, GP_AUDIT_ERROR, ms, er->reason);
+		gpd_log(LOG_ERR, rotation ? GPD_MID_ROTATION_FAILED : GPD_MID_ACTION_FAILED, &c,
+			"%s failed: %s", desc.p, er->reason);
+		audit_row(p, er->e, gp_action_audit_name(a), GP_AUDIT_ERROR, ms, er->reason);
 	} else if (a->why != GP_WHY_CHECK || er->rec->state != GP_STATE_ACTIVE) {
 		if (a->why != GP_WHY_CHECK)
 			p->res->n_applied++;
-		gpd_log(drift ? LOG_NOTICE : LOG_INFO,
-			drift ? GPD_MID_DRIFT_REPAIRED : GPD_MID_ACTION_APPLIED, &c, "%s%s",
+		p->res->n_rotations += a->kind == GP_ACT_ROTATE_PROMOTE;
+		gpd_log(drift || rotation ? LOG_NOTICE : LOG_INFO,
+			mid ? mid : drift ? GPD_MID_DRIFT_REPAIRED : GPD_MID_ACTION_APPLIED, &c, "%s%s",
 			drift ? "repaired: " : "", desc.p);
-		audit_row(p, er->e, drift ? "repair" : c.action, GP_AUDIT_SUCCESS, ms, desc.p);
+		audit_row(p, er->e, gp_action_audit_name(a), GP_AUDIT_SUCCESS, ms, desc.p);
 	}
 	gp_buf_release(&desc);
 }
@@ -456,6 +548,27 @@ entry_succeed(struct entry_run *er)
 	return r;
 }
 
+/* The plan's undo actions (rotation.c), after a failure: reported, and the entry still fails
+ * with the first error. */
+static void
+run_undo(struct entry_run *er)
+{
+	char reason[sizeof(er->reason)], code[sizeof(er->code)];
+	bool transient = er->transient;
+
+	memcpy(reason, er->reason, sizeof(reason));
+	memcpy(code, er->code, sizeof(code));
+	for (size_t i = 0; i < er->ep->n_undo; i++) {
+		uint64_t t0 = gpd_mono_ms();
+		int r = run_action(er, &er->ep->undo[i]);
+
+		report_action(er, &er->ep->undo[i], r, gpd_mono_ms() - t0);
+	}
+	memcpy(er->reason, reason, sizeof(reason));
+	memcpy(er->code, code, sizeof(code));
+	er->transient = transient;
+}
+
 static int
 apply_actions(struct entry_run *er)
 {
@@ -480,8 +593,11 @@ apply_actions(struct entry_run *er)
 		}
 		r = run_action(er, a);
 		report_action(er, a, r, gpd_mono_ms() - t0);
-		if (r < 0)
+		if (r < 0) {
+			if (ep->n_undo && i > ep->undo_after)
+				run_undo(er);
 			return entry_fail(er), r;
+		}
 	}
 	return entry_succeed(er);
 }
@@ -528,7 +644,7 @@ apply_entry(struct pass *p, const struct gp_entry_plan *ep, const bool *failed)
 	if (gp_state_upsert(p->state, e->key, p->o->now, &er.rec) < 0)
 		return false;
 	er.secret = gp_observed_secret_mut(p->obs, e->secret_name);
-	gp_record_observe(er.rec, e, er.secret);
+	gp_record_observe(er.rec, ep, e, er.secret, p->o->now);
 	if (ep->held)
 		hold_entry(p, e, er.rec);
 	else if (ep->waiting && ep->note)
@@ -540,6 +656,7 @@ apply_entry(struct pass *p, const struct gp_entry_plan *ep, const bool *failed)
 	for (size_t i = 0; i < _GP_CRED_MAX; i++)
 		gp_secret_free_string(er.cred[i]);
 	free(er.version);
+	free(er.pending);
 	return ok;
 }
 
@@ -590,12 +707,14 @@ collect_secret_ages(struct pass *p)
 		const struct gp_record *rec = gp_state_find(p->state, e->key);
 		struct gpd_secret_age *a;
 
-		if (!rec || !rec->secret_changed)
+		if (!rec || (!rec->current_since && !rec->secret_changed))
 			continue;
 		a = &res->secrets[res->n_secrets++];
 		snprintf(a->key, sizeof(a->key), "%s", e->key);
-		a->changed = rec->secret_changed;
+		a->changed = rec->current_since ? rec->current_since : rec->secret_changed;
 		a->rotation_ms = p->o->env->rotation_ms[e->risk < _GP_RISK_MAX ? e->risk : 0];
+		a->warn_before_ms = p->o->env->rotation.warn_before_ms;
+		a->rotating = rec->rotating_since != 0;
 	}
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -472,6 +473,16 @@ record_json(const struct gp_record *r)
 					(double)((time(NULL) - r->secret_changed) / 86400));
 	else
 		cJSON_AddNullToObject(o, "secret_age_days");
+	/* Rotation (DESIGN §4.4): the AWSCURRENT password's age, when it is due next, and a
+	 * rotation in progress. */
+	gpd_json_time(o, "password_since", r->current_since);
+	if (r->current_since)
+		cJSON_AddNumberToObject(o, "password_age_days",
+					(double)((time(NULL) - r->current_since) / 86400));
+	else
+		cJSON_AddNullToObject(o, "password_age_days");
+	gpd_json_time(o, "rotation_due", r->rotation_due);
+	gpd_json_time(o, "rotating_since", r->rotating_since);
 	return o;
 }
 
@@ -527,17 +538,23 @@ newer_time(int64_t *t, const cJSON *rt, const char *name)
 static void
 print_record(const char *env, const struct gp_record *r)
 {
-	char since[21], retry[21] = "-", age[32] = "-";
+	char since[21], retry[21] = "-", age[32] = "-", due[21] = "-";
+	int64_t changed = r->current_since ? r->current_since : r->secret_changed;
 
 	gp_time_format(r->since, since);
 	if (r->next_retry)
 		gp_time_format(r->next_retry, retry);
-	if (r->secret_changed)
-		snprintf(age, sizeof(age), "%lldd",
-			 (long long)((time(NULL) - r->secret_changed) / 86400));
-	printf("%-10s %-24s %-24s %-20s %-14s %-20s %3u  %-20s %-6s %s\n", env, r->key,
+	if (changed)
+		snprintf(age, sizeof(age), "%lldd", (long long)((time(NULL) - changed) / 86400));
+	if (r->rotating_since) {
+		snprintf(due, sizeof(due), "rotating");
+	} else if (r->rotation_due) {
+		gp_time_format(r->rotation_due, due);
+		due[10] = '\0'; /* the date is enough */
+	}
+	printf("%-10s %-24s %-24s %-20s %-14s %-20s %3u  %-20s %-6s %-10s %s\n", env, r->key,
 	       r->database ? r->database : "-", r->username ? r->username : "-",
-	       gp_state_to_string(r->state), since, r->attempts, retry, age,
+	       gp_state_to_string(r->state), since, r->attempts, retry, age, due,
 	       r->reason ? r->reason : "");
 }
 
@@ -570,9 +587,9 @@ gpd_cmd_status(const struct gpd_cli *cli)
 		root = cJSON_CreateObject();
 		envs = cJSON_AddArrayToObject(root, "environments");
 	} else {
-		printf("%-10s %-24s %-24s %-20s %-14s %-20s %3s  %-20s %-6s %s\n", "ENV", "KEY",
-		       "DATABASE", "USERNAME", "STATE", "SINCE", "TRY", "NEXT RETRY", "SECRET",
-		       "REASON");
+		printf("%-10s %-24s %-24s %-20s %-14s %-20s %3s  %-20s %-6s %-10s %s\n", "ENV",
+		       "KEY", "DATABASE", "USERNAME", "STATE", "SINCE", "TRY", "NEXT RETRY", "AGE",
+		       "ROTATION", "REASON");
 	}
 	for (size_t i = 0; i < cfg->n_envs; i++) {
 		_cleanup_(gp_state_file_freep) struct gp_state_file *s = NULL;
@@ -634,4 +651,142 @@ gpd_cmd_check_config(const struct gpd_cli *cli)
 		return 2;
 	printf("%s: ok (%zu environment%s)\n", cfg->file, cfg->n_envs, cfg->n_envs == 1 ? "" : "s");
 	return 0;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * rotate
+ */
+
+/* Who asked: the user behind sudo when there is one, and the host. */
+static void
+requester(char *buf, size_t len)
+{
+	const char *user = getenv("SUDO_USER");
+	char host[256] = "";
+	struct passwd *pw;
+
+	if (gp_isempty(user) && (pw = getpwuid(getuid())))
+		user = pw->pw_name;
+	gethostname(host, sizeof(host) - 1);
+	snprintf(buf, len, "%s@%s", gp_isempty(user) ? "?" : user, host[0] ? host : "?");
+}
+
+static int
+rotate_args(const struct gpd_cli *cli, const struct gp_config *cfg,
+	    const struct gp_state_file *s)
+{
+	if (cli->envs.n != 1 || !cli->keys.n) {
+		fprintf(stderr, "gprdsd: rotate takes one --env and at least one key\n");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < cli->keys.n; i++) {
+		const struct gp_record *rec = gp_state_find((struct gp_state_file *)s, cli->keys.v[i]);
+
+		if (!rec || rec->state != GP_STATE_ACTIVE) {
+			fprintf(stderr, "gprdsd: %s: no active entry \"%s\" in %s's records (see gprdsd "
+				"status)\n", cli->envs.v[0], cli->keys.v[i], cfg->state_dir);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+/* 1: every key's current version is newer than at; -1: one failed; 0: not yet. */
+static int
+rotations_done(const struct gp_config *cfg, const char *env, const struct gp_strv *keys,
+	       int64_t at, bool report)
+{
+	_cleanup_(gp_state_file_freep) struct gp_state_file *s = NULL;
+	int done = 1;
+
+	if (gpd_state_load(cfg->state_dir, env, &s, NULL) < 0)
+		return 0;
+	for (size_t i = 0; i < keys->n; i++) {
+		const struct gp_record *rec = gp_state_find(s, keys->v[i]);
+
+		if (rec && rec->current_since >= at) {
+			if (report)
+				printf("%s/%s: rotated\n", env, keys->v[i]);
+		} else if (rec && rec->state == GP_STATE_FAILED && rec->since >= at) {
+			if (report)
+				printf("%s/%s: rotation failed: %s\n", env, keys->v[i],
+				       rec->reason ? rec->reason : "");
+			done = -1;
+		} else {
+			if (report)
+				printf("%s/%s: not rotated yet\n", env, keys->v[i]);
+			done = done < 0 ? done : 0;
+		}
+	}
+	return done;
+}
+
+/* A daemon on this host is the leader of env: it does the rotation; the command waits. */
+static int
+rotate_by_daemon(const struct gp_config *cfg, const char *env, const struct gp_strv *keys,
+		 int64_t at, const cJSON *rt)
+{
+	const cJSON *role = cJSON_GetObjectItemCaseSensitive(rt, "role");
+	int done = 0;
+
+	if (cJSON_IsString(role) && strcmp(role->valuestring, "standby") == 0) {
+		printf("%s: requested; the daemon here (pid %.0f) is standby: the rotation is made "
+		       "when this host leads %s, or by `gprdsd rotate` on the leader's host\n",
+		       env, cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rt, "pid")), env);
+		return 1;
+	}
+	printf("%s: requested; the running daemon (pid %.0f) rotates within seconds\n", env,
+	       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rt, "pid")));
+	fflush(stdout);
+	for (int i = 0; i < GPD_ROTATE_WAIT_S * 4 && !done && !atomic_load(&once_stop); i++) {
+		struct timespec ts = {0, 250 * 1000 * 1000};
+
+		nanosleep(&ts, NULL);
+		done = rotations_done(cfg, env, keys, at, false);
+	}
+	done = rotations_done(cfg, env, keys, at, true);
+	if (!done)
+		printf("%s: not done within %d s; the request stands (see gprdsd status)\n", env,
+		       GPD_ROTATE_WAIT_S);
+	return done == 1 ? 0 : 1;
+}
+
+int
+gpd_cmd_rotate(const struct gpd_cli *cli)
+{
+	_cleanup_(gp_config_freep) struct gp_config *cfg = NULL;
+	_cleanup_(gp_state_file_freep) struct gp_state_file *s = NULL;
+	_cleanup_free_ char *err = NULL;
+	int64_t at = (int64_t)time(NULL);
+	const char *env;
+	char by[320];
+	cJSON *rt;
+	int r;
+
+	if (gpd_config_load(cli->config, &cfg) < 0 || gpd_cli_check_envs(cli, cfg) < 0 ||
+	    gpd_cli_log_setup(cli, cfg) < 0)
+		return 2;
+	env = cli->envs.n ? cli->envs.v[0] : "";
+	if (cli->envs.n == 1 && gpd_state_load(cfg->state_dir, env, &s, &err) < 0) {
+		fprintf(stderr, "gprdsd: %s\n", err ? err : "cannot read the records");
+		return 1;
+	}
+	if (rotate_args(cli, cfg, s) < 0)
+		return 2;
+	requester(by, sizeof(by));
+	if (gpd_requests_add_rotate(cfg->state_dir, env, &cli->keys, at, by, s, &err) < 0) {
+		fprintf(stderr, "gprdsd: cannot record the request: %s\n", err ? err : "error");
+		return 1;
+	}
+	install_stop_handlers();
+	rt = runtime_env(cfg->state_dir, env);
+	if (rt && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rt, "running"))) {
+		r = rotate_by_daemon(cfg, env, &cli->keys, at, rt);
+		cJSON_Delete(rt);
+		return r;
+	}
+	cJSON_Delete(rt);
+	/* No daemon here: this command runs the environment's pass itself. */
+	r = gpd_cmd_run(cli);
+	return rotations_done(cfg, env, &cli->keys, at, true) == 1 ? r : 1;
 }

@@ -16,6 +16,7 @@ enum gpd_command {
 	GPD_CMD_PLAN,
 	GPD_CMD_VALIDATE,
 	GPD_CMD_STATUS,
+	GPD_CMD_ROTATE,
 	GPD_CMD_CHECK_CONFIG,
 	GPD_CMD_HELP,
 	GPD_CMD_VERSION,
@@ -28,6 +29,7 @@ struct gpd_cli {
 	const char *log_target;
 	const char *log_level;
 	struct gp_strv envs;
+	struct gp_strv keys; /* rotate: the entries */
 	bool json;
 	bool github;
 	bool detailed_exitcode;
@@ -52,5 +54,14 @@ int gpd_cmd_run(const struct gpd_cli *cli); /* --once and plan */
 int gpd_cmd_validate(const struct gpd_cli *cli);
 int gpd_cmd_status(const struct gpd_cli *cli);
 int gpd_cmd_check_config(const struct gpd_cli *cli);
+/*
+ * rotate --env ENV KEY...: records a rotation request for the keys (state_store.h). With a
+ * gprdsd daemon running on this host (runtime.json names a live process) it waits, at most
+ * GPD_ROTATE_WAIT_S, for that daemon to carry the rotations out; without one it runs the
+ * environment's pass itself (as --once does, taking the lock). Exit 0 when every key rotated,
+ * 1 when one failed or did not within the wait, 2 for a usage or config error.
+ */
+#define GPD_ROTATE_WAIT_S 120
+int gpd_cmd_rotate(const struct gpd_cli *cli);
 
 #endif

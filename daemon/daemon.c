@@ -48,6 +48,7 @@
 #include "metrics.h"
 #include "pass.h"
 #include "pg.h"
+#include "state_store.h"
 #include "sm.h"
 
 /* A commit touches many files: one pass this long after the last touch, but never later than
@@ -68,6 +69,7 @@ enum watch_kind {
 	WATCH_TREE,   /* a directory of the working tree: any change counts */
 	WATCH_GITDIR, /* .git: only HEAD and packed-refs count (not FETCH_HEAD, index, logs) */
 	WATCH_REFS,   /* .git/refs/heads: a branch moved */
+	WATCH_REQUESTS, /* state_dir: only <env>.requests.json counts (gprdsd rotate) */
 };
 
 /* Heap-allocated: a closing handle must stay valid until its close callback, and watches are
@@ -532,6 +534,10 @@ relevant_change(const struct watch *w, const char *filename)
 		return strcmp(filename, "HEAD") == 0 || strcmp(filename, "packed-refs") == 0;
 	case WATCH_TREE:
 		return strcmp(filename, ".git") != 0;
+	case WATCH_REQUESTS:
+		return n > strlen(GPD_REQUESTS_FILE_SUFFIX) &&
+		       strcmp(filename + n - strlen(GPD_REQUESTS_FILE_SUFFIX),
+			      GPD_REQUESTS_FILE_SUFFIX) == 0;
 	default:
 		return true;
 	}
@@ -638,6 +644,7 @@ setup_watches(struct daemon *d)
 	add_watch(d, path, WATCH_GITDIR);
 	snprintf(path, sizeof(path), "%s/.git/refs/heads", repo);
 	add_watch(d, path, WATCH_REFS);
+	add_watch(d, cfg->state_dir, WATCH_REQUESTS);
 	if (gp_manifest_new(cfg, &m) < 0)
 		return; /* out of memory: the interval still brings every pass */
 	for (size_t i = 0; i < m->n_envs; i++)

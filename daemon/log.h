@@ -56,6 +56,12 @@ struct gpd_logctx {
 #define GPD_MID_LEADER_LOST "3a1f6c0e52d74b0c9a4e8f1d2b7c6a0a"
 #define GPD_MID_INPUT_ERROR "3a1f6c0e52d74b0c9a4e8f1d2b7c6a0b"
 #define GPD_MID_ENV_FAILED "3a1f6c0e52d74b0c9a4e8f1d2b7c6a0c"
+/* Rotation (DESIGN §4.4), one per step, and a rotation that failed. */
+#define GPD_MID_ROTATION_STAGED "3a1f6c0e52d74b0c9a4e8f1d2b7c6a10"
+#define GPD_MID_ROTATION_PASSWORD_SET "3a1f6c0e52d74b0c9a4e8f1d2b7c6a11"
+#define GPD_MID_ROTATION_VERIFIED "3a1f6c0e52d74b0c9a4e8f1d2b7c6a12"
+#define GPD_MID_ROTATION_COMPLETED "3a1f6c0e52d74b0c9a4e8f1d2b7c6a13"
+#define GPD_MID_ROTATION_FAILED "3a1f6c0e52d74b0c9a4e8f1d2b7c6a14"
 
 enum gpd_log_target { GPD_LOG_AUTO, GPD_LOG_JOURNAL, GPD_LOG_CONSOLE };
 

@@ -6,6 +6,7 @@
  *   gprdsd plan                       what a pass would do; changes nothing
  *   gprdsd validate                   inputs only, no network (CI on pull requests)
  *   gprdsd status                     the lifecycle records in the state directory
+ *   gprdsd rotate --env ENV KEY...    rotate these entries' passwords now
  *   gprdsd --check-config             parse and validate the config file
  *
  * Exit codes (--once): 0 converged or waiting at a gate, 1 some entries failed or are
@@ -38,6 +39,8 @@ static const char usage_text[] =
 	"  plan                   print the actions a pass would apply; changes nothing\n"
 	"  validate               check the inputs only (no network)\n"
 	"  status                 print each entry's lifecycle state\n"
+	"  rotate --env ENV KEY...  rotate these entries' passwords now (the running daemon does\n"
+	"                         it within seconds; without one, this command does)\n"
 	"  --check-config         parse and validate the config file, then exit\n"
 	"\n"
 	"Options:\n"
@@ -138,6 +141,7 @@ parse_args(int argc, char **argv, struct gpd_cli *cli)
 		{"plan", GPD_CMD_PLAN},
 		{"validate", GPD_CMD_VALIDATE},
 		{"status", GPD_CMD_STATUS},
+		{"rotate", GPD_CMD_ROTATE},
 	};
 	int r;
 
@@ -156,6 +160,8 @@ parse_args(int argc, char **argv, struct gpd_cli *cli)
 		argv++;
 	}
 	r = parse_command(argc, argv, cli);
+	while (r >= 0 && cli->command == GPD_CMD_ROTATE && optind < argc)
+		r = gp_strv_push(&cli->keys, argv[optind++]);
 	if (r >= 0 && optind < argc) {
 		fprintf(stderr, "gprdsd: unexpected argument \"%s\"\n", argv[optind]);
 		return -EINVAL;
@@ -205,6 +211,9 @@ main(int argc, char **argv)
 	case GPD_CMD_STATUS:
 		r = gpd_cmd_status(&cli);
 		break;
+	case GPD_CMD_ROTATE:
+		r = gpd_cmd_rotate(&cli);
+		break;
 	case GPD_CMD_PLAN:
 	case GPD_CMD_ONCE:
 		r = gpd_cmd_run(&cli);
@@ -215,5 +224,6 @@ main(int argc, char **argv)
 	}
 	curl_global_cleanup();
 	gp_strv_release(&cli.envs);
+	gp_strv_release(&cli.keys);
 	return r;
 }

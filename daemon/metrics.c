@@ -43,6 +43,8 @@ gpd_metrics_account(struct gpd_env_metrics *m, struct gpd_pass_result *res, int 
 	m->pg_statements_total += res->pg_statements;
 	m->actions_total += res->n_applied;
 	m->action_errors_total += res->n_errors;
+	m->rotations_total += res->n_rotations;
+	m->rotation_errors_total += res->n_rotations_failed;
 	for (size_t i = 0; i < res->n_error_kinds; i++)
 		count_kind(m, res->errors[i].kind, res->errors[i].n);
 	snprintf(m->top_reason, sizeof(m->top_reason), "%s",
@@ -157,13 +159,29 @@ sample(struct gp_buf *out, const char *name, const char *env, const char *k, con
 		body;                                                                              \
 	}
 
+static int64_t
+due_at(const struct gpd_secret_age *a)
+{
+	return a->changed + (int64_t)(a->rotation_ms / 1000);
+}
+
+/* Passwords past their period that no rotation is under way for (one that ran in the pass
+ * has a new age already). soon: not overdue, but due within warn_before. */
 static size_t
-overdue(const struct gpd_env_metrics *m, int64_t now)
+overdue(const struct gpd_env_metrics *m, int64_t now, bool soon)
 {
 	size_t k = 0;
 
-	for (size_t i = 0; i < m->n_secrets; i++)
-		k += m->secrets[i].changed + (int64_t)(m->secrets[i].rotation_ms / 1000) <= now;
+	for (size_t i = 0; i < m->n_secrets; i++) {
+		const struct gpd_secret_age *a = &m->secrets[i];
+
+		if (a->rotating)
+			continue;
+		if (!soon)
+			k += due_at(a) <= now;
+		else
+			k += due_at(a) > now && due_at(a) - (int64_t)(a->warn_before_ms / 1000) <= now;
+	}
 	return k;
 }
 
@@ -219,11 +237,20 @@ gpd_metrics_render(const char *const *names, const struct gpd_env_metrics *const
 	     "When each entry's secret is due for rotation by its risk's period.");
 	FOR_ENVS(for (size_t k = 0; k < m->n_secrets; k++) sample(
 		out, "gprdsd_secret_rotation_due_timestamp_seconds", e, "key", m->secrets[k].key,
-		(double)(m->secrets[k].changed + (int64_t)(m->secrets[k].rotation_ms / 1000))));
+		(double)due_at(&m->secrets[k])));
 	help(out, "gprdsd_secret_rotations_overdue", "gauge",
-	     "Secrets older than their risk's rotation period.");
+	     "Passwords older than their risk's rotation period, no rotation under way.");
 	FOR_ENVS(sample(out, "gprdsd_secret_rotations_overdue", e, NULL, NULL,
-			(double)overdue(m, now)));
+			(double)overdue(m, now, false)));
+	help(out, "gprdsd_secret_rotations_soon_due", "gauge",
+	     "Passwords due for rotation within rotation.warn_before.");
+	FOR_ENVS(sample(out, "gprdsd_secret_rotations_soon_due", e, NULL, NULL,
+			(double)overdue(m, now, true)));
+	help(out, "gprdsd_secret_rotations_total", "counter", "Password rotations, by result.");
+	FOR_ENVS(sample(out, "gprdsd_secret_rotations_total", e, "result", "ok",
+			(double)m->rotations_total);
+		 sample(out, "gprdsd_secret_rotations_total", e, "result", "error",
+			(double)m->rotation_errors_total));
 	help(out, "gprdsd_last_pass_timestamp_seconds", "gauge",
 	     "Time of the last pass, successful or not (standby passes included).");
 	FOR_ENVS(sample(out, "gprdsd_last_pass_timestamp_seconds", e, NULL, NULL,

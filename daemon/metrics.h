@@ -28,6 +28,7 @@ struct gpd_env_metrics {
 	size_t n_invalid, n_gated, n_orphans;
 	uint64_t passes_total, pass_errors_total;
 	uint64_t actions_total, action_errors_total;
+	uint64_t rotations_total, rotation_errors_total;
 	uint64_t sm_calls_total, sm_throttles_total, pg_statements_total;
 	struct gpd_count errors[32]; /* by kind: SQLSTATE or AWS error code */
 	size_t n_errors;

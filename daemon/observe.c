@@ -11,6 +11,7 @@
  */
 #include "pass_int.h"
 
+#include "codec/sm_wire.h"
 #include "model/names.h"
 
 static int
@@ -93,31 +94,65 @@ fetch_values(struct pass *p, const struct gp_plan_opts *po)
 	return r;
 }
 
-/* One login with the AWSCURRENT password of e's secret, recorded whatever its outcome. */
+/* The AWSPENDING values of the rotations in progress (one GetSecretValue each). A value that
+ * cannot be read leaves the rotation to fail where it needs it, with the reason. */
 static int
-try_login(struct pass *p, const struct gp_entry *e)
+fetch_pending(struct pass *p, const struct gp_plan_opts *po)
+{
+	struct gp_strv names = {0};
+	int r = gp_checks_pending_values(p->res->desired, p->obs, p->state, po, &names);
+
+	for (size_t i = 0; i < names.n && r >= 0; i++) {
+		struct gp_obs_secret *s = gp_observed_secret_mut(p->obs, names.v[i]);
+		struct gpd_error err = {0};
+		char *json = NULL, *version = NULL;
+
+		if (gpd_sm_get_value_stage(p->sm, names.v[i], GP_SM_PENDING, &json, &version,
+					   &err) < 0)
+			continue;
+		if (s && gp_streq(version, s->pending_version)) {
+			gp_secret_free_string(s->pending_value_json);
+			s->pending_value_json = TAKE_PTR(json);
+		}
+		gp_secret_free_string(json);
+		free(version);
+	}
+	gp_strv_release(&names);
+	return r;
+}
+
+/* One login with e's current (or pending) credentials, recorded whatever its outcome, as the
+ * role they name. */
+static int
+try_login(struct pass *p, const struct gp_entry *e, bool pending)
 {
 	const struct gp_obs_secret *s = gp_observed_secret(p->obs, e->secret_name);
+	const char *value = s ? (pending ? s->pending_value_json : s->value_json) : NULL;
 	_cleanup_secret_ char *password = NULL;
+	_cleanup_free_ char *role = NULL;
 	struct gpd_error err = {0};
 	int r;
 
-	if (!s || gp_secret_password(s->value_json, &password) < 0)
+	if (!value || gp_secret_password(value, &password) < 0)
 		return 0; /* checks.h picked it for having one: nothing to try */
-	r = gpd_pg_verify_login(&p->target, e->username, password, e->database, &err);
-	return gp_observed_add_login(p->obs, e->username, s->current_version, r >= 0,
-				     r < 0 ? err.code : NULL, r < 0 ? err.message : NULL);
+	if (pending ? gp_secret_username(value, &role) < 0 : !(role = gp_entry_current_role(e, s)))
+		return 0;
+	r = gpd_pg_verify_login(&p->target, role, password, e->database, &err);
+	return gp_observed_add_login(p->obs, role, pending ? s->pending_version : s->current_version,
+				     r >= 0, r < 0 ? err.code : NULL, r < 0 ? err.message : NULL);
 }
 
 static int
 check_logins(struct pass *p, const struct gp_plan_opts *po)
 {
-	_cleanup_free_ size_t *idx = NULL;
+	_cleanup_free_ struct gp_login_check *idx = NULL;
 	size_t n = 0;
-	int r = gp_checks_logins(p->res->desired, p->obs, p->state, po, &idx, &n);
+	int r = fetch_pending(p, po);
 
+	if (r >= 0)
+		r = gp_checks_logins(p->res->desired, p->obs, p->state, po, &idx, &n);
 	for (size_t i = 0; i < n && r >= 0 && !gpd_pass_stopping(p); i++)
-		r = try_login(p, &p->res->desired->v[idx[i]]);
+		r = try_login(p, &p->res->desired->v[idx[i].entry], idx[i].pending);
 	gp_observed_sort(p->obs);
 	if (r < 0)
 		gpd_pass_error(p, r, "cannot record a login check: %s", strerror(-r));

@@ -274,7 +274,23 @@ gpd_pass_plan_opts(const struct pass *p, struct gp_plan_opts *po)
 		.secret_host = !gp_isempty(env->secret.host) ? env->secret.host : p->master.host,
 		.secret_port = p->secret_port_buf,
 		.retry_now = p->o->retry_now,
+		.requests = p->requests.rotate,
+		.n_requests = p->requests.n_rotate,
 	};
+}
+
+/* `gprdsd rotate` requests (state_store.h). One that cannot be read is said and ignored: the
+ * scheduled work of the pass does not depend on it. */
+static void
+load_requests(struct pass *p)
+{
+	_cleanup_free_ char *err = NULL;
+	struct gpd_logctx c;
+
+	if (gpd_requests_load(p->o->cfg->state_dir, p->env, &p->requests, &err) >= 0)
+		return;
+	gpd_pass_logctx(p, NULL, &c);
+	gpd_log(LOG_WARNING, NULL, &c, "rotation requests ignored: %s", err ? err : "unreadable");
 }
 
 static int
@@ -376,6 +392,8 @@ run(struct pass *p)
 	if (r >= 0)
 		r = load_state(p);
 	if (r >= 0)
+		load_requests(p);
+	if (r >= 0)
 		r = gpd_pass_observe(p);
 	if (r >= 0)
 		r = make_plan(p);
@@ -417,6 +435,7 @@ gpd_pass_run(const struct gpd_pass_opts *o, struct gpd_pass_result *res)
 		gp_state_file_free(p.state);
 	free(p.own_commit);
 	gp_master_release(&p.master);
+	gp_requests_release(&p.requests);
 	return r < 0 ? r : 0;
 }
 

@@ -44,11 +44,13 @@ void gpd_pass_cache_clear(struct gpd_pass_cache *c);
  * the pages back. Keeps the original when out of memory. */
 void gpd_pass_cache_compact(struct gpd_pass_cache *c);
 
-/* Age of one entry's secret, from the secret's own dates. */
+/* Age of one entry's password: since when its AWSCURRENT version is current. */
 struct gpd_secret_age {
 	char key[64];
-	int64_t changed; /* last change (or creation), seconds since the epoch */
-	uint64_t rotation_ms; /* rotation period for the entry's risk */
+	int64_t changed;        /* since when the password is current, seconds since the epoch */
+	uint64_t rotation_ms;   /* rotation period for the entry's risk */
+	uint64_t warn_before_ms; /* rotation.warn_before: "soon due" this long before */
+	bool rotating;          /* a rotation is in progress (not overdue: under way) */
 };
 
 #define GPD_PASS_MAX_ERROR_KINDS 16
@@ -89,6 +91,8 @@ struct gpd_pass_result {
 	size_t n_failed;    /* entries failed (this pass or still waiting for a retry) */
 	size_t n_applied;   /* actions applied */
 	size_t n_errors;    /* actions that failed */
+	size_t n_rotations; /* rotations completed (AWSCURRENT moved to a new version) */
+	size_t n_rotations_failed; /* rotation steps that failed */
 	size_t n_orphans;
 	int64_t next_retry; /* earliest retry time of a failed entry, 0 when none */
 	char *top_reason;   /* the most common hold/failure reason, for STATUS= */

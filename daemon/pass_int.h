@@ -9,6 +9,7 @@
 
 #include <libpq-fe.h>
 
+#include "codec/requests.h"
 #include "codec/secret.h"
 #include "log.h"
 #include "pass.h"
@@ -36,6 +37,7 @@ struct pass {
 	uint64_t state_digest; /* of the records as loaded (gp_state_digest) */
 	struct gpd_audit *audit;
 	int audit_error;
+	struct gp_requests requests; /* gprdsd rotate (codec/requests.h) */
 };
 
 uint64_t gpd_mono_ms(void);

@@ -96,7 +96,8 @@ int gpd_pg_observe(PGconn *master, const struct gpd_pg_target *t, const struct g
  * The executors of the action kinds that change PostgreSQL (plan/action.h), one function a
  * kind with one signature, so that apply.c dispatches them through its table. Each reads only
  * the fields its kind's row names (all set by the planner):
- *   create_role      a->role, a->createdb; password (required): only a SCRAM-SHA-256
+ *   create_role      a->role, a->createdb; password (unless a->cred is NONE: a role without
+ *                    a password, the alternating strategy's second role): only a SCRAM-SHA-256
  *                    verifier computed here reaches the server, and it is wiped with the
  *                    statement. Checks first that the role does not exist (a failing statement
  *                    is logged with its text); when it does, corrects its attributes and sets
@@ -104,7 +105,8 @@ int gpd_pg_observe(PGconn *master, const struct gpd_pg_target *t, const struct g
  *   alter_role       a->role; re-reads the role and changes only the attributes that differ.
  *   set_password     a->role, password (as create_role).
  *   comment_role     a->role: gprdsd's marker for s->env and a->key (model/names.h).
- *   grant_membership GRANT a->owner TO CURRENT_USER.
+ *   grant_membership GRANT a->owner TO a->role (the master, or an alternating second role).
+ *   set_role_default ALTER ROLE a->role SET role = a->owner.
  *   create_database  a->database owned by a->owner, outside any transaction (the server
  *                    requires it); an existing database is success.
  *   alter_database_owner  a->database to a->owner.
@@ -131,6 +133,8 @@ int gpd_pg_set_password(const struct gpd_pg_session *s, const struct gp_action *
 int gpd_pg_comment_role(const struct gpd_pg_session *s, const struct gp_action *a,
 			const char *password, struct gpd_error *err);
 int gpd_pg_grant_membership(const struct gpd_pg_session *s, const struct gp_action *a,
+			    const char *password, struct gpd_error *err);
+int gpd_pg_set_role_default(const struct gpd_pg_session *s, const struct gp_action *a,
 			    const char *password, struct gpd_error *err);
 int gpd_pg_create_database(const struct gpd_pg_session *s, const struct gp_action *a,
 			   const char *password, struct gpd_error *err);

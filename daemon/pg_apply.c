@@ -119,20 +119,21 @@ gpd_pg_create_role(const struct gpd_pg_session *s, const struct gp_action *a,
 {
 	PGconn *c = s->master;
 	const char *role = a->role;
+	struct gp_buf sql = {0};
 	struct gp_obs_role cur;
 	bool found;
 	int r;
 
-	if (gp_isempty(password))
-		return gpd_pg__err_set(err, -EINVAL, "", false, "no password to set");
 	/* A failing CREATE ROLE would be logged with its text: look first. */
 	r = role_read(c, role, &cur, &found, err);
 	if (r < 0)
 		return r;
+	if (!found && a->cred == GP_CRED_NONE)
+		return run_built(c, gp_sql_create_role_nopassword(&sql, role, a->createdb), &sql, err);
 	if (!found)
 		return password_statement(c, role, password, true, a->createdb, err);
 	r = alter_attrs(c, role, &cur, a->createdb, err);
-	if (r < 0)
+	if (r < 0 || a->cred == GP_CRED_NONE)
 		return r;
 	return password_statement(c, role, password, false, a->createdb, err);
 }
@@ -175,7 +176,16 @@ gpd_pg_grant_membership(const struct gpd_pg_session *s, const struct gp_action *
 {
 	struct gp_buf sql = {0};
 
-	return run_built(s->master, gp_sql_grant_membership(&sql, a->owner, NULL), &sql, err);
+	return run_built(s->master, gp_sql_grant_membership(&sql, a->owner, a->role), &sql, err);
+}
+
+int
+gpd_pg_set_role_default(const struct gpd_pg_session *s, const struct gp_action *a,
+			const char *password, struct gpd_error *err)
+{
+	struct gp_buf sql = {0};
+
+	return run_built(s->master, gp_sql_alter_role_set_role(&sql, a->role, a->owner), &sql, err);
 }
 
 int

@@ -16,7 +16,10 @@ static const char master_sql[] =
 static const char roles_sql[] =
 	"SELECT r.rolname, r.rolcanlogin, r.rolsuper, r.rolcreaterole, r.rolcreatedb,"
 	" r.rolreplication, r.rolbypassrls, r.rolinherit,"
-	" pg_catalog.shobj_description(r.oid, 'pg_authid')"
+	" pg_catalog.shobj_description(r.oid, 'pg_authid'),"
+	" (SELECT pg_catalog.substr(c, 6) FROM pg_catalog.pg_db_role_setting s,"
+	"  pg_catalog.unnest(s.setconfig) c WHERE s.setdatabase = 0 AND s.setrole = r.oid"
+	"  AND c LIKE 'role=%' LIMIT 1)"
 	" FROM pg_catalog.pg_roles r WHERE r.rolname !~ '^pg_' ORDER BY 1";
 
 /* One row per (database, grantee) of the effective ACL; a database whose ACL is empty has
@@ -112,7 +115,9 @@ observe_roles(PGconn *c, struct gp_observed *o, struct gpd_error *err)
 	for (int i = 0; i < n; i++) {
 		struct gp_obs_role *x = &o->roles[i];
 
-		if (gpd_pg__value_dup(res, i, 0, &x->name) < 0 || gpd_pg__value_dup(res, i, 8, &x->comment) < 0)
+		if (gpd_pg__value_dup(res, i, 0, &x->name) < 0 ||
+		    gpd_pg__value_dup(res, i, 8, &x->comment) < 0 ||
+		    gpd_pg__value_dup(res, i, 9, &x->set_role) < 0)
 			return gpd_pg__oom(err);
 		x->login = gpd_pg__value_bool(res, i, 1);
 		x->superuser = gpd_pg__value_bool(res, i, 2);

@@ -683,16 +683,19 @@ gpd_sm_create(struct gpd_sm *sm, const char *name, const char *json, const char 
 
 static int
 put_value(struct gpd_sm *sm, const char *name, const char *json, const char *stage,
-	  char **ret_version, struct gpd_error *err)
+	  const char *given_token, char **ret_version, struct gpd_error *err)
 {
 	_cleanup_(gp_buf_release_secure) struct gp_buf req = {0};
 	char token[GP_SM_TOKEN_LEN + 1];
 	struct gpd_error dummy;
-	int r;
+	int r = 0;
 
 	err = err ? err : &dummy;
 	*err = (struct gpd_error){0};
-	r = request_token(token);
+	if (given_token)
+		snprintf(token, sizeof(token), "%s", given_token);
+	else
+		r = request_token(token);
 	r = r ?: gp_sm_put_request(name, json, token, stage, &req);
 	return r ?: write_call(sm, "PutSecretValue", &req, ret_version, err);
 }
@@ -701,14 +704,14 @@ int
 gpd_sm_put_value(struct gpd_sm *sm, const char *name, const char *json, char **ret_version,
 		 struct gpd_error *err)
 {
-	return put_value(sm, name, json, NULL, ret_version, err);
+	return put_value(sm, name, json, NULL, NULL, ret_version, err);
 }
 
 int
-gpd_sm_put_pending(struct gpd_sm *sm, const char *name, const char *json, char **ret_version,
-		   struct gpd_error *err)
+gpd_sm_put_pending(struct gpd_sm *sm, const char *name, const char *json, const char *token,
+		   char **ret_version, struct gpd_error *err)
 {
-	return put_value(sm, name, json, GP_SM_PENDING, ret_version, err);
+	return put_value(sm, name, json, GP_SM_PENDING, token, ret_version, err);
 }
 
 static int

@@ -130,9 +130,11 @@ int gpd_sm_put_value(struct gpd_sm *sm, const char *name, const char *json, char
 
 /*
  * PutSecretValue staged AWSPENDING only (rotation step 1, DESIGN §4.4): AWSCURRENT does not
- * move. An existing AWSPENDING label moves to the new version.
+ * move. An existing AWSPENDING label moves to the new version. token is the
+ * ClientRequestToken (gp_rotation_token()): the same rotation always sends the same one, so
+ * that a retry of a write that did happen creates no second version.
  */
-int gpd_sm_put_pending(struct gpd_sm *sm, const char *name, const char *json,
+int gpd_sm_put_pending(struct gpd_sm *sm, const char *name, const char *json, const char *token,
 		       char **ret_version, struct gpd_error *err);
 
 /*

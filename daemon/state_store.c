@@ -7,6 +7,10 @@
  * bastions the PostgreSQL advisory lock is), does not keep backups and never logs.
  */
 #include "state_store.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include "fileio.h"
 
 #include <stdio.h>
@@ -153,4 +157,81 @@ gpd_state_file_id(const char *state_dir, const char *env, struct gpd_file_id *id
 		return -EINVAL;
 	path = state_path(state_dir, env);
 	return path ? gpd_file_id(path, id) : -ENOMEM;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Requests
+ */
+
+static char *
+env_file(const char *state_dir, const char *env, const char *suffix)
+{
+	_cleanup_free_ char *name = NULL;
+
+	if (asprintf(&name, "%s%s", env, suffix) < 0)
+		return NULL;
+	return gpd_path_join(state_dir, name);
+}
+
+int
+gpd_requests_load(const char *state_dir, const char *env, struct gp_requests *ret,
+		  char **ret_err)
+{
+	_cleanup_free_ char *path = NULL, *buf = NULL;
+	struct gp_diags diags = {0};
+	size_t len;
+	int r;
+
+	*ret = (struct gp_requests){0};
+	if (gp_isempty(state_dir) || !env_is_name(env))
+		return fail_env(ret_err, state_dir, env);
+	path = env_file(state_dir, env, GPD_REQUESTS_FILE_SUFFIX);
+	if (!path)
+		return fail_errno(ret_err, state_dir, -ENOMEM);
+	r = gpd_read_file(path, GPD_STATE_MAX_SIZE, &buf, &len);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return fail_errno(ret_err, path, r);
+	r = gp_requests_parse(buf, len, path, ret, &diags);
+	if (r < 0)
+		r = fail_diags(ret_err, &diags, r);
+	gp_diags_release(&diags);
+	return r;
+}
+
+int
+gpd_requests_add_rotate(const char *state_dir, const char *env, const struct gp_strv *keys,
+			int64_t at, const char *by, const struct gp_state_file *s, char **ret_err)
+{
+	_cleanup_free_ char *path = env_file(state_dir, env, GPD_REQUESTS_FILE_SUFFIX);
+	_cleanup_free_ char *lock = env_file(state_dir, env, ".requests.lock");
+	_cleanup_(gp_buf_release) struct gp_buf out = {0};
+	struct gp_requests req = {0};
+	int fd, r;
+
+	if (!path || !lock)
+		return fail_errno(ret_err, state_dir, -ENOMEM);
+	r = gpd_mkdir_p(state_dir, 0750);
+	if (r < 0)
+		return fail_errno(ret_err, state_dir, r);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+		return fail_errno(ret_err, lock, r);
+	}
+	r = gpd_requests_load(state_dir, env, &req, ret_err);
+	for (size_t i = 0; r >= 0 && i < keys->n; i++)
+		r = gp_requests_add_rotate(&req, keys->v[i], at, by);
+	if (r >= 0) {
+		gp_requests_prune(&req, s);
+		r = gp_requests_render(&req, env, &out);
+	}
+	if (r >= 0 && (r = gpd_write_file_atomic(path, out.p, out.len, 0640)) < 0)
+		fail_errno(ret_err, path, r);
+	gp_requests_release(&req);
+	close(fd);
+	return r;
 }

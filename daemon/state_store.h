@@ -16,6 +16,7 @@
 #ifndef GPD_STATE_STORE_H
 #define GPD_STATE_STORE_H
 
+#include "codec/requests.h"
 #include "fileio.h"
 #include "model/state.h"
 
@@ -40,5 +41,19 @@ int gpd_state_save(const char *state_dir, const struct gp_state_file *s, char **
 /* The identity of env's state file as it is now (fileio.h): the daemon keeps the records it
  * read and reads them again only when the file changed. Returns 0 or -errno. */
 int gpd_state_file_id(const char *state_dir, const char *env, struct gpd_file_id *id);
+
+/* The requests file of env (codec/requests.h): `<state_dir>/<env>.requests.json`. */
+#define GPD_REQUESTS_FILE_SUFFIX ".requests.json"
+/* Loads it; a missing file is no requests. Errors as gpd_state_load(). */
+int gpd_requests_load(const char *state_dir, const char *env, struct gp_requests *ret,
+		      char **ret_err);
+/*
+ * Adds a rotate request for each of keys (at, by), drops the requests that s shows done, and
+ * writes the file atomically, under an exclusive flock() of `<env>.requests.lock` so that two
+ * commands do not lose each other's requests. Errors as gpd_state_save().
+ */
+int gpd_requests_add_rotate(const char *state_dir, const char *env, const struct gp_strv *keys,
+			    int64_t at, const char *by, const struct gp_state_file *s,
+			    char **ret_err);
 
 #endif

@@ -11,7 +11,7 @@ GP_APT_PACKAGES=(
 	libpq-dev libcurl4-openssl-dev libssl-dev libyaml-dev libuv1-dev libsystemd-dev
 	libcjson-dev libcmocka-dev
 	postgresql postgresql-client
-	python3-venv git openssl systemd valgrind
+	python3-venv git openssl systemd valgrind libfaketime
 )
 
 gp_repo_root() {

@@ -411,6 +411,58 @@ gp_time_parse(const char *s, int64_t *ret)
 	return 0;
 }
 
+int
+gp_time_parse_rfc3339(const char *s, int64_t *ret)
+{
+	size_t n = s ? strlen(s) : 0;
+	const char *z = n > 6 ? s + n - 6 : NULL;
+	_cleanup_free_ char *utc = NULL;
+	unsigned h, m;
+	const char *p;
+	int64_t t;
+
+	if (!z || (z[0] != '+' && z[0] != '-') || z[3] != ':')
+		return gp_time_parse(s, ret);
+	p = z + 1;
+	if (!parse_digits(&p, 2, &h) || !parse_sep(&p, ':') || !parse_digits(&p, 2, &m) ||
+	    h > 23 || m > 59)
+		return -EINVAL;
+	utc = gp_strprintf("%.*sZ", (int)(n - 6), s);
+	if (!utc)
+		return -ENOMEM;
+	if (gp_time_parse(utc, &t) < 0)
+		return -EINVAL;
+	*ret = t + (z[0] == '+' ? -1 : 1) * (int64_t)(h * 3600 + m * 60);
+	return 0;
+}
+
+int
+gp_window_parse(const char *s, unsigned *ret_start, unsigned *ret_end)
+{
+	unsigned h1, m1, h2, m2;
+	const char *p = s;
+
+	if (!s || !parse_digits(&p, 2, &h1) || !parse_sep(&p, ':') || !parse_digits(&p, 2, &m1) ||
+	    !parse_sep(&p, '-') || !parse_digits(&p, 2, &h2) || !parse_sep(&p, ':') ||
+	    !parse_digits(&p, 2, &m2) || *p)
+		return -EINVAL;
+	if (h1 > 23 || h2 > 24 || m1 > 59 || m2 > 59 || (h2 == 24 && m2) ||
+	    h1 * 60 + m1 == h2 * 60 + m2)
+		return -EINVAL;
+	*ret_start = h1 * 60 + m1;
+	*ret_end = h2 * 60 + m2;
+	return 0;
+}
+
+bool
+gp_window_contains(unsigned start, unsigned end, int64_t t)
+{
+	int64_t day = ((t % 86400) + 86400) % 86400;
+	unsigned m = (unsigned)(day / 60);
+
+	return start < end ? m >= start && m < end : m >= start || m < end;
+}
+
 bool
 gp_utf8_valid(const char *s, size_t len)
 {

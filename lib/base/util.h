@@ -114,6 +114,14 @@ void gp_duration_format(uint64_t ms, char *buf, size_t len);
 /* Seconds since the epoch ↔ "YYYY-MM-DDTHH:MM:SSZ". Pure (no time zone, no clock). */
 void gp_time_format(int64_t t, char buf[static 21]);
 int gp_time_parse(const char *s, int64_t *ret);
+/* RFC 3339 as people write it: gp_time_parse()'s form, or with a numeric offset
+ * ("2026-12-06T10:00:00+01:00"), converted to UTC. */
+int gp_time_parse_rfc3339(const char *s, int64_t *ret);
+/* A daily UTC window "HH:MM-HH:MM" → minutes after midnight (end may be before start: the
+ * window spans midnight). Returns 0 or -EINVAL. */
+int gp_window_parse(const char *s, unsigned *ret_start, unsigned *ret_end);
+/* Whether the time t (seconds since the epoch) falls inside the window [start, end). */
+bool gp_window_contains(unsigned start, unsigned end, int64_t t);
 
 /* True when s is valid UTF-8 without NUL bytes (len bytes). */
 bool gp_utf8_valid(const char *s, size_t len);

@@ -241,6 +241,22 @@ gp_secret_password(const char *json, char **ret_password)
 	return 0;
 }
 
+int
+gp_secret_username(const char *json, char **ret_username)
+{
+	_cleanup_json_ cJSON *root = parse_object(json);
+	const cJSON *u = root ? cJSON_GetObjectItemCaseSensitive(root, "username") : NULL;
+	char *copy;
+
+	if (!cJSON_IsString(u) || gp_isempty(u->valuestring))
+		return -EINVAL;
+	copy = strdup(u->valuestring);
+	if (!copy)
+		return -ENOMEM;
+	*ret_username = copy;
+	return 0;
+}
+
 /*
  * Sets key to the string value in place (first occurrence), removing any later duplicates;
  * appends it when missing. Replaced values are wiped before cJSON frees them.

@@ -71,6 +71,8 @@ int gp_secret_check(const char *json, const struct gp_secret_want *want, char **
  * Returns 0, -EINVAL (not a JSON object, or no usable password) or -ENOMEM.
  */
 int gp_secret_password(const char *json, char **ret_password);
+/* Copies the secret's "username" to *ret_username (free()). -EINVAL when it has none. */
+int gp_secret_username(const char *json, char **ret_username);
 
 /*
  * Renders the secret's JSON (compact) into out: every key of existing_json in its place, with

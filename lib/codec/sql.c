@@ -162,6 +162,32 @@ gp_sql_create_role(struct gp_buf *b, const char *role, bool createdb, const char
 	return sql_done(b, start, r);
 }
 
+int
+gp_sql_create_role_nopassword(struct gp_buf *b, const char *role, bool createdb)
+{
+	size_t start = b->len;
+	int r = 0;
+
+	SQL_PUTS(r, b, "CREATE ROLE ");
+	SQL_IDENT(r, b, role);
+	SQL_PUTS(r, b, " LOGIN NOSUPERUSER NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT ");
+	SQL_PUTS(r, b, createdb ? "CREATEDB" : "NOCREATEDB");
+	return sql_done(b, start, r);
+}
+
+int
+gp_sql_alter_role_set_role(struct gp_buf *b, const char *role, const char *target)
+{
+	size_t start = b->len;
+	int r = 0;
+
+	SQL_PUTS(r, b, "ALTER ROLE ");
+	SQL_IDENT(r, b, role);
+	SQL_PUTS(r, b, " SET role = ");
+	SQL_LITERAL(r, b, target);
+	return sql_done(b, start, r);
+}
+
 unsigned
 gp_sql_role_attrs_diff(const struct gp_obs_role *o, bool createdb)
 {

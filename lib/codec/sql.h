@@ -55,6 +55,11 @@ bool gp_sql_is_scram_verifier(const char *v);
  * [NO]CREATEDB PASSWORD '<verifier>'. -EINVAL when verifier is not a SCRAM verifier.
  */
 int gp_sql_create_role(struct gp_buf *b, const char *role, bool createdb, const char *verifier);
+/* The same without a password (the second role of the alternating strategy, whose first
+ * password comes with its first rotation): no password, so no login yet. */
+int gp_sql_create_role_nopassword(struct gp_buf *b, const char *role, bool createdb);
+/* ALTER ROLE "role" SET role = 'target': every session of role acts as target. */
+int gp_sql_alter_role_set_role(struct gp_buf *b, const char *role, const char *target);
 
 /* Role attributes ALTER ROLE can set; each one is written with its desired value. */
 enum gp_sql_role_attr {

@@ -36,6 +36,9 @@ static const struct catalog_field {
 	{"configuration", "size_tier", offsetof(struct gp_catalog_entry, size_tier)},
 	{"configuration", "instance_class", offsetof(struct gp_catalog_entry, instance_class)},
 	{"configuration", "secret_path", offsetof(struct gp_catalog_entry, secret_path)},
+	{"metadata", "rotate_after", offsetof(struct gp_catalog_entry, rotate_after)},
+	{"configuration", "rotation_strategy",
+	 offsetof(struct gp_catalog_entry, rotation_strategy)},
 };
 
 static const char *const catalog_sections[] = {"metadata", "configuration"};

@@ -14,6 +14,8 @@ struct gp_catalog_entry {
 	struct gp_field id, owner, requested_by, domain, risk, environment, status, created_date,
 		approved_by, decommission_confirm;
 	struct gp_field username, size_tier, instance_class, secret_path;
+	struct gp_field rotate_after;      /* metadata.rotate_after: RFC 3339 (DESIGN §4.4) */
+	struct gp_field rotation_strategy; /* configuration.rotation_strategy */
 };
 
 struct gp_catalog {

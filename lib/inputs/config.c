@@ -16,6 +16,8 @@
 #include "inputs/config.h"
 #include "model/names.h"
 
+#include <inttypes.h>
+
 #include "base/doc.h"
 
 #include <stddef.h>
@@ -33,6 +35,7 @@ enum ktype {
 	K_CHOICE,   /* char *, one of choices */
 	K_ENUM,     /* an enum stored as int, names from enum_name() */
 	K_STRLIST,  /* struct gp_strv */
+	K_COUNT,    /* unsigned 1..max */
 };
 
 #define KF_OPTIONAL (1u << 0)   /* empty or null means unset (NULL) */
@@ -40,6 +43,7 @@ enum ktype {
 #define KF_EXPAND_ENV (1u << 2) /* "{env}" in the value becomes the environment's name */
 
 #define SEC 1000ull
+#define HOUR (3600ull * SEC)
 #define DAY (86400ull * SEC)
 
 struct ckey {
@@ -51,7 +55,7 @@ struct ckey {
 	unsigned flags;
 	const char *const *choices;   /* K_CHOICE, NULL-terminated */
 	const char *(*enum_name)(int); /* K_ENUM: name of value i, NULL past the last */
-	uint64_t min, max;            /* K_DURATION bounds (max 0: no upper bound) */
+	uint64_t min, max;            /* K_DURATION bounds (max 0: no upper bound); K_COUNT max */
 	const char *shown;            /* default shown in the reference when computed in code */
 	const char *(*check)(const void *field); /* extra rule; returns why it fails, or NULL */
 };
@@ -64,11 +68,29 @@ static const char *const sslmodes[] = {"disable", "allow",     "prefer", "requir
 /* K_ENUM stores through an int pointer. */
 _Static_assert(sizeof(enum gp_mode) == sizeof(int), "enum gp_mode must be int-sized");
 _Static_assert(sizeof(enum gp_risk) == sizeof(int), "enum gp_risk must be int-sized");
+_Static_assert(sizeof(enum gp_strategy) == sizeof(int), "enum gp_strategy must be int-sized");
 
 static const char *
 mode_name(int i)
 {
 	return i >= 0 && i < _GP_MODE_MAX ? gp_mode_to_string((enum gp_mode)i) : NULL;
+}
+
+static const char *
+strategy_name(int i)
+{
+	return i >= 0 && i < _GP_STRATEGY_MAX ? gp_strategy_to_string((enum gp_strategy)i) : NULL;
+}
+
+static const char *
+check_window(const void *field)
+{
+	const char *s = *(char *const *)field;
+	unsigned a, b;
+
+	if (!s || gp_window_parse(s, &a, &b) >= 0)
+		return NULL;
+	return "expected a daily UTC window such as \"02:00-05:00\"";
 }
 
 static const char *
@@ -198,15 +220,29 @@ static const struct ckey env_keys[] = {
 	{.path = "defaults.createdb", .type = K_BOOL, .offset = E(defaults.createdb),
 	 .def = "true", .doc = "Whether application roles get CREATEDB."},
 	{.path = "rotation.none", .type = K_DURATION, .offset = E(rotation_ms[GP_RISK_NONE]),
-	 .def = "30d", .min = DAY, .doc = "Password rotation period for risk none."},
+	 .def = "30d", .min = HOUR, .doc = "Password rotation period for risk none."},
 	{.path = "rotation.low", .type = K_DURATION, .offset = E(rotation_ms[GP_RISK_LOW]),
-	 .def = "30d", .min = DAY, .doc = "Password rotation period for risk low."},
+	 .def = "30d", .min = HOUR, .doc = "Password rotation period for risk low."},
 	{.path = "rotation.medium", .type = K_DURATION, .offset = E(rotation_ms[GP_RISK_MEDIUM]),
-	 .def = "30d", .min = DAY, .doc = "Password rotation period for risk medium."},
+	 .def = "30d", .min = HOUR, .doc = "Password rotation period for risk medium."},
 	{.path = "rotation.high", .type = K_DURATION, .offset = E(rotation_ms[GP_RISK_HIGH]),
-	 .def = "14d", .min = DAY, .doc = "Password rotation period for risk high."},
+	 .def = "14d", .min = HOUR, .doc = "Password rotation period for risk high."},
 	{.path = "rotation.access", .type = K_DURATION, .offset = E(rotation_ms[GP_RISK_ACCESS]),
-	 .def = "14d", .min = DAY, .doc = "Password rotation period for risk access."},
+	 .def = "14d", .min = HOUR, .doc = "Password rotation period for risk access."},
+	{.path = "rotation.strategy", .type = K_ENUM, .offset = E(rotation.strategy),
+	 .def = "single", .enum_name = strategy_name,
+	 .doc = "single: the role's password changes in place; alternating: two login roles, "
+		"<username> and <username>_alt, take turns (zero downtime). A catalog entry may "
+		"override it with configuration.rotation_strategy."},
+	{.path = "rotation.warn_before", .type = K_DURATION, .offset = E(rotation.warn_before_ms),
+	 .def = "5d", .doc = "A password this close to its rotation is reported as soon due."},
+	{.path = "rotation.max_per_pass", .type = K_COUNT, .offset = E(rotation.max_per_pass),
+	 .def = "10", .max = 1000,
+	 .doc = "Rotations started in one pass at most (oldest first); on-demand ones first."},
+	{.path = "rotation.window", .type = K_STRING, .offset = E(rotation.window),
+	 .flags = KF_OPTIONAL, .shown = "`\"\"` (any time)", .check = check_window,
+	 .doc = "Daily UTC window (\"02:00-05:00\") in which scheduled rotations start; "
+		"on-demand ones and rotations already in progress are not held by it."},
 	{.path = "secret.name", .type = K_STRING, .offset = E(secret.name),
 	 .def = GP_DEFAULT_SECRET_TEMPLATE, .check = check_secret_template,
 	 .doc = "Name template of application secrets; {env} and {key} are replaced."},
@@ -260,7 +296,7 @@ type_name(enum ktype t)
 		[K_STRING] = "string",     [K_PATH] = "path",     [K_REPO_PATH] = "path",
 		[K_BOOL] = "bool",         [K_PORT] = "port",     [K_DURATION] = "duration",
 		[K_PERCENT] = "percent",   [K_CHOICE] = "enum",   [K_ENUM] = "enum",
-		[K_STRLIST] = "list of strings",
+		[K_STRLIST] = "list of strings", [K_COUNT] = "count",
 	};
 	return names[t];
 }
@@ -456,6 +492,13 @@ set_scalar(const struct ckey *k, void *f, const char *s, const char *env, struct
 		break;
 	case K_STRLIST:
 		r = gp_strv_push(f, s);
+		break;
+	case K_COUNT:
+		if (parse_uint(s, k->max, &port) < 0 || port < 1)
+			r = fail(why, -EINVAL, "expected a whole number 1..%" PRIu64 ", not \"%s\"",
+				 k->max, s);
+		else
+			*(unsigned *)f = (unsigned)port;
 		break;
 	default:
 		r = set_string(k, f, s, env, why);

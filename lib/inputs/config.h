@@ -37,7 +37,13 @@ struct gp_env_config {
 		enum gp_risk risk; /* default medium */
 		bool createdb;     /* default true */
 	} defaults;
-	uint64_t rotation_ms[_GP_RISK_MAX]; /* 30d,30d,30d,14d,14d */
+	uint64_t rotation_ms[_GP_RISK_MAX]; /* 30d,30d,30d,14d,14d; at least 1h */
+	struct {
+		enum gp_strategy strategy; /* default single */
+		uint64_t warn_before_ms;   /* default 5d: "soon due" in status and metrics */
+		unsigned max_per_pass;     /* default 10 */
+		char *window;              /* "HH:MM-HH:MM" UTC, or NULL: any time */
+	} rotation;
 	struct {
 		char *name;                  /* template, default goldenpath/{env}/{key}/postgres */
 		struct gp_strv password_aliases; /* default [postgres-password] */

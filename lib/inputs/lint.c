@@ -161,6 +161,31 @@ requester_check(const char *file, const struct gp_catalog_entry *c, struct gp_di
 	return r < 0 ? r : 1;
 }
 
+/* metadata.rotate_after (RFC 3339) and configuration.rotation_strategy; returns how many
+ * errors it added. */
+static int
+rotation_check(const char *file, const struct gp_catalog_entry *c, struct gp_diags *diags)
+{
+	char q[GP_QUOTE_BUF + 1];
+	struct gp_pos p;
+	int64_t t;
+	int r = 0, n = 0;
+
+	if (c->rotate_after.v && gp_time_parse_rfc3339(c->rotate_after.v, &t) < 0) {
+		p = gp_catalog_pos(file, c, &c->rotate_after);
+		r = gp_pos_error(diags, &p, "metadata.rotate_after %smust be an RFC 3339 time such "
+			     "as \"2026-12-06T10:00:00Z\"", gp_quote_sp(q, c->rotate_after.v));
+		n++;
+	}
+	if (r >= 0 && c->rotation_strategy.v && gp_strategy_from_string(c->rotation_strategy.v) < 0) {
+		p = gp_catalog_pos(file, c, &c->rotation_strategy);
+		r = gp_pos_error(diags, &p, "configuration.rotation_strategy %smust be single or "
+			     "alternating", gp_quote_sp(q, c->rotation_strategy.v));
+		n++;
+	}
+	return r < 0 ? r : n;
+}
+
 int
 gp_catalog_names_check(const char *file, const struct gp_catalog_entry *c, const char *master_user,
 		       const char *master_db, struct gp_diags *diags)
@@ -193,6 +218,10 @@ gp_catalog_values_check(const char *file, const struct gp_catalog_entry *c,
 	if (r >= 0) {
 		r = requester_check(file, c, diags);
 		n += r > 0;
+	}
+	if (r >= 0) {
+		r = rotation_check(file, c, diags);
+		n += r > 0 ? r : 0;
 	}
 	return r < 0 ? r : n;
 }
@@ -275,6 +304,8 @@ gp_catalog_validate(const struct gp_catalog *c, const struct gp_enums *e, struct
 		r = gp_catalog_names_check(c->file, &c->v[i], NULL, NULL, diags);
 		if (r >= 0)
 			r = requester_check(c->file, &c->v[i], diags);
+		if (r >= 0)
+			r = rotation_check(c->file, &c->v[i], diags);
 		if (r >= 0)
 			r = catalog_enums_check(c->file, &c->v[i], e, diags);
 		if (r >= 0)

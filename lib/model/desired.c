@@ -25,6 +25,7 @@ gp_hold_to_string(enum gp_hold h)
 static void
 entry_release(struct gp_entry *e)
 {
+	free(e->alt_username);
 	free(e->key);
 	free(e->database);
 	free(e->username);

@@ -35,6 +35,10 @@ struct gp_entry {
 	char *owner_role;   /* username of the database's owner entry (NULL when none) */
 	char *secret_name;  /* expanded secret name template */
 	bool createdb;
+	enum gp_strategy strategy; /* rotation: catalog configuration.rotation_strategy, else the
+				    * environment's rotation.strategy */
+	char *alt_username;        /* alternating: "<username>_alt", the second login role */
+	int64_t rotate_after;      /* catalog metadata.rotate_after, 0: none */
 	enum gp_hold hold;
 	char *reason;       /* human text for hold (and for warnings such as "no catalog entry") */
 	char *file;         /* where the entry was defined (tfvars, else catalog) */

@@ -142,6 +142,12 @@ gp_name_reserved(const char *s, const char *master_user, const char *master_db)
 	return gp_name_reserved_why(s, master_user, master_db) != NULL;
 }
 
+char *
+gp_alt_username(const char *username)
+{
+	return username ? gp_strprintf("%s" GP_ALT_SUFFIX, username) : NULL;
+}
+
 /* ---------------------------------------------------------------------------------------
  * Secret names
  */

@@ -42,6 +42,10 @@ const char *gp_check_requester(const char *s);
 const char *gp_name_reserved_why(const char *s, const char *master_user, const char *master_db);
 bool gp_name_reserved(const char *s, const char *master_user, const char *master_db);
 
+/* The second login role of an entry under alternating rotation: "<username>_alt". */
+#define GP_ALT_SUFFIX "_alt"
+char *gp_alt_username(const char *username);
+
 /* ---------------------------------------------------------------------------------------
  * Secret names (DESIGN §5)
  */

@@ -24,6 +24,10 @@ secret_release(struct gp_obs_secret *s)
 		explicit_bzero(s->value_json, strlen(s->value_json));
 		free(s->value_json);
 	}
+	if (s->pending_value_json) {
+		explicit_bzero(s->pending_value_json, strlen(s->pending_value_json));
+		free(s->pending_value_json);
+	}
 }
 
 static void
@@ -44,6 +48,7 @@ gp_observed_free(struct gp_observed *o)
 	for (size_t i = 0; i < o->n_roles; i++) {
 		free(o->roles[i].name);
 		free(o->roles[i].comment);
+		free(o->roles[i].set_role);
 	}
 	free(o->roles);
 	for (size_t i = 0; i < o->n_databases; i++) {

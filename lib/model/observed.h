@@ -12,6 +12,7 @@ struct gp_obs_role {
 	char *name;
 	bool login, superuser, createrole, createdb, replication, bypassrls, inherit;
 	char *comment; /* COMMENT ON ROLE, or NULL */
+	char *set_role; /* ALTER ROLE ... SET role = '<this>' (all databases), or NULL */
 };
 
 struct gp_obs_grant {
@@ -50,6 +51,8 @@ struct gp_obs_secret {
 	int64_t created, changed; /* seconds since the epoch, 0 when unknown */
 	bool managed;             /* carries tag managed-by=gprdsd */
 	char *value_json;         /* AWSCURRENT SecretString when fetched, else NULL; wiped on free */
+	char *pending_value_json; /* AWSPENDING SecretString when fetched (a rotation in
+				   * progress), else NULL; wiped on free */
 };
 
 /*

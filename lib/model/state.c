@@ -81,7 +81,11 @@ record_json(const struct gp_record *r)
 	    !add(o, "verified_version", str_or_null(r->verified_version)) ||
 	    !add(o, "verified_at", time_json(r->verified_at, true)) ||
 	    !add(o, "secret_changed", time_json(r->secret_changed, true)) ||
-	    !add(o, "grants_checked_at", time_json(r->grants_checked_at, true))) {
+	    !add(o, "grants_checked_at", time_json(r->grants_checked_at, true)) ||
+	    !add(o, "current_version", str_or_null(r->current_version)) ||
+	    !add(o, "current_since", time_json(r->current_since, true)) ||
+	    !add(o, "rotation_due", time_json(r->rotation_due, true)) ||
+	    !add(o, "rotating_since", time_json(r->rotating_since, true))) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -233,6 +237,10 @@ gp_state_digest(const struct gp_state_file *s)
 		fnv_int(&h, r->verified_at);
 		fnv_int(&h, r->secret_changed);
 		fnv_int(&h, r->grants_checked_at);
+		fnv_str(&h, r->current_version);
+		fnv_int(&h, r->current_since);
+		fnv_int(&h, r->rotation_due);
+		fnv_int(&h, r->rotating_since);
 	}
 	return h;
 }
@@ -388,6 +396,10 @@ parse_record(struct pctx *c, const cJSON *o, struct gp_record *rec)
 	first_err(&r, get_time(c, o, "verified_at", false, &rec->verified_at));
 	first_err(&r, get_time(c, o, "secret_changed", false, &rec->secret_changed));
 	first_err(&r, get_time(c, o, "grants_checked_at", false, &rec->grants_checked_at));
+	first_err(&r, get_str(c, o, "current_version", false, &rec->current_version));
+	first_err(&r, get_time(c, o, "current_since", false, &rec->current_since));
+	first_err(&r, get_time(c, o, "rotation_due", false, &rec->rotation_due));
+	first_err(&r, get_time(c, o, "rotating_since", false, &rec->rotating_since));
 	return r;
 }
 
@@ -572,6 +584,7 @@ gp_record_release(struct gp_record *r)
 	free(r->reason);
 	free(r->last_commit);
 	free(r->verified_version);
+	free(r->current_version);
 	*r = (struct gp_record){0};
 }
 
@@ -609,11 +622,12 @@ gp_state_file_dup(const struct gp_state_file *s)
 
 		*d = *r;
 		d->key = d->database = d->username = d->reason = d->last_commit = NULL;
-		d->verified_version = NULL;
+		d->verified_version = d->current_version = NULL;
 		ok = dup_str(&d->key, r->key) && dup_str(&d->database, r->database) &&
 		     dup_str(&d->username, r->username) && dup_str(&d->reason, r->reason) &&
 		     dup_str(&d->last_commit, r->last_commit) &&
-		     dup_str(&d->verified_version, r->verified_version);
+		     dup_str(&d->verified_version, r->verified_version) &&
+		     dup_str(&d->current_version, r->current_version);
 	}
 	if (!ok) {
 		gp_state_file_free(c);

@@ -21,6 +21,10 @@ struct gp_record {
 	int64_t verified_at;
 	int64_t secret_changed; /* the secret's last change as last observed (its age), 0: unknown */
 	int64_t grants_checked_at; /* editor/reader: in-database privileges last observed */
+	char *current_version;   /* the secret's AWSCURRENT version as last observed */
+	int64_t current_since;   /* since when it is current: the age rotation goes by (0: unknown) */
+	int64_t rotation_due;    /* when the password's age reaches its period (0: unknown) */
+	int64_t rotating_since;  /* a rotation in progress (AWSPENDING) seen since then, or 0 */
 };
 
 struct gp_state_file {

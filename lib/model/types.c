@@ -45,6 +45,8 @@ DEFINE_ENUM_STRINGS(gp_state, enum gp_state, _GP_STATE_MAX, [GP_STATE_PENDING] =
 		    [GP_STATE_DECOMMISSIONED] = "decommissioned")
 DEFINE_ENUM_STRINGS(gp_mode, enum gp_mode, _GP_MODE_MAX, [GP_MODE_AUTO] = "auto",
 		    [GP_MODE_STANDALONE] = "standalone", [GP_MODE_COUPLED] = "coupled")
+DEFINE_ENUM_STRINGS(gp_strategy, enum gp_strategy, _GP_STRATEGY_MAX,
+		    [GP_STRATEGY_SINGLE] = "single", [GP_STRATEGY_ALTERNATING] = "alternating")
 
 const char *
 gp_size_instance_class(enum gp_size s)

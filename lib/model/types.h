@@ -32,6 +32,8 @@ enum gp_state {
 	_GP_STATE_MAX,
 };
 enum gp_mode { GP_MODE_AUTO, GP_MODE_STANDALONE, GP_MODE_COUPLED, _GP_MODE_MAX };
+/* How a password is rotated (DESIGN §4.4): in place, or alternating between two login roles. */
+enum gp_strategy { GP_STRATEGY_SINGLE, GP_STRATEGY_ALTERNATING, _GP_STRATEGY_MAX };
 
 const char *gp_access_to_string(enum gp_access a);
 int gp_access_from_string(const char *s);
@@ -44,5 +46,7 @@ const char *gp_state_to_string(enum gp_state s);
 int gp_state_from_string(const char *s);
 const char *gp_mode_to_string(enum gp_mode m);
 int gp_mode_from_string(const char *s);
+const char *gp_strategy_to_string(enum gp_strategy s);
+int gp_strategy_from_string(const char *s);
 
 #endif

@@ -51,6 +51,22 @@ static const struct gp_action_info table[_GP_ACT_MAX] = {
 	[GP_ACT_VERIFY_LOGIN] = {"verify_login", false, GP_TARGET_LOGIN,
 				 GP_AF_DATABASE | GP_AF_ROLE | GP_AF_CRED, GP_DESC_ROLE_ON_DB,
 				 GP_OBJ_NONE},
+	[GP_ACT_SET_ROLE_DEFAULT] = {"set_role_default", false, GP_TARGET_ROLE,
+				     GP_AF_ROLE | GP_AF_OWNER, GP_DESC_ROLE, GP_OBJ_OWNER},
+	[GP_ACT_ROTATE_STAGE] = {"rotate_stage", false, GP_TARGET_SECRET,
+				 GP_AF_KEY | GP_AF_SECRET | GP_AF_ROLE | GP_AF_DATABASE | GP_AF_CRED,
+				 GP_DESC_SECRET, GP_OBJ_SECRET, "rotate_secret"},
+	[GP_ACT_ROTATE_SET_PASSWORD] = {"rotate_set_password", false, GP_TARGET_ROLE,
+					GP_AF_ROLE | GP_AF_CREATEDB | GP_AF_CRED, GP_DESC_ROLE,
+					GP_OBJ_NONE, "rotate_secret"},
+	[GP_ACT_ROTATE_VERIFY] = {"rotate_verify", false, GP_TARGET_LOGIN,
+				  GP_AF_DATABASE | GP_AF_ROLE | GP_AF_CRED, GP_DESC_ROLE_ON_DB,
+				  GP_OBJ_NONE, "rotate_secret"},
+	[GP_ACT_ROTATE_PROMOTE] = {"rotate_promote", false, GP_TARGET_SECRET, GP_AF_SECRET,
+				   GP_DESC_SECRET, GP_OBJ_SECRET, "rotate_secret"},
+	[GP_ACT_ROTATE_UNDO] = {"rotate_undo", false, GP_TARGET_ROLE,
+				GP_AF_ROLE | GP_AF_CREATEDB | GP_AF_CRED, GP_DESC_ROLE, GP_OBJ_NONE,
+				"rotate_secret"},
 };
 
 static const char *const why_names[_GP_WHY_MAX] = {
@@ -58,6 +74,7 @@ static const char *const why_names[_GP_WHY_MAX] = {
 	[GP_WHY_DRIFT] = "drift",
 	[GP_WHY_ADOPT] = "adopt",
 	[GP_WHY_CHECK] = "check",
+	[GP_WHY_ROTATE] = "rotate",
 };
 
 static const char *const cred_names[_GP_CRED_MAX] = {
@@ -99,8 +116,19 @@ gp_action_release(struct gp_action *a)
 	free(a->role);
 	free(a->secret);
 	free(a->owner);
+	free(a->version);
 	free(a->detail);
 	*a = (struct gp_action){0};
+}
+
+const char *
+gp_action_audit_name(const struct gp_action *a)
+{
+	const struct gp_action_info *info = gp_action_info(a->kind);
+
+	if (info && info->audit)
+		return info->audit;
+	return a->why == GP_WHY_DRIFT ? "repair" : gp_action_kind_to_string(a->kind);
 }
 
 static const char *

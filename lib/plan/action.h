@@ -32,6 +32,14 @@ enum gp_action_kind {
 	GP_ACT_GRANT_CONNECT,       /* GRANT CONNECT, TEMPORARY ON DATABASE TO <role> */
 	GP_ACT_APPLY_GRANTS,        /* editor/reader privileges + default privileges, in the db */
 	GP_ACT_VERIFY_LOGIN,        /* log in with the secret's credentials */
+	GP_ACT_SET_ROLE_DEFAULT,    /* ALTER ROLE <alt> SET role = <username> (alternating) */
+	/* Rotation (DESIGN §4.4), in this order; each is recognised from what is observed. */
+	GP_ACT_ROTATE_STAGE,        /* 1. PutSecretValue: a new password staged AWSPENDING */
+	GP_ACT_ROTATE_SET_PASSWORD, /* 2. the role takes the pending password */
+	GP_ACT_ROTATE_VERIFY,       /* 3. log in with the pending credentials */
+	GP_ACT_ROTATE_PROMOTE,      /* 4. AWSCURRENT moves to the pending version, AWSPENDING goes */
+	GP_ACT_ROTATE_UNDO,         /* single strategy, a rotation that failed after step 2: the
+				     * role takes the AWSCURRENT password back */
 	_GP_ACT_MAX,
 };
 const char *gp_action_kind_to_string(enum gp_action_kind k);
@@ -41,6 +49,7 @@ enum gp_why {
 	GP_WHY_DRIFT,  /* it exists but differs from the desired state: a repair */
 	GP_WHY_ADOPT,  /* it exists but was not made by gprdsd */
 	GP_WHY_CHECK,  /* a check, changes nothing by itself (verify_login) */
+	GP_WHY_ROTATE, /* a step of a password rotation */
 	_GP_WHY_MAX,
 };
 const char *gp_why_to_string(enum gp_why w);
@@ -95,6 +104,8 @@ struct gp_action_info {
 	unsigned fields;           /* GP_AF_* */
 	enum gp_describe describe;
 	enum gp_object object;
+	const char *audit;         /* the audit row's action column; NULL: the name ("repair" for
+				    * a drift repair) */
 };
 /* The row of kind k (never NULL for k < _GP_ACT_MAX). */
 const struct gp_action_info *gp_action_info(enum gp_action_kind k);
@@ -112,9 +123,16 @@ struct gp_action {
 				* GRANT_MEMBERSHIP: the role granted */
 	enum gp_access access; /* APPLY_GRANTS: the level */
 	bool createdb;         /* CREATE_ROLE, ALTER_ROLE: CREATEDB wanted */
+	char *version;         /* ROTATE_STAGE: the AWSCURRENT version it rotates from (its
+				* ClientRequestToken derives from it); ROTATE_PROMOTE: the version
+				* AWSCURRENT leaves, "" when none; NULL otherwise */
 	char *detail;          /* human text: what differs ("createrole is on"); never a secret */
 };
 void gp_action_release(struct gp_action *a);
+
+/* The audit row's action column for a: the row's audit name, "repair" for a drift repair,
+ * else the kind's name. */
+const char *gp_action_audit_name(const struct gp_action *a);
 
 /* One line describing an action ("create_role inventory_user (new): ..."). */
 int gp_action_describe(const struct gp_action *a, struct gp_buf *out);

@@ -7,6 +7,7 @@
 #include "plan/checks.h"
 
 #include "codec/secret.h"
+#include "plan/rotation.h"
 
 bool
 gp_check_due(int64_t now, int64_t last, uint64_t interval_ms, const char *key)
@@ -61,25 +62,53 @@ gp_entry_needs_value(const struct gp_entry *e, const struct gp_observed *o,
 	return gp_login_due(e, rec, s, opts);
 }
 
+static bool
+rotating(enum gp_rotation_why w)
+{
+	return w == GP_ROTATE_AGE || w == GP_ROTATE_AFTER || w == GP_ROTATE_REQUEST;
+}
+
 int
 gp_plan_values_needed(const struct gp_desired *d, const struct gp_observed *o,
 		      const struct gp_state_file *s, const struct gp_plan_opts *opts,
 		      struct gp_strv *names)
 {
-	for (size_t i = 0; i < d->n; i++) {
+	_cleanup_free_ struct gp_rotation *rot = calloc(d->n + 1, sizeof(*rot));
+	int r = rot ? gp_rotation_select(d, o, s, opts, rot) : -ENOMEM;
+
+	for (size_t i = 0; i < d->n && r >= 0; i++) {
 		const struct gp_entry *e = &d->v[i];
 		const struct gp_record *rec = gp_state_find((struct gp_state_file *)s, e->key);
-		int r;
 
-		if (!entry_planned(e, rec, opts) || !gp_entry_needs_value(e, o, rec, opts))
+		if (!entry_planned(e, rec, opts) || !gp_observed_secret(o, e->secret_name))
 			continue;
-		if (gp_strv_contains(names, e->secret_name))
+		if (!gp_entry_needs_value(e, o, rec, opts) && !rotating(rot[i].why))
 			continue;
-		r = gp_strv_push(names, e->secret_name);
-		if (r < 0)
-			return r;
+		if (!gp_strv_contains(names, e->secret_name))
+			r = gp_strv_push(names, e->secret_name);
 	}
-	return 0;
+	return r;
+}
+
+int
+gp_checks_pending_values(const struct gp_desired *d, const struct gp_observed *o,
+			 const struct gp_state_file *s, const struct gp_plan_opts *opts,
+			 struct gp_strv *names)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < d->n && r >= 0; i++) {
+		const struct gp_entry *e = &d->v[i];
+		const struct gp_record *rec = gp_state_find((struct gp_state_file *)s, e->key);
+		const struct gp_obs_secret *sec = gp_observed_secret(o, e->secret_name);
+
+		if (!entry_planned(e, rec, opts) || !sec || !sec->pending_version ||
+		    gp_streq(sec->pending_version, sec->current_version))
+			continue;
+		if (!gp_strv_contains(names, e->secret_name))
+			r = gp_strv_push(names, e->secret_name);
+	}
+	return r;
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -149,41 +178,67 @@ static bool
 has_password(const char *value_json)
 {
 	char *pw = NULL;
-	bool ok = gp_secret_password(value_json, &pw) >= 0;
+	bool ok = value_json && gp_secret_password(value_json, &pw) >= 0;
 
 	gp_secret_free_string(pw);
 	return ok;
 }
 
+char *
+gp_entry_current_role(const struct gp_entry *e, const struct gp_obs_secret *s)
+{
+	char *u = NULL;
+
+	if (e->alt_username && s && s->value_json && gp_secret_username(s->value_json, &u) >= 0 &&
+	    gp_streq(u, e->alt_username))
+		return u;
+	free(u);
+	return strdup(e->username ? e->username : "");
+}
+
 static bool
+in_progress(const struct gp_obs_secret *s)
+{
+	return s->pending_version && !gp_streq(s->pending_version, s->current_version);
+}
+
+/* 0: no login; 1: with the current credentials; 2: with the pending ones. */
+static int
 login_wanted(const struct gp_entry *e, const struct gp_observed *o,
 	     const struct gp_record *rec, const struct gp_plan_opts *opts)
 {
 	const struct gp_obs_secret *s = gp_observed_secret(o, e->secret_name);
+	_cleanup_free_ char *role = NULL;
 
-	if (!entry_planned(e, rec, opts) || !s || !s->value_json || !rec ||
-	    !gp_streq(rec->verified_version, s->current_version))
-		return false;
-	if (!gp_observed_role(o, e->username) || !gp_login_due(e, rec, s, opts))
-		return false;
-	return has_password(s->value_json);
+	if (!entry_planned(e, rec, opts) || !s)
+		return 0;
+	if (in_progress(s))
+		return has_password(s->pending_value_json) ? 2 : 0;
+	if (!s->value_json || !rec || !gp_streq(rec->verified_version, s->current_version))
+		return 0;
+	role = gp_entry_current_role(e, s);
+	if (!role || !gp_observed_role(o, role) || !gp_login_due(e, rec, s, opts))
+		return 0;
+	return has_password(s->value_json) ? 1 : 0;
 }
 
 int
 gp_checks_logins(const struct gp_desired *d, const struct gp_observed *o,
-		 const struct gp_state_file *s, const struct gp_plan_opts *opts, size_t **ret,
-		 size_t *ret_n)
+		 const struct gp_state_file *s, const struct gp_plan_opts *opts,
+		 struct gp_login_check **ret, size_t *ret_n)
 {
-	size_t *v = calloc(d->n + 1, sizeof(*v)), n = 0;
+	struct gp_login_check *v = calloc(d->n + 1, sizeof(*v));
+	size_t n = 0;
 
 	if (!v)
 		return -ENOMEM;
 	for (size_t i = 0; i < d->n; i++) {
 		const struct gp_record *rec =
 			gp_state_find((struct gp_state_file *)s, d->v[i].key);
+		int w = login_wanted(&d->v[i], o, rec, opts);
 
-		if (login_wanted(&d->v[i], o, rec, opts))
-			v[n++] = i;
+		if (w)
+			v[n++] = (struct gp_login_check){i, w == 2};
 	}
 	*ret = v;
 	*ret_n = n;

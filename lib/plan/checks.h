@@ -50,7 +50,8 @@ bool gp_entry_needs_value(const struct gp_entry *e, const struct gp_observed *o,
 /*
  * Which entries need their secret's value fetched before planning: the secret exists and
  * (the entry is new to gprdsd, or the AWSCURRENT version differs from the verified one, or
- * the role is missing, or a login check is due). Appends the secret names to names.
+ * the role is missing, or a login check is due, or a rotation starts: its new version is
+ * rendered from the current one). Appends the secret names to names.
  */
 int gp_plan_values_needed(const struct gp_desired *d, const struct gp_observed *o,
 			  const struct gp_state_file *s, const struct gp_plan_opts *opts,
@@ -64,16 +65,35 @@ int gp_plan_values_needed(const struct gp_desired *d, const struct gp_observed *
 int gp_checks_grants(const struct gp_desired *d, const struct gp_state_file *s,
 		     const struct gp_plan_opts *opts, struct gp_strv *dbs);
 
+/* The role whose credentials AWSCURRENT holds: e->username, or under alternating rotation
+ * e->alt_username when the secret's (fetched) value names it. NULL on ENOMEM. */
+char *gp_entry_current_role(const struct gp_entry *e, const struct gp_obs_secret *s);
+
+/* A login the observe step tries. */
+struct gp_login_check {
+	size_t entry;  /* index into d->v */
+	bool pending;  /* with the AWSPENDING password (a rotation in progress), else AWSCURRENT */
+};
+
 /*
- * The entries (indexes into d->v, ascending) whose credentials are tried by a login in the
- * observe step: may be provisioned and not waiting; role and secret exist; the secret's value
- * was fetched and holds a password; the AWSCURRENT version is the one last verified (else the
- * planner sets the role's password anyway), and the check is due (gp_login_due()). The login
- * uses the AWSCURRENT password, as user e->username, into e->database. *ret is freed by the
- * caller.
+ * The logins the observe step tries, ascending by entry: for an entry that may be provisioned
+ * and is not waiting, whose secret's value was fetched and holds a password:
+ *  - a rotation in progress (an AWSPENDING version other than AWSCURRENT, its value read):
+ *    the pending credentials, as the role they name (step 2 of the rotation is skipped when
+ *    they already work);
+ *  - otherwise, when the role exists, the AWSCURRENT version is the one last verified (else
+ *    the planner sets the role's password anyway) and the check is due (gp_login_due()): the
+ *    current credentials, as gp_entry_current_role().
+ * Each login goes into e->database. *ret is freed by the caller.
  */
 int gp_checks_logins(const struct gp_desired *d, const struct gp_observed *o,
-		     const struct gp_state_file *s, const struct gp_plan_opts *opts, size_t **ret,
-		     size_t *ret_n);
+		     const struct gp_state_file *s, const struct gp_plan_opts *opts,
+		     struct gp_login_check **ret, size_t *ret_n);
+
+/* The secrets whose AWSPENDING value the observe step reads: a rotation in progress
+ * (rotation.h) on an entry that may be provisioned. Appended to names. */
+int gp_checks_pending_values(const struct gp_desired *d, const struct gp_observed *o,
+			     const struct gp_state_file *s, const struct gp_plan_opts *opts,
+			     struct gp_strv *names);
 
 #endif

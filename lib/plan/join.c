@@ -208,6 +208,16 @@ secret_name(const struct join *j, const char *key)
 	return gp_secret_name(ec ? ec->secret.name : NULL, j->in->env, key);
 }
 
+/* Under alternating rotation the entry has a second login role (DESIGN §4.4). */
+static int
+fill_alt(struct gp_entry *e)
+{
+	if (e->strategy != GP_STRATEGY_ALTERNATING || !e->username)
+		return 0;
+	e->alt_username = gp_alt_username(e->username);
+	return e->alt_username ? 0 : -ENOMEM;
+}
+
 /* What every entry gets, tfvars-backed or catalog-only: catalog metadata or defaults. */
 static int
 fill_entry(struct join *j, size_t i)
@@ -222,10 +232,12 @@ fill_entry(struct join *j, size_t i)
 	e->createdb = j->in->env_config ? j->in->env_config->defaults.createdb : true;
 	e->has_catalog = cat != NULL;
 	e->secret_name = secret_name(j, e->key);
+	e->strategy = j->in->env_config ? j->in->env_config->rotation.strategy
+					: GP_STRATEGY_SINGLE;
 	if (!e->secret_name)
 		return -ENOMEM;
 	if (!cat)
-		return 0;
+		return fill_alt(e);
 	/* Values that do not parse keep the default; validation holds the entry for them. */
 	if ((v = gp_risk_from_string(cat->risk.v)) >= 0)
 		e->risk = (enum gp_risk)v;
@@ -233,12 +245,16 @@ fill_entry(struct join *j, size_t i)
 		e->size = (enum gp_size)v;
 	if ((v = gp_state_from_string(cat->status.v)) >= 0)
 		e->requested = (enum gp_state)v;
+	if ((v = gp_strategy_from_string(cat->rotation_strategy.v)) >= 0)
+		e->strategy = (enum gp_strategy)v;
+	if (cat->rotate_after.v)
+		gp_time_parse_rfc3339(cat->rotate_after.v, &e->rotate_after);
 	if (!gp_isempty(cat->approved_by.v)) {
 		e->approved_by = strdup(cat->approved_by.v);
 		if (!e->approved_by)
 			return -ENOMEM;
 	}
-	return 0;
+	return fill_alt(e);
 }
 
 /* Claims the next slot of d->v, zeroed, so that gp_desired_free() can always clean up. */

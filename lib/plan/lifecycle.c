@@ -125,15 +125,26 @@ gp_lifecycle_fail(struct gp_record *rec, int64_t now, const struct gp_failure *f
  */
 
 int
-gp_record_observe(struct gp_record *rec, const struct gp_entry *e,
-		  const struct gp_obs_secret *s)
+gp_record_observe(struct gp_record *rec, const struct gp_entry_plan *ep,
+		  const struct gp_entry *e, const struct gp_obs_secret *s, int64_t now)
 {
 	int r = set_str(&rec->database, e->database);
 
 	if (r >= 0)
 		r = set_str(&rec->username, e->username);
-	if (s)
-		rec->secret_changed = s->changed ? s->changed : s->created;
+	if (!s)
+		return r;
+	rec->secret_changed = s->changed ? s->changed : s->created;
+	if (ep && ep->rotation.current_since)
+		rec->current_since = ep->rotation.current_since;
+	if (ep)
+		rec->rotation_due = ep->rotation.due_at;
+	if (r >= 0 && s->current_version)
+		r = set_str(&rec->current_version, s->current_version);
+	if (s->pending_version && !gp_streq(s->pending_version, s->current_version))
+		rec->rotating_since = rec->rotating_since ? rec->rotating_since : now;
+	else
+		rec->rotating_since = 0;
 	return r;
 }
 
@@ -151,8 +162,16 @@ gp_lifecycle_done(struct gp_record *rec, const struct gp_entry_plan *ep, int64_t
 			return r;
 		rec->verified_at = now;
 	}
-	if (written_version)
+	if (written_version) {
 		rec->secret_changed = now;
+		rec->current_since = now;
+		rec->rotating_since = 0;
+		if (ep->rotation.period_ms)
+			rec->rotation_due = now + (int64_t)(ep->rotation.period_ms / 1000);
+		r = set_str(&rec->current_version, written_version);
+		if (r < 0)
+			return r;
+	}
 	if (ep->grants_checked)
 		rec->grants_checked_at = now;
 	return gp_lifecycle_succeed(rec, now, commit, t);

@@ -57,16 +57,21 @@ int gp_lifecycle_fail(struct gp_record *rec, int64_t now, const struct gp_failur
  * What a record remembers besides its state
  */
 
-/* A pass reaches the entry: the record takes its database and username and the secret's last
- * change as observed (creation when it never changed; unchanged when s is NULL). */
-int gp_record_observe(struct gp_record *rec, const struct gp_entry *e,
-		      const struct gp_obs_secret *s);
+/*
+ * A pass reaches the entry: the record takes its database and username, the secret's last
+ * change as observed (creation when it never changed; unchanged when s is NULL), the
+ * AWSCURRENT version and since when it is current (gp_rotation_current_since()), when its
+ * rotation is due, and since when a rotation is in progress (an AWSPENDING version).
+ */
+int gp_record_observe(struct gp_record *rec, const struct gp_entry_plan *ep,
+		      const struct gp_entry *e, const struct gp_obs_secret *s, int64_t now);
 
 /*
  * Every action of ep succeeded: the record remembers the secret version whose credentials
  * now log in (ep->verifies: written_version, the version this pass wrote, else
- * current_version, the AWSCURRENT version observed), when the pass wrote a version, when
- * privileges were checked (ep->grants_checked); then → active as gp_lifecycle_succeed().
+ * current_version, the AWSCURRENT version observed), when the pass wrote a version (which is
+ * AWSCURRENT from now: created, rewritten or promoted by a rotation), when privileges were
+ * checked (ep->grants_checked); then → active as gp_lifecycle_succeed().
  */
 int gp_lifecycle_done(struct gp_record *rec, const struct gp_entry_plan *ep, int64_t now,
 		      const char *commit, const char *written_version,

@@ -7,6 +7,8 @@
 
 #include "inputs/config.h"
 
+struct gp_rotate_request;
+
 struct gp_plan_opts {
 	int64_t now;                 /* seconds since the epoch */
 	uint64_t verify_interval_ms; /* re-verify credentials by login after this long */
@@ -15,6 +17,8 @@ struct gp_plan_opts {
 	const char *secret_host;     /* endpoint written into secrets (master's, or secret.host) */
 	const char *secret_port;     /* likewise, as a string */
 	bool retry_now;              /* an explicit request (--once): failed entries do not wait */
+	const struct gp_rotate_request *requests; /* `gprdsd rotate`, sorted by key */
+	size_t n_requests;
 };
 
 #endif

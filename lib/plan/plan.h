@@ -21,6 +21,7 @@
 #include "plan/action.h"
 #include "plan/checks.h"
 #include "plan/opts.h"
+#include "plan/rotation.h"
 
 struct gp_entry_plan {
 	size_t entry;           /* index into desired->v */
@@ -42,6 +43,12 @@ struct gp_entry_plan {
 	 * cascade_note instead of failing on a database that does not exist. */
 	ssize_t depends_on;
 	char *cascade_note;
+	struct gp_rotation rotation; /* its rotation: why, age, next due (rotation.h) */
+	/* Single strategy: when an action after the role took the pending password fails, these
+	 * run (the role takes the AWSCURRENT password back), so AWSCURRENT keeps working. */
+	struct gp_action *undo;
+	size_t n_undo;
+	size_t undo_after;       /* index of the action after which undo applies */
 };
 
 struct gp_plan {

@@ -97,11 +97,11 @@ test_guard(void **state)
 {
 	struct gp_observed *o = world();
 	struct gp_action_info drop_role = {"drop_role", true, GP_TARGET_ROLE, GP_AF_ROLE,
-					   GP_DESC_ROLE, GP_OBJ_NONE};
+					   GP_DESC_ROLE, GP_OBJ_NONE, NULL};
 	struct gp_action_info drop_secret = {"delete_secret", true, GP_TARGET_SECRET,
-					     GP_AF_SECRET, GP_DESC_SECRET, GP_OBJ_SECRET};
+					     GP_AF_SECRET, GP_DESC_SECRET, GP_OBJ_SECRET, NULL};
 	struct gp_action_info drop_db = {"drop_database", true, GP_TARGET_DATABASE,
-					 GP_AF_DATABASE, GP_DESC_DATABASE, GP_OBJ_NONE};
+					 GP_AF_DATABASE, GP_DESC_DATABASE, GP_OBJ_NONE, NULL};
 	struct gp_action_info harmless = drop_role;
 	struct gp_action a = {.key = "app", .role = "app_user",
 			      .secret = "goldenpath/dev/app/postgres", .database = "app_db"};

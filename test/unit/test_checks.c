@@ -94,12 +94,20 @@ teardown(void **state)
 	return 0;
 }
 
+/* The entries whose current credentials are tried, in *idx. */
 static size_t
 logins(struct fixture *f, size_t **idx)
 {
+	struct gp_login_check *v = NULL;
 	size_t n = 0;
 
-	assert_int_equal(gp_checks_logins(&f->d, f->o, f->s, &f->opts, idx, &n), 0);
+	assert_int_equal(gp_checks_logins(&f->d, f->o, f->s, &f->opts, &v, &n), 0);
+	*idx = calloc(n + 1, sizeof(**idx));
+	for (size_t i = 0; i < n; i++) {
+		assert_false(v[i].pending);
+		(*idx)[i] = v[i].entry;
+	}
+	free(v);
 	return n;
 }
 

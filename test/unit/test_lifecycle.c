@@ -119,12 +119,12 @@ test_bookkeeping(void **state)
 	struct gp_transitions t = {0};
 
 	(void)state;
-	assert_int_equal(gp_record_observe(&rec, &e, &s), 0);
+	assert_int_equal(gp_record_observe(&rec, NULL, &e, &s, 10), 0);
 	assert_string_equal(rec.database, "inv");
 	assert_string_equal(rec.username, "inv_user");
 	assert_int_equal(rec.secret_changed, 50); /* never changed: its creation */
 	s.changed = 70;
-	gp_record_observe(&rec, &e, &s);
+	gp_record_observe(&rec, NULL, &e, &s, 10);
 	assert_int_equal(rec.secret_changed, 70);
 	/* verified with the version observed */
 	assert_int_equal(gp_lifecycle_done(&rec, &ep, 100, "c1", NULL, "v1", &t), 0);

@@ -70,7 +70,11 @@ static const char SAMPLE_JSON[] =
 	"\t\t\t\"verified_version\":\t\"a1b2c3d4-0000-4000-8000-000000000000\",\n"
 	"\t\t\t\"verified_at\":\t\"2024-02-29T12:34:56Z\",\n"
 	"\t\t\t\"secret_changed\":\tnull,\n"
-	"\t\t\t\"grants_checked_at\":\tnull\n"
+	"\t\t\t\"grants_checked_at\":\tnull,\n"
+	"\t\t\t\"current_version\":\tnull,\n"
+	"\t\t\t\"current_since\":\tnull,\n"
+	"\t\t\t\"rotation_due\":\tnull,\n"
+	"\t\t\t\"rotating_since\":\tnull\n"
 	"\t\t}, {\n"
 	"\t\t\t\"key\":\t\"reporting\",\n"
 	"\t\t\t\"database\":\t\"inventory_service\",\n"
@@ -85,7 +89,11 @@ static const char SAMPLE_JSON[] =
 	"\t\t\t\"verified_version\":\tnull,\n"
 	"\t\t\t\"verified_at\":\tnull,\n"
 	"\t\t\t\"secret_changed\":\tnull,\n"
-	"\t\t\t\"grants_checked_at\":\tnull\n"
+	"\t\t\t\"grants_checked_at\":\tnull,\n"
+	"\t\t\t\"current_version\":\tnull,\n"
+	"\t\t\t\"current_since\":\tnull,\n"
+	"\t\t\t\"rotation_due\":\tnull,\n"
+	"\t\t\t\"rotating_since\":\tnull\n"
 	"\t\t}]\n"
 	"}\n";
 
@@ -120,6 +128,10 @@ assert_same_records(const struct gp_state_file *a, const struct gp_state_file *b
 		assert_true(x->verified_at == y->verified_at);
 		assert_true(x->secret_changed == y->secret_changed);
 		assert_true(x->grants_checked_at == y->grants_checked_at);
+		assert_str_or_null(x->current_version, y->current_version);
+		assert_true(x->current_since == y->current_since);
+		assert_true(x->rotation_due == y->rotation_due);
+		assert_true(x->rotating_since == y->rotating_since);
 	}
 }
 
@@ -430,6 +442,10 @@ test_digest(void **state)
 	CHANGES(r->verified_at++);
 	CHANGES(r->secret_changed = 1768471200);
 	CHANGES(r->grants_checked_at = 1768471200);
+	CHANGES(free(r->current_version); r->current_version = strdup("v9"));
+	CHANGES(r->current_since = 1768471200);
+	CHANGES(r->rotation_due = 1768471200);
+	CHANGES(r->rotating_since = 1768471200);
 	CHANGES(free(r->key); r->key = strdup("inventory2"));
 	CHANGES(assert_int_equal(gp_state_upsert(s, "zeta", 1, &r), 0));
 #undef CHANGES

@@ -1,0 +1,34 @@
+/*
+ * codec/requests.h — the requests file an operator's command leaves for the pass of one
+ * environment: `<state_dir>/<env>.requests.json`, written by `gprdsd rotate` (and read by the
+ * daemon, which a change of the file wakes, or by the command's own pass).
+ *
+ * Format, version 1:
+ *   {"version": 1, "env": "dev",
+ *    "rotate": [{"key": "inventory", "at": "2026-12-06T10:00:00Z", "by": "alice@bastion"}]}
+ * Sorted by key, one request per key (the newest). A request is done once the key's current
+ * version is newer than `at` (plan/rotation.h), so it needs no removal; the command drops
+ * requests that are done when it writes the file.
+ */
+#ifndef GP_CODEC_REQUESTS_H
+#define GP_CODEC_REQUESTS_H
+
+#include "base/diag.h"
+#include "plan/rotation.h"
+
+struct gp_requests {
+	struct gp_rotate_request *rotate; /* sorted by key */
+	size_t n_rotate;
+};
+void gp_requests_release(struct gp_requests *r);
+
+/* Parses buf (name for diagnostics). A malformed file is -EINVAL with the reason in diags. */
+int gp_requests_parse(const char *buf, size_t len, const char *name, struct gp_requests *ret,
+		      struct gp_diags *diags);
+int gp_requests_render(const struct gp_requests *r, const char *env, struct gp_buf *out);
+/* Adds (or replaces) the rotate request of key. -ENOMEM. */
+int gp_requests_add_rotate(struct gp_requests *r, const char *key, int64_t at, const char *by);
+/* Drops the rotate requests that s shows done (the key's current version is newer). */
+void gp_requests_prune(struct gp_requests *r, const struct gp_state_file *s);
+
+#endif
