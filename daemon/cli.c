@@ -691,20 +691,26 @@ rotate_args(const struct gpd_cli *cli, const struct gp_config *cfg,
 	return 0;
 }
 
-/* 1: every key's current version is newer than at; -1: one failed; 0: not yet. */
+/* 1: every key's rotation is done (requests.h); -1: one failed; 0: not yet. */
 static int
 rotations_done(const struct gp_config *cfg, const char *env, const struct gp_strv *keys,
 	       int64_t at, bool report)
 {
 	_cleanup_(gp_state_file_freep) struct gp_state_file *s = NULL;
+	struct gp_requests req = {0};
 	int done = 1;
 
-	if (gpd_state_load(cfg->state_dir, env, &s, NULL) < 0)
+	if (gpd_state_load(cfg->state_dir, env, &s, NULL) < 0 ||
+	    gpd_requests_load(cfg->state_dir, env, &req, NULL) < 0)
 		return 0;
 	for (size_t i = 0; i < keys->n; i++) {
 		const struct gp_record *rec = gp_state_find(s, keys->v[i]);
+		const struct gp_rotate_request *q = NULL;
 
-		if (rec && rec->current_since >= at) {
+		for (size_t k = 0; k < req.n_rotate && !q; k++)
+			if (strcmp(req.rotate[k].key, keys->v[i]) == 0)
+				q = &req.rotate[k];
+		if (!q || gp_request_done(q, s)) {
 			if (report)
 				printf("%s/%s: rotated\n", env, keys->v[i]);
 		} else if (rec && rec->state == GP_STATE_FAILED && rec->since >= at) {
@@ -718,6 +724,7 @@ rotations_done(const struct gp_config *cfg, const char *env, const struct gp_str
 			done = done < 0 ? done : 0;
 		}
 	}
+	gp_requests_release(&req);
 	return done;
 }
 

@@ -61,7 +61,7 @@ int gpd_cmd_check_config(const struct gpd_cli *cli);
  * environment's pass itself (as --once does, taking the lock). Exit 0 when every key rotated,
  * 1 when one failed or did not within the wait, 2 for a usage or config error.
  */
-#define GPD_ROTATE_WAIT_S 120
+#define GPD_ROTATE_WAIT_S 60
 int gpd_cmd_rotate(const struct gpd_cli *cli);
 
 #endif

@@ -644,6 +644,9 @@ setup_watches(struct daemon *d)
 	add_watch(d, path, WATCH_GITDIR);
 	snprintf(path, sizeof(path), "%s/.git/refs/heads", repo);
 	add_watch(d, path, WATCH_REFS);
+	/* The state directory is the daemon's; made here so that a request can wake it even
+	 * before its first pass wrote anything. */
+	gpd_mkdir_p(cfg->state_dir, 0750);
 	add_watch(d, cfg->state_dir, WATCH_REQUESTS);
 	if (gp_manifest_new(cfg, &m) < 0)
 		return; /* out of memory: the interval still brings every pass */

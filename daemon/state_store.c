@@ -223,8 +223,12 @@ gpd_requests_add_rotate(const char *state_dir, const char *env, const struct gp_
 		return fail_errno(ret_err, lock, r);
 	}
 	r = gpd_requests_load(state_dir, env, &req, ret_err);
-	for (size_t i = 0; r >= 0 && i < keys->n; i++)
-		r = gp_requests_add_rotate(&req, keys->v[i], at, by);
+	for (size_t i = 0; r >= 0 && i < keys->n; i++) {
+		const struct gp_record *rec = gp_state_find((struct gp_state_file *)s, keys->v[i]);
+
+		r = gp_requests_add_rotate(&req, keys->v[i], at, by,
+					   rec ? rec->current_version : NULL);
+	}
 	if (r >= 0) {
 		gp_requests_prune(&req, s);
 		r = gp_requests_render(&req, env, &out);

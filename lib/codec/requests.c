@@ -14,6 +14,7 @@ rotate_release(struct gp_rotate_request *q)
 {
 	free(q->key);
 	free(q->by);
+	free(q->version);
 }
 
 void
@@ -33,11 +34,13 @@ cmp_rotate(const void *a, const void *b)
 }
 
 int
-gp_requests_add_rotate(struct gp_requests *r, const char *key, int64_t at, const char *by)
+gp_requests_add_rotate(struct gp_requests *r, const char *key, int64_t at, const char *by,
+		       const char *version)
 {
-	struct gp_rotate_request *v, q = {.key = strdup(key), .at = at, .by = gp_strdup0(by)};
+	struct gp_rotate_request *v, q = {.key = strdup(key), .at = at, .by = gp_strdup0(by),
+					  .version = gp_strdup0(version)};
 
-	if (!q.key || (by && !q.by)) {
+	if (!q.key || (by && !q.by) || (version && !q.version)) {
 		rotate_release(&q);
 		return -ENOMEM;
 	}
@@ -59,16 +62,24 @@ gp_requests_add_rotate(struct gp_requests *r, const char *key, int64_t at, const
 	return 0;
 }
 
+bool
+gp_request_done(const struct gp_rotate_request *q, const struct gp_state_file *s)
+{
+	const struct gp_record *rec = gp_state_find((struct gp_state_file *)s, q->key);
+
+	if (!rec || !rec->current_version)
+		return false;
+	return q->version ? !gp_streq(rec->current_version, q->version)
+			  : rec->current_since > q->at;
+}
+
 void
 gp_requests_prune(struct gp_requests *r, const struct gp_state_file *s)
 {
 	size_t k = 0;
 
 	for (size_t i = 0; i < r->n_rotate; i++) {
-		const struct gp_record *rec =
-			gp_state_find((struct gp_state_file *)s, r->rotate[i].key);
-
-		if (rec && rec->current_since > r->rotate[i].at)
+		if (gp_request_done(&r->rotate[i], s))
 			rotate_release(&r->rotate[i]);
 		else
 			r->rotate[k++] = r->rotate[i];
@@ -98,6 +109,8 @@ gp_requests_render(const struct gp_requests *r, const char *env, struct gp_buf *
 		cJSON_AddStringToObject(o, "at", t);
 		r->rotate[i].by ? cJSON_AddStringToObject(o, "by", r->rotate[i].by)
 				: cJSON_AddNullToObject(o, "by");
+		r->rotate[i].version ? cJSON_AddStringToObject(o, "version", r->rotate[i].version)
+				     : cJSON_AddNullToObject(o, "version");
 	}
 	s = cJSON_Print(root);
 	cJSON_Delete(root);
@@ -123,13 +136,15 @@ parse_rotate(const cJSON *o, const char *name, struct gp_requests *r, struct gp_
 	const cJSON *key = cJSON_GetObjectItemCaseSensitive(o, "key");
 	const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "at");
 	const cJSON *by = cJSON_GetObjectItemCaseSensitive(o, "by");
+	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(o, "version");
 	int64_t t;
 
 	if (!cJSON_IsString(key) || gp_isempty(key->valuestring) || !cJSON_IsString(at) ||
 	    gp_time_parse(at->valuestring, &t) < 0 || (by && !cJSON_IsString(by) && !cJSON_IsNull(by)))
 		return bad(diags, name, "a rotate request needs a key, an \"at\" time and a \"by\"");
 	return gp_requests_add_rotate(r, key->valuestring, t,
-				      cJSON_IsString(by) ? by->valuestring : NULL);
+				      cJSON_IsString(by) ? by->valuestring : NULL,
+				      cJSON_IsString(ver) ? ver->valuestring : NULL);
 }
 
 int

@@ -5,10 +5,11 @@
  *
  * Format, version 1:
  *   {"version": 1, "env": "dev",
- *    "rotate": [{"key": "inventory", "at": "2026-12-06T10:00:00Z", "by": "alice@bastion"}]}
- * Sorted by key, one request per key (the newest). A request is done once the key's current
- * version is newer than `at` (plan/rotation.h), so it needs no removal; the command drops
- * requests that are done when it writes the file.
+ *    "rotate": [{"key": "inventory", "at": "2026-12-06T10:00:00Z", "by": "alice@bastion",
+ *                "version": "<AWSCURRENT version id when asked>"}]}
+ * Sorted by key, one request per key (the newest). A request is done once AWSCURRENT is
+ * another version than the one it names (plan/rotation.h), so it needs no removal; the
+ * command drops requests that are done when it writes the file.
  */
 #ifndef GP_CODEC_REQUESTS_H
 #define GP_CODEC_REQUESTS_H
@@ -26,9 +27,12 @@ void gp_requests_release(struct gp_requests *r);
 int gp_requests_parse(const char *buf, size_t len, const char *name, struct gp_requests *ret,
 		      struct gp_diags *diags);
 int gp_requests_render(const struct gp_requests *r, const char *env, struct gp_buf *out);
-/* Adds (or replaces) the rotate request of key. -ENOMEM. */
-int gp_requests_add_rotate(struct gp_requests *r, const char *key, int64_t at, const char *by);
-/* Drops the rotate requests that s shows done (the key's current version is newer). */
+/* Adds (or replaces) the rotate request of key (version may be NULL). -ENOMEM. */
+int gp_requests_add_rotate(struct gp_requests *r, const char *key, int64_t at, const char *by,
+			   const char *version);
+/* Whether s shows request q done: the key's current version is another than q's. */
+bool gp_request_done(const struct gp_rotate_request *q, const struct gp_state_file *s);
+/* Drops the rotate requests that s shows done. */
 void gp_requests_prune(struct gp_requests *r, const struct gp_state_file *s);
 
 #endif

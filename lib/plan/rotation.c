@@ -117,7 +117,7 @@ rotation_due(const struct gp_entry *e, const struct gp_record *rec,
 	}
 	if (!rec || rec->state != GP_STATE_ACTIVE || !since)
 		return;
-	if (req && req->at > since) {
+	if (req && (req->version ? gp_streq(req->version, s->current_version) : req->at > since)) {
 		rot->why = GP_ROTATE_REQUEST;
 		rot->requested_by = req->by;
 	} else if (e->rotate_after && e->rotate_after <= opts->now && since < e->rotate_after) {

@@ -33,11 +33,13 @@ enum gp_rotation_why {
 };
 const char *gp_rotation_why_to_string(enum gp_rotation_why w);
 
-/* A `gprdsd rotate` request: rotate key when its current version is older than at. */
+/* A `gprdsd rotate` request: rotate key while AWSCURRENT is still `version` (the one current
+ * when it was asked); without a version, while the current version is older than at. */
 struct gp_rotate_request {
 	char *key;
 	int64_t at;
-	char *by; /* who asked (user@host), for the audit */
+	char *by;      /* who asked (user@host), for the audit */
+	char *version; /* AWSCURRENT when asked, or NULL */
 };
 
 /* One entry's rotation as planned, also what status, plan and metrics show. */

@@ -473,7 +473,10 @@ class World:
         return sorted(n for n in self.secret_names() if not n.endswith("/rds/master"))
 
     def secret(self, name):
-        return json.loads(self.sm.get_secret_value(SecretId=name)["SecretString"])
+        # By label: moto's UpdateSecretVersionStage moves AWSCURRENT but not the version a
+        # GetSecretValue without a label returns; AWS returns the AWSCURRENT one either way.
+        return json.loads(self.sm.get_secret_value(SecretId=name, VersionStage="AWSCURRENT")[
+            "SecretString"])
 
     def secret_tags(self, name):
         return {t["Key"]: t["Value"] for t in self.sm.describe_secret(SecretId=name).get(

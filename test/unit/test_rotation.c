@@ -326,6 +326,16 @@ test_on_demand(void **state)
 	assert_int_equal(p->v[1].rotation.why, GP_ROTATE_NO);
 	assert_int_equal(p->v[2].rotation.why, GP_ROTATE_NO);
 	gp_plan_free(p);
+	/* a request that names the version it wants replaced goes by the version, not the clock */
+	req.version = "v1";
+	p = plan(f, NULL);
+	assert_int_equal(p->v[1].rotation.why, GP_ROTATE_REQUEST);
+	gp_plan_free(p);
+	req.version = "v0"; /* replaced already */
+	req.at = NOW;
+	p = plan(f, NULL);
+	assert_int_equal(p->v[1].rotation.why, GP_ROTATE_NO);
+	gp_plan_free(p);
 }
 
 static void

@@ -1,0 +1,280 @@
+"""Secret rotation (DESIGN §4.4) against real PostgreSQL and moto, checked independently:
+due by risk (the real binary under a shifted clock, libfaketime), on demand (catalog
+rotate_after; `gprdsd rotate` with and without a running daemon), crash states left after each
+step of the protocol and finished by the next pass, and the alternating strategy. Passwords
+never appear in the server log, gprdsd's output, the audit or the state."""
+
+import datetime
+import json
+import os
+import re
+import secrets
+import subprocess
+import time
+
+import psycopg2.extensions
+import pytest
+from psycopg2 import sql
+
+from checks import provision, run_sql
+from daemon_helpers import daemon_config, daemons, write_config  # noqa: F401
+from world import Entry, Layout, catalog_entry
+
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+
+def layout(world, strategy=None):
+    """dev: a high-risk database (rotation.high 14d) and a medium-risk one (30d), each with an
+    owner, plus a reader on the high-risk one."""
+    u = world.uid
+    hi = Entry("dev", f"ledger-{u}", f"ledger_{u}", f"ledger_{u}", "owner")
+    rd = Entry("dev", f"ledger-ro-{u}", f"ledger_{u}", f"ledger_ro_{u}", "reader")
+    med = Entry("dev", f"notes-{u}", f"notes_{u}", f"notes_{u}", "owner")
+    lay = Layout(entries=[hi, rd, med], modes={"dev": "standalone"})
+    cfg = {"rotation_strategy": strategy} if strategy else {}
+    lay.catalog[hi.database] = catalog_entry("dev", hi.database, hi.username, key=hi.key,
+                                             status="approved", risk="high")
+    lay.catalog[hi.database]["configuration"].update(cfg)
+    lay.catalog[med.database] = catalog_entry("dev", med.database, med.username, key=med.key,
+                                              status="approved", risk="medium")
+    return lay, hi, rd, med
+
+
+def run_shifted(world, shift, *args):
+    """The real gprdsd with its clock moved forward by `shift` (libfaketime)."""
+    env = world.gd.environ()
+    env.update({"LD_PRELOAD": FAKETIME_LIB, "FAKETIME": shift,
+                "FAKETIME_DONT_FAKE_MONOTONIC": "1", "FAKETIME_NO_CACHE": "1"})
+    argv = [world.gd.bin, args[0], "--config", world.gd.config_path, *args[1:]]
+    r = subprocess.run(argv, capture_output=True, timeout=120, env=env, cwd=world.gd.workdir,
+                       stdin=subprocess.DEVNULL)
+    return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+
+def labels(world, name):
+    """{stage: version id} of a secret."""
+    out = {}
+    for vid, stages in world.secret_versions(name):
+        for s in stages:
+            out[s] = vid
+    return out
+
+
+def rotation_rows(world, e, since):
+    return [r for r in world.gd.audit_rows("dev")[since:]
+            if r["action"] == "rotate_secret" and r["username"] == e.username]
+
+
+def assert_no_password_leaked(world, outputs):
+    pglog = world.pg.log_text()
+    files = {p: open(p, "rb").read().decode("utf-8", "replace")
+             for p in world.gd.files_written()}
+    for pw in world.all_passwords():
+        assert pw not in pglog, "a password from Secrets Manager is in the server log"
+        for text in outputs:
+            assert pw not in text, "a password is in gprdsd's output"
+        for path, text in files.items():
+            assert pw not in text, f"a password is in {path}"
+
+
+@pytest.fixture
+def shiftable(world):
+    if not os.path.exists(FAKETIME_LIB):
+        pytest.fail("libfaketime is missing: scripts/install-deps.sh installs it")
+    return world
+
+
+def test_high_risk_rotates_by_age_medium_does_not(shiftable):
+    world = shiftable
+    lay, hi, rd, med = layout(world)
+    provision(world, lay, envs=("dev",))
+    old_hi, old_med = world.secret(hi.secret_name), world.secret(med.secret_name)
+    before = labels(world, hi.secret_name)
+    conn = world.login(hi)  # an application connection open across the rotation
+    n = len(world.gd.audit_rows("dev"))
+    rc, out, err = run_shifted(world, "+15d", "--once")
+    assert rc == 0, out + err
+    after = labels(world, hi.secret_name)
+    assert after["AWSCURRENT"] != before["AWSCURRENT"], after
+    assert after["AWSPREVIOUS"] == before["AWSCURRENT"], after
+    assert "AWSPENDING" not in after, after
+    new_hi = world.secret(hi.secret_name)
+    assert new_hi["password"] != old_hi["password"]
+    assert new_hi["postgres-password"] == new_hi["password"]
+    assert new_hi["username"] == hi.username
+    assert world.can_login(hi.username, new_hi["password"], hi.database)
+    assert not world.can_login(hi.username, old_hi["password"], hi.database)  # single
+    assert run_sql(conn, "SELECT 1") == [(1,)], "an open connection survives"
+    conn.close()
+    # Medium risk (30 days) is not due after 15 days; the reader rotates with its database's
+    # risk (high), on its own secret.
+    assert world.secret(med.secret_name) == old_med
+    assert world.can_login(rd.username, world.secret(rd.secret_name)["password"], rd.database)
+    rows = rotation_rows(world, hi, n)
+    assert len(rows) == 4 and all(r["status"] == "success" for r in rows), rows
+    assert "age" in rows[0]["message"] and "risk high" in rows[0]["message"], rows[0]
+    # The next pass (same shifted clock) has nothing to rotate, and status shows the age.
+    rc, out2, _ = run_shifted(world, "+15d", "plan")
+    assert rc == 0 and "rotate_" not in out2, out2
+    st = world.gd.status_json()
+    rec = next(x for e in st["environments"] for x in e["entries"] if x["key"] == hi.key)
+    assert rec["rotation_due"] and rec["rotating_since"] is None, rec
+    assert_no_password_leaked(world, [out, err, out2])
+
+
+def test_rotate_after_rotates_once(world):
+    lay, hi, _, _ = layout(world)
+    provision(world, lay, envs=("dev",))
+    first = labels(world, hi.secret_name)["AWSCURRENT"]
+    time.sleep(1.1)
+    when = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    lay.catalog[hi.database]["metadata"]["rotate_after"] = when.isoformat().replace(
+        "+00:00", "Z")
+    world.repo.write_layout(lay)
+    time.sleep(1.1)
+    plan = world.gd.plan().out
+    assert f"rotate_stage {hi.secret_name}" in plan and "catalog rotate_after" in plan, plan
+    assert world.gd.once().rc == 0
+    second = labels(world, hi.secret_name)["AWSCURRENT"]
+    assert second != first
+    assert world.gd.once().rc == 0
+    assert labels(world, hi.secret_name)["AWSCURRENT"] == second, "rotate_after rotates once"
+    assert world.can_login(hi.username, world.secret(hi.secret_name)["password"], hi.database)
+
+
+def test_gprdsd_rotate_without_daemon(world):
+    lay, hi, _, med = layout(world)
+    provision(world, lay, envs=("dev",))
+    first = labels(world, hi.secret_name)["AWSCURRENT"]
+    untouched = labels(world, med.secret_name)
+    n = len(world.gd.audit_rows("dev"))
+    r = world.gd.run("rotate", "--env", "dev", hi.key)
+    assert r.rc == 0, r
+    assert f"dev/{hi.key}: rotated" in r.out, r
+    assert labels(world, hi.secret_name)["AWSCURRENT"] != first
+    assert labels(world, med.secret_name) == untouched
+    rows = rotation_rows(world, hi, n)
+    assert rows and "gprdsd rotate by " in rows[0]["message"], rows
+    # Unknown keys are refused without touching anything.
+    r = world.gd.run("rotate", "--env", "dev", "no-such-key")
+    assert r.rc == 2 and "no active entry" in r.err, r
+
+
+def test_gprdsd_rotate_with_running_daemon(world, daemons):
+    lay, hi, _, _ = layout(world)
+    world.repo.write_layout(lay)
+    cfg = write_config(world, daemon_config(world, interval="1h"))
+    d = daemons(cfg).start()
+    d.wait_ready()
+    d.wait_status(60, pred=lambda s: "3 active" in s)
+    first = labels(world, hi.secret_name)["AWSCURRENT"]
+    t0 = time.monotonic()
+    r = world.gd.run("rotate", "--env", "dev", hi.key, config=cfg)
+    took = time.monotonic() - t0
+    assert r.rc == 0, r
+    assert "running daemon" in r.out and f"dev/{hi.key}: rotated" in r.out, r
+    assert took < 60, f"the daemon took {took:.1f}s"
+    assert labels(world, hi.secret_name)["AWSCURRENT"] != first
+    assert world.can_login(hi.username, world.secret(hi.secret_name)["password"], hi.database)
+    assert d.stop() == 0
+
+
+def put_pending(world, e, password, username=None):
+    s = world.secret(e.secret_name)
+    s.update({"password": password, "postgres-password": password})
+    if username:
+        s["username"] = username
+    world.sm.put_secret_value(SecretId=e.secret_name, SecretString=json.dumps(s),
+                              VersionStages=["AWSPENDING"])
+    return labels(world, e.secret_name)["AWSPENDING"]
+
+
+def set_role_password(world, role, password):
+    """As step 2 would: only a SCRAM verifier reaches the server (the log shows no password)."""
+    conn = world.pg.connect()
+    verifier = psycopg2.extensions.encrypt_password(password, role, conn, "scram-sha-256")
+    conn.close()
+    world.pg.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role),
+                                                                sql.Literal(verifier)))
+
+
+@pytest.mark.parametrize("left_after", ["step1", "step2", "step3", "promoted-not-cleared"])
+def test_half_done_rotation_is_finished(world, left_after):
+    """A rotation left half done (by gprdsd or a person) is finished before anything else,
+    whatever step it stopped after; AWSCURRENT works at every point."""
+    lay, hi, _, _ = layout(world)
+    provision(world, lay, envs=("dev",))
+    old = world.secret(hi.secret_name)["password"]
+    pending_pw = secrets.token_hex(16)
+    vid = put_pending(world, hi, pending_pw)
+    if left_after != "step1":
+        set_role_password(world, hi.username, pending_pw)  # steps 2 (and 3: it logs in)
+    if left_after == "promoted-not-cleared":
+        cur = labels(world, hi.secret_name)["AWSCURRENT"]
+        world.sm.update_secret_version_stage(SecretId=hi.secret_name, VersionStage="AWSCURRENT",
+                                             MoveToVersionId=vid, RemoveFromVersionId=cur)
+    plan = world.gd.plan().out
+    assert "rotate_promote" in plan, plan
+    assert ("rotate_set_password" in plan) == (left_after == "step1"), plan
+    assert world.gd.once().rc == 0
+    lab = labels(world, hi.secret_name)
+    assert lab["AWSCURRENT"] == vid and "AWSPENDING" not in lab, lab
+    assert world.secret(hi.secret_name)["password"] == pending_pw
+    assert world.can_login(hi.username, pending_pw, hi.database)
+    assert not world.can_login(hi.username, old, hi.database)
+    # Nothing left: the next pass is a no-op for the entry.
+    assert "rotate_" not in world.gd.plan().out
+
+
+def test_unfinishable_rotation_keeps_awscurrent(world):
+    """A pending version without a usable password fails the entry with the reason and
+    leaves AWSCURRENT working."""
+    lay, hi, _, _ = layout(world)
+    provision(world, lay, envs=("dev",))
+    s = world.secret(hi.secret_name)
+    world.sm.put_secret_value(SecretId=hi.secret_name, SecretString='{"note": "no password"}',
+                              VersionStages=["AWSPENDING"])
+    r = world.gd.once()
+    assert r.rc == 1, r
+    assert "AWSPENDING version has no usable password" in r.out + r.err, r
+    assert world.can_login(hi.username, s["password"], hi.database)
+    assert world.secret(hi.secret_name)["password"] == s["password"]
+
+
+def test_alternating_two_rotations(shiftable):
+    world = shiftable
+    lay, hi, rd, _ = layout(world, strategy="alternating")
+    provision(world, lay, envs=("dev",))
+    alt = hi.username + "_alt"
+    role = world.pg.role(alt)
+    assert role is not None and role["login"], role
+    first = world.secret(hi.secret_name)
+    assert first["username"] == hi.username
+    # First rotation: the second role gets the new password; the first keeps working.
+    rc, out, err = run_shifted(world, "+15d", "--once")
+    assert rc == 0, out + err
+    second = world.secret(hi.secret_name)
+    assert second["username"] == alt and second["password"] != first["password"]
+    assert world.can_login(alt, second["password"], hi.database)
+    assert world.can_login(hi.username, first["password"], hi.database), "previous works"
+    # Objects made through the second role belong to the first; the reader sees them.
+    c = world.pg.login(alt, second["password"], hi.database)
+    run_sql(c, "CREATE TABLE made_by_alt (id int)")
+    run_sql(c, "INSERT INTO made_by_alt VALUES (1)")
+    c.close()
+    owner = world.pg.query("SELECT tableowner FROM pg_tables WHERE tablename = 'made_by_alt'",
+                           dbname=hi.database)
+    assert owner == [(hi.username,)], owner
+    c = world.login(rd)
+    assert run_sql(c, "SELECT count(*) FROM made_by_alt") == [(1,)]
+    c.close()
+    # Second rotation: back to the first role; the second role's credentials still work.
+    rc, out2, err2 = run_shifted(world, "+30d", "--once")
+    assert rc == 0, out2 + err2
+    third = world.secret(hi.secret_name)
+    assert third["username"] == hi.username and third["password"] not in (
+        first["password"], second["password"])
+    assert world.can_login(hi.username, third["password"], hi.database)
+    assert world.can_login(alt, second["password"], hi.database), "previous works"
+    assert not world.can_login(hi.username, first["password"], hi.database)
+    assert_no_password_leaked(world, [out, err, out2, err2])
