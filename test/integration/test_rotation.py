@@ -278,3 +278,106 @@ def test_alternating_two_rotations(shiftable):
     assert world.can_login(alt, second["password"], hi.database), "previous works"
     assert not world.can_login(hi.username, first["password"], hi.database)
     assert_no_password_leaked(world, [out, err, out2, err2])
+
+
+def start_shifted(world, shift, *args):
+    env = world.gd.environ()
+    env.update({"LD_PRELOAD": FAKETIME_LIB, "FAKETIME": shift,
+                "FAKETIME_DONT_FAKE_MONOTONIC": "1", "FAKETIME_NO_CACHE": "1"})
+    argv = [world.gd.bin, args[0], "--config", world.gd.config_path, *args[1:]]
+    return subprocess.Popen(argv, env=env, cwd=world.gd.workdir, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_for(pred, timeout, what):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def pending_password(world, e):
+    try:
+        v = world.sm.get_secret_value(SecretId=e.secret_name, VersionStage="AWSPENDING")
+    except world.sm.exceptions.ResourceNotFoundException:
+        return None
+    return json.loads(v["SecretString"])["password"]
+
+
+def assert_converged_after_crash(world, e, versions_before):
+    rc, out, err = run_shifted(world, "+15d", "--once")
+    assert rc == 0, out + err
+    lab = labels(world, e.secret_name)
+    assert "AWSPENDING" not in lab, lab
+    # One new version: the retry repeated the first step's ClientRequestToken, or found its
+    # version, and never made a second one.
+    assert len(world.secret_versions(e.secret_name)) == versions_before + 1
+    s = world.secret(e.secret_name)
+    assert world.can_login(e.username, s["password"], e.database)
+    rows = list(world.gd.audit_rows("dev"))  # the CSV still parses
+    assert rows and all(len(r) == 10 for r in rows)
+
+
+def test_kill_between_step1_and_step2(shiftable):
+    """kill -9 while step 2 waits (a transaction holds the role's row): the next pass
+    finishes from the AWSPENDING version it finds; AWSCURRENT worked until then."""
+    world = shiftable
+    lay, hi, _, _ = layout(world)
+    provision(world, lay, envs=("dev",))
+    old = world.secret(hi.secret_name)["password"]
+    n = len(world.secret_versions(hi.secret_name))
+    blocker = world.pg.connect()
+    blocker.autocommit = False
+    blocker.cursor().execute("SELECT 1 FROM pg_catalog.pg_authid WHERE rolname = %s FOR UPDATE",
+                             (hi.username,))
+    p = start_shifted(world, "+15d", "--once")
+
+    def step2_waits():
+        return world.pg.query("SELECT count(*) FROM pg_stat_activity WHERE application_name ="
+                              " 'gprdsd' AND wait_event_type = 'Lock'")[0][0] > 0
+    try:
+        wait_for(lambda: pending_password(world, hi) is not None, 60, "step 1")
+        wait_for(step2_waits, 20, "step 2 to wait for the role's row")
+        assert p.poll() is None, "the pass should be blocked in step 2"
+        assert world.can_login(hi.username, old, hi.database), "AWSCURRENT still works"
+        p.kill()
+        p.wait(10)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    # The killed client's ALTER ROLE may still complete on the server once the row is free
+    # (the backend finds its client gone only afterwards): the next pass sees which.
+    assert_converged_after_crash(world, hi, n)
+
+
+def test_kill_between_step3_and_step4(shiftable):
+    """kill -9 once the role has the pending password, while the promotion waits for the write
+    pacing: the next pass sees the pending login work and only promotes."""
+    world = shiftable
+    lay, hi, _, _ = layout(world)
+    provision(world, lay, envs=("dev",))
+    n = len(world.secret_versions(hi.secret_name))
+    world.gd.write_config(envs=("dev",), aws={"region": "eu-west-2",
+                                               "endpoint": world.gd.moto_url,
+                                               "write_interval": "30s"})
+    p = start_shifted(world, "+15d", "--once")
+    try:
+        wait_for(lambda: pending_password(world, hi) is not None, 60, "step 1")
+        pw = pending_password(world, hi)
+        wait_for(lambda: world.can_login(hi.username, pw, hi.database), 20, "step 2")
+        assert p.poll() is None, "the pass should wait for the write pacing of step 4"
+        p.kill()
+        p.wait(10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert "AWSPENDING" in labels(world, hi.secret_name)
+    world.gd.write_config(envs=("dev",))
+    plan = [ln for ln in run_shifted(world, "+15d", "plan")[1].splitlines()
+            if hi.secret_name in ln or f" {hi.username} " in ln]
+    assert any("rotate_promote" in ln for ln in plan), plan
+    assert not any("rotate_set_password" in ln for ln in plan), plan
+    assert_converged_after_crash(world, hi, n)
+    assert world.secret(hi.secret_name)["password"] == pw
