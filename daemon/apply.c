@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 
 #include "audit_file.h"
+#include "dump.h"
 #include "plan/lifecycle.h"
 
 /* Per-entry run: the passwords live only here, and are wiped when done. */
@@ -421,6 +422,52 @@ exec_rotate_promote(struct entry_run *er, const struct gp_action *a)
 	return 0;
 }
 
+static int
+exec_restore_secret(struct entry_run *er, const struct gp_action *a)
+{
+	struct gpd_error err = {0};
+	int r = gpd_sm_restore(er->p->sm, a->secret, &err);
+
+	if (r < 0)
+		fail_sm(er, "RestoreSecret failed", r, &err);
+	return r;
+}
+
+static int
+exec_delete_secret(struct entry_run *er, const struct gp_action *a)
+{
+	struct gpd_error err = {0};
+	uint64_t days = er->p->o->env->secret.recovery_window_ms / 86400000ULL;
+	int r = gpd_sm_delete(er->p->sm, a->secret, (unsigned)days, &err);
+
+	if (r == -ENOENT)
+		return 0; /* gone meanwhile */
+	if (r < 0)
+		fail_sm(er, "DeleteSecret failed", r, &err);
+	return r;
+}
+
+static int
+exec_dump_database(struct entry_run *er, const struct gp_action *a)
+{
+	struct gpd_error err = {0};
+	struct gpd_logctx c;
+	char *path = NULL;
+	int r = gpd_dump_database(&er->p->target, er->p->o->env->dump_dir, er->p->env, a->database,
+				  er->p->o->now, er->p->o->stop, &path, &err);
+
+	if (r < 0) {
+		snprintf(er->reason, sizeof(er->reason), "%s", err.message);
+		snprintf(er->code, sizeof(er->code), "%s", err.code);
+		er->transient = false;
+		return r;
+	}
+	gpd_pass_logctx(er->p, er->e, &c);
+	gpd_log(LOG_NOTICE, NULL, &c, "database %s dumped to %s", a->database, path);
+	free(path);
+	return 0;
+}
+
 static const struct executor {
 	int (*run)(struct entry_run *er, const struct gp_action *a);
 	gpd_pg_exec_fn pg; /* with run == NULL: a PostgreSQL executor, through exec_pg() */
@@ -446,6 +493,15 @@ static const struct executor {
 	[GP_ACT_ROTATE_VERIFY] = {exec_rotate_verify, NULL, GPD_MID_ROTATION_VERIFIED},
 	[GP_ACT_ROTATE_PROMOTE] = {exec_rotate_promote, NULL, GPD_MID_ROTATION_COMPLETED},
 	[GP_ACT_ROTATE_UNDO] = {NULL, gpd_pg_set_password, NULL},
+	[GP_ACT_RESTORE_SECRET] = {exec_restore_secret, NULL, NULL},
+	[GP_ACT_DUMP_DATABASE] = {exec_dump_database, NULL, NULL},
+	[GP_ACT_LOCK_DATABASE] = {NULL, gpd_pg_lock_database, NULL},
+	[GP_ACT_REVOKE_CONNECT] = {NULL, gpd_pg_revoke_connect, NULL},
+	[GP_ACT_DISABLE_ROLE] = {NULL, gpd_pg_disable_role, NULL},
+	[GP_ACT_DROP_DATABASE] = {NULL, gpd_pg_drop_database, NULL},
+	[GP_ACT_DROP_OWNED] = {NULL, gpd_pg_drop_owned, NULL},
+	[GP_ACT_DROP_ROLE] = {NULL, gpd_pg_drop_role, NULL},
+	[GP_ACT_DELETE_SECRET] = {exec_delete_secret, NULL, NULL},
 };
 
 static int
@@ -541,8 +597,11 @@ static int
 entry_succeed(struct entry_run *er)
 {
 	struct gp_transitions t = {0};
-	int r = gp_lifecycle_done(er->rec, er->ep, er->p->o->now, er->p->commit, er->version,
-				  er->secret ? er->secret->current_version : NULL, &t);
+	int r = er->ep->to == GP_STATE_DECOMMISSIONED
+			? gp_lifecycle_decommissioned(er->rec, er->p->o->now, er->p->commit, &t)
+			: gp_lifecycle_done(er->rec, er->ep, er->p->o->now, er->p->commit,
+					    er->version,
+					    er->secret ? er->secret->current_version : NULL, &t);
 
 	record_transitions(er->p, er->e, &t, NULL);
 	return r;
@@ -576,7 +635,10 @@ apply_actions(struct entry_run *er)
 	struct gp_transitions t = {0};
 
 	if (ep->n_changes > 0) {
-		gp_lifecycle_begin(er->rec, er->p->o->now, &t);
+		if (ep->to == GP_STATE_DECOMMISSIONED)
+			gp_lifecycle_decommission_begin(er->rec, er->p->o->now, &t);
+		else
+			gp_lifecycle_begin(er->rec, er->p->o->now, &t);
 		record_transitions(er->p, er->e, &t, NULL);
 	}
 	for (size_t i = 0; i < ep->n_actions; i++) {
@@ -622,6 +684,25 @@ hold_entry(struct pass *p, const struct gp_entry *e, struct gp_record *rec)
 	}
 }
 
+/* The plan refused it (a decommission that would remove what is not ours): it fails with the
+ * reason, which no retry mends until the inputs or the objects change. */
+static int
+refuse_entry(struct entry_run *er)
+{
+	struct gpd_logctx c;
+
+	snprintf(er->reason, sizeof(er->reason), "%s", er->ep->refused);
+	snprintf(er->code, sizeof(er->code), "unmanaged");
+	er->transient = false;
+	gpd_pass_logctx(er->p, er->e, &c);
+	c.error = er->code;
+	gpd_log(LOG_ERR, GPD_MID_ACTION_FAILED, &c, "%s: %s", er->e->key, er->reason);
+	audit_row(er->p, er->e, "decommission", GP_AUDIT_ERROR, 0, er->reason);
+	er->p->res->n_errors++;
+	count_error(er->p->res, er->code);
+	return entry_fail(er);
+}
+
 /* Held by the plan (note) or by the failure of the owner entry it depends on: waits. */
 static void
 wait_entry(struct pass *p, const struct gp_entry *e, struct gp_record *rec, const char *note)
@@ -651,6 +732,8 @@ apply_entry(struct pass *p, const struct gp_entry_plan *ep, const bool *failed)
 		wait_entry(p, e, er.rec, ep->note);
 	else if (!ep->waiting && ep->depends_on >= 0 && failed[ep->depends_on])
 		wait_entry(p, e, er.rec, ep->cascade_note);
+	else if (ep->refused)
+		ok = (refuse_entry(&er), false);
 	else if (!ep->waiting)
 		ok = apply_actions(&er) >= 0;
 	for (size_t i = 0; i < _GP_CRED_MAX; i++)
@@ -723,13 +806,43 @@ report_orphans(struct pass *p)
 {
 	struct gpd_logctx c;
 
+	const struct gp_strv *now = &p->res->plan->orphans;
+	struct gp_strv sorted = {0};
+
 	gpd_pass_logctx(p, NULL, &c);
-	p->res->n_orphans = p->res->plan->orphans.n;
-	for (size_t i = 0; i < p->res->plan->orphans.n; i++)
-		gpd_log(LOG_WARNING, NULL, &c,
-			"orphaned %s: no entry in the inputs any more; kept (removal needs the "
-			"catalog's decommissioning status)",
-			p->res->plan->orphans.v[i]);
+	p->res->n_orphans = now->n;
+	/* Each orphan once, when it first appears; the state file remembers which were told. */
+	for (size_t i = 0; i < now->n; i++) {
+		if (gp_strv_has(&p->state->orphans, now->v[i]))
+			continue;
+		gpd_log(LOG_NOTICE, GPD_MID_ORPHANED, &c,
+			"%s/orphaned %s: no entry in the inputs any more; kept (only a confirmed "
+			"decommission removes anything)",
+			p->env, now->v[i]);
+	}
+	for (size_t i = 0; i < now->n; i++)
+		if (gp_strv_push(&sorted, now->v[i]) < 0) {
+			gp_strv_release(&sorted);
+			return;
+		}
+	gp_strv_sort(&sorted);
+	gp_strv_release(&p->state->orphans);
+	p->state->orphans = sorted;
+}
+
+/* orphans: disable — an orphaned role loses its login; its entry's return restores it. */
+static void
+apply_orphan_action(struct pass *p, const struct gp_action *a)
+{
+	struct gp_entry e = {.key = a->key, .username = a->role};
+	struct entry_run er = {.p = p, .e = &e};
+	uint64_t t0 = gpd_mono_ms();
+	struct gp_record dummy = {.state = GP_STATE_ACTIVE};
+	int r;
+
+	er.rec = &dummy;
+	r = run_action(&er, a);
+	report_action(&er, a, r, gpd_mono_ms() - t0);
 }
 
 int
@@ -740,9 +853,17 @@ gpd_pass_apply(struct pass *p)
 
 	if (!failed)
 		return -ENOMEM;
+	if (plan->refused) {
+		/* The mass-change guard: nothing in this environment changes. */
+		p->res->refused = true;
+		gpd_pass_error(p, -EPERM, "%s", plan->refused);
+		return -EPERM;
+	}
 	gp_state_mark_orphans(p->state, p->res->desired);
 	for (size_t i = 0; i < plan->n && !gpd_pass_stopping(p); i++)
 		failed[i] = !apply_entry(p, &plan->v[i], failed);
+	for (size_t i = 0; i < plan->n_orphan_actions && !gpd_pass_stopping(p); i++)
+		apply_orphan_action(p, &plan->orphan_actions[i]);
 	report_orphans(p);
 	count_result(p);
 	collect_secret_ages(p);

@@ -33,6 +33,7 @@ struct gpd_cli {
 	bool json;
 	bool github;
 	bool detailed_exitcode;
+	bool confirm_mass_change;
 };
 
 /*

@@ -62,6 +62,8 @@ struct gpd_logctx {
 #define GPD_MID_ROTATION_VERIFIED "3a1f6c0e52d74b0c9a4e8f1d2b7c6a12"
 #define GPD_MID_ROTATION_COMPLETED "3a1f6c0e52d74b0c9a4e8f1d2b7c6a13"
 #define GPD_MID_ROTATION_FAILED "3a1f6c0e52d74b0c9a4e8f1d2b7c6a14"
+/* An object gprdsd manages that no entry wants any more, reported once. */
+#define GPD_MID_ORPHANED "3a1f6c0e52d74b0c9a4e8f1d2b7c6a15"
 
 enum gpd_log_target { GPD_LOG_AUTO, GPD_LOG_JOURNAL, GPD_LOG_CONSOLE };
 

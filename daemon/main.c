@@ -50,6 +50,7 @@ static const char usage_text[] =
 	"      --format FMT       validate: text (default) or github\n"
 	"      --json             plan, status: JSON output\n"
 	"      --detailed-exitcode  plan: 0 nothing to do, 1 error, 2 changes pending\n"
+	"      --confirm-mass-change  --once: proceed although the mass-change guard refuses\n"
 	"      --log-target T     auto, journal or console (overrides log_target)\n"
 	"      --log-level L      debug, info, notice, warning or error\n"
 	"  -h, --help             this text\n"
@@ -63,7 +64,7 @@ static int
 parse_command(int argc, char **argv, struct gpd_cli *cli)
 {
 	enum { OPT_REPO = 256, OPT_FORMAT, OPT_JSON, OPT_DETAILED, OPT_CHECK, OPT_ONCE,
-	       OPT_LOG_TARGET, OPT_LOG_LEVEL };
+	       OPT_LOG_TARGET, OPT_LOG_LEVEL, OPT_CONFIRM };
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"env", required_argument, NULL, 'e'},
@@ -73,6 +74,7 @@ parse_command(int argc, char **argv, struct gpd_cli *cli)
 		{"detailed-exitcode", no_argument, NULL, OPT_DETAILED},
 		{"check-config", no_argument, NULL, OPT_CHECK},
 		{"once", no_argument, NULL, OPT_ONCE},
+		{"confirm-mass-change", no_argument, NULL, OPT_CONFIRM},
 		{"log-target", required_argument, NULL, OPT_LOG_TARGET},
 		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 		{"help", no_argument, NULL, 'h'},
@@ -111,6 +113,9 @@ parse_command(int argc, char **argv, struct gpd_cli *cli)
 			break;
 		case OPT_ONCE:
 			cli->command = GPD_CMD_ONCE;
+			break;
+		case OPT_CONFIRM:
+			cli->confirm_mass_change = true;
 			break;
 		case OPT_LOG_TARGET:
 			cli->log_target = optarg;
@@ -168,6 +173,10 @@ parse_args(int argc, char **argv, struct gpd_cli *cli)
 	}
 	if (r >= 0 && cli->json && cli->command != GPD_CMD_PLAN && cli->command != GPD_CMD_STATUS) {
 		fprintf(stderr, "gprdsd: --json goes with plan or status\n");
+		return -EINVAL;
+	}
+	if (r >= 0 && cli->confirm_mass_change && cli->command != GPD_CMD_ONCE) {
+		fprintf(stderr, "gprdsd: --confirm-mass-change goes with --once\n");
 		return -EINVAL;
 	}
 	if (r >= 0 && cli->detailed_exitcode && cli->command != GPD_CMD_PLAN) {

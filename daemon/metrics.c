@@ -44,6 +44,7 @@ gpd_metrics_account(struct gpd_env_metrics *m, struct gpd_pass_result *res, int 
 	m->actions_total += res->n_applied;
 	m->action_errors_total += res->n_errors;
 	m->rotations_total += res->n_rotations;
+	m->refused = res->refused;
 	m->rotation_errors_total += res->n_rotations_failed;
 	for (size_t i = 0; i < res->n_error_kinds; i++)
 		count_kind(m, res->errors[i].kind, res->errors[i].n);
@@ -198,6 +199,9 @@ gpd_metrics_render(const char *const *names, const struct gpd_env_metrics *const
 	help(out, "gprdsd_orphans", "gauge",
 	     "Managed roles and secrets with no entry (never removed).");
 	FOR_ENVS(sample(out, "gprdsd_orphans", e, NULL, NULL, (double)m->n_orphans));
+	help(out, "gprdsd_mass_change_refused", "gauge",
+	     "1 when the last pass was refused by the mass-change guard (nothing changed).");
+	FOR_ENVS(sample(out, "gprdsd_mass_change_refused", e, NULL, NULL, m->refused ? 1 : 0));
 	help(out, "gprdsd_leader", "gauge", "1 when this gprdsd holds the environment's lock.");
 	FOR_ENVS(sample(out, "gprdsd_leader", e, NULL, NULL, m->leader ? 1 : 0));
 	help(out, "gprdsd_pass_duration_seconds", "gauge", "Duration of the last pass.");

@@ -29,6 +29,7 @@ struct gpd_env_metrics {
 	uint64_t passes_total, pass_errors_total;
 	uint64_t actions_total, action_errors_total;
 	uint64_t rotations_total, rotation_errors_total;
+	bool refused; /* the last pass's plan was refused by the mass-change guard */
 	uint64_t sm_calls_total, sm_throttles_total, pg_statements_total;
 	struct gpd_count errors[32]; /* by kind: SQLSTATE or AWS error code */
 	size_t n_errors;

@@ -54,6 +54,9 @@ observe_servers(struct pass *p, const struct gp_plan_opts *po)
 	if (r >= 0)
 		r = gpd_pg_observe(p->conn, &p->target, p->res->desired, &check, p->obs, &err);
 	gp_strv_release(&check);
+	if (r >= 0 && (r = gp_checks_decommission_roles(p->res->desired, p->obs, &check)) >= 0)
+		r = gpd_pg_observe_deps(p->conn, &check, p->obs, &err);
+	gp_strv_release(&check);
 	if (r < 0)
 		return gpd_pass_pg_error(p, r, "cannot observe PostgreSQL", &err);
 	r = gpd_sm_list(p->sm, prefix, p->obs, &err);
@@ -63,8 +66,9 @@ observe_servers(struct pass *p, const struct gp_plan_opts *po)
 			       err.message);
 		return r;
 	}
+	r = gp_observed_split_deleted(p->obs);
 	gp_observed_sort(p->obs);
-	return 0;
+	return r;
 }
 
 /* The values the planner needs (checks.h). A secret that cannot be read leaves its entry to

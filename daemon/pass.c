@@ -276,6 +276,7 @@ gpd_pass_plan_opts(const struct pass *p, struct gp_plan_opts *po)
 		.retry_now = p->o->retry_now,
 		.requests = p->requests.rotate,
 		.n_requests = p->requests.n_rotate,
+		.confirm_mass_change = p->o->confirm_mass_change,
 	};
 }
 

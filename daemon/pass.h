@@ -65,6 +65,7 @@ struct gpd_pass_opts {
 	const atomic_bool *stop; /* may be NULL */
 	int64_t now;             /* seconds since the epoch, taken by the caller */
 	bool retry_now;          /* --once, plan: failed entries are retried without waiting */
+	bool confirm_mass_change; /* --confirm-mass-change: the mass-change guard lets it pass */
 	/* The daemon: the state file is rewritten only when a record or the environment's error
 	 * changed, not for the pass times alone (last_pass and last_success are in its runtime
 	 * file, and `gprdsd status` shows the newer of the two). */
@@ -79,6 +80,7 @@ struct gpd_pass_result {
 	int error;        /* 0, or -errno: the environment could not be reconciled */
 	char *error_text; /* why, when error < 0 */
 	bool standby;     /* another gprdsd holds this environment's lock */
+	bool refused;     /* the mass-change guard refused the plan: nothing was changed */
 	bool lock_asked;  /* the pass got as far as asking for the lock (ha->leader answers) */
 	char commit[41];  /* HEAD of the checkout the pass read ("" when not a git checkout) */
 	bool state_written; /* the state file was rewritten */

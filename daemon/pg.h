@@ -92,6 +92,11 @@ int gpd_pg_observe(PGconn *master, const struct gpd_pg_target *t, const struct g
 		   const struct gp_strv *check_dbs, struct gp_observed *obs,
 		   struct gpd_error *err);
 
+/* The databases where each of roles owns objects or holds privileges (pg_shdepend), into
+ * obs->deps (sorted): one query on master, for the roles of decommissioned entries. */
+int gpd_pg_observe_deps(PGconn *master, const struct gp_strv *roles, struct gp_observed *obs,
+			struct gpd_error *err);
+
 /*
  * The executors of the action kinds that change PostgreSQL (plan/action.h), one function a
  * kind with one signature, so that apply.c dispatches them through its table. Each reads only
@@ -146,6 +151,26 @@ int gpd_pg_grant_connect(const struct gpd_pg_session *s, const struct gp_action 
 			 const char *password, struct gpd_error *err);
 int gpd_pg_apply_grants(const struct gpd_pg_session *s, const struct gp_action *a,
 			const char *password, struct gpd_error *err);
+/* Decommissioning (DESIGN §4.5):
+ *   lock_database   REVOKE CONNECT, TEMPORARY FROM PUBLIC; end the database's sessions.
+ *   revoke_connect  the same from a->role.
+ *   disable_role    ALTER ROLE a->role NOLOGIN; end its sessions (also orphans: disable).
+ *   drop_database   DROP DATABASE IF EXISTS a->database WITH (FORCE).
+ *   drop_owned      connected to a->database: REASSIGN OWNED BY a->role TO a->owner, DROP
+ *                   OWNED BY a->role, in one transaction; a database gone meanwhile is done.
+ *   drop_role       DROP ROLE IF EXISTS a->role. */
+int gpd_pg_lock_database(const struct gpd_pg_session *s, const struct gp_action *a,
+			 const char *password, struct gpd_error *err);
+int gpd_pg_revoke_connect(const struct gpd_pg_session *s, const struct gp_action *a,
+			  const char *password, struct gpd_error *err);
+int gpd_pg_disable_role(const struct gpd_pg_session *s, const struct gp_action *a,
+			const char *password, struct gpd_error *err);
+int gpd_pg_drop_database(const struct gpd_pg_session *s, const struct gp_action *a,
+			 const char *password, struct gpd_error *err);
+int gpd_pg_drop_owned(const struct gpd_pg_session *s, const struct gp_action *a,
+		      const char *password, struct gpd_error *err);
+int gpd_pg_drop_role(const struct gpd_pg_session *s, const struct gp_action *a,
+		     const char *password, struct gpd_error *err);
 
 /*
  * Logs in to dbname (NULL: t->dbname) on t's server as user with password, then closes the

@@ -300,3 +300,95 @@ gpd_pg_apply_grants(const struct gpd_pg_session *s, const struct gp_action *a,
 		r = gpd_pg__err_set(err, -EACCES, skipped.sqlstate, false, skipped.message);
 	return r;
 }
+
+/* ---------------------------------------------------------------------------------------
+ * Decommissioning (DESIGN §4.5) and disabled orphans
+ */
+
+/* Ends the sessions of a database or of a role (not this one). Sessions the master may not
+ * signal make the statement fail with the server's reason. */
+static int
+terminate(PGconn *c, const char *db, const char *role, struct gpd_error *err)
+{
+	static const char sql[] =
+		"SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity"
+		" WHERE (datname = $1 OR usename = $2) AND pid <> pg_catalog.pg_backend_pid()";
+	const char *params[2] = {db ? db : "", role ? role : ""};
+	_cleanup_pqclear_ PGresult *res = NULL;
+
+	return gpd_pg__exec_params(c, sql, 2, params, &res, err);
+}
+
+int
+gpd_pg_lock_database(const struct gpd_pg_session *s, const struct gp_action *a,
+		     const char *password, struct gpd_error *err)
+{
+	struct gp_buf sql = {0};
+	int r = run_built(s->master, gp_sql_revoke_connect(&sql, a->database, NULL), &sql, err);
+
+	return r < 0 ? r : terminate(s->master, a->database, NULL, err);
+}
+
+int
+gpd_pg_revoke_connect(const struct gpd_pg_session *s, const struct gp_action *a,
+		      const char *password, struct gpd_error *err)
+{
+	struct gp_buf sql = {0};
+
+	return run_built(s->master, gp_sql_revoke_connect(&sql, a->database, a->role), &sql, err);
+}
+
+int
+gpd_pg_disable_role(const struct gpd_pg_session *s, const struct gp_action *a,
+		    const char *password, struct gpd_error *err)
+{
+	struct gp_buf sql = {0};
+	int r = run_built(s->master, gp_sql_role_nologin(&sql, a->role), &sql, err);
+
+	return r < 0 ? r : terminate(s->master, NULL, a->role, err);
+}
+
+int
+gpd_pg_drop_database(const struct gpd_pg_session *s, const struct gp_action *a,
+		     const char *password, struct gpd_error *err)
+{
+	struct gp_buf sql = {0};
+
+	/* Outside any transaction block, as DROP DATABASE requires; IF EXISTS: idempotent. */
+	return run_built(s->master, gp_sql_drop_database(&sql, a->database), &sql, err);
+}
+
+/* In a->database: its objects go to a->owner (the master), then its privileges there go. */
+int
+gpd_pg_drop_owned(const struct gpd_pg_session *s, const struct gp_action *a,
+		  const char *password, struct gpd_error *err)
+{
+	_cleanup_(gp_strv_release) struct gp_strv stmts = {0};
+	_cleanup_pqfinish_ PGconn *c = NULL;
+	struct gp_buf sql = {0};
+	int r = gp_sql_reassign_owned(&sql, a->role, a->owner);
+
+	if (r >= 0)
+		r = gp_strv_push(&stmts, sql.p);
+	sql.len = 0;
+	if (r >= 0 && (r = gp_sql_drop_owned(&sql, a->role)) >= 0)
+		r = gp_strv_push(&stmts, sql.p);
+	gp_buf_release(&sql);
+	if (r == -ENOMEM)
+		return gpd_pg__oom(err);
+	if (r < 0)
+		return gpd_pg__err_set(err, r, "", false, "refused to build the statement");
+	r = gpd_pg__connect_as(s->t, s->t->user, s->t->password, a->database, &c, err);
+	if (r == -ENOENT)
+		return 0; /* the database went meanwhile, and its dependencies with it */
+	return r < 0 ? r : run_transaction(c, &stmts, err);
+}
+
+int
+gpd_pg_drop_role(const struct gpd_pg_session *s, const struct gp_action *a,
+		 const char *password, struct gpd_error *err)
+{
+	struct gp_buf sql = {0};
+
+	return run_built(s->master, gp_sql_drop_role(&sql, a->role), &sql, err);
+}

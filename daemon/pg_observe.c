@@ -370,3 +370,44 @@ gpd_pg_observe(PGconn *master, const struct gpd_pg_target *t, const struct gp_de
 	gp_observed_sort(obs);
 	return 0;
 }
+
+/* Where the roles own objects or hold privileges, per database (not the cluster-wide
+ * dependencies: a database's owner is one, and dropping the database ends it). */
+static const char deps_sql[] =
+	"SELECT DISTINCT r.rolname, d.datname FROM pg_catalog.pg_shdepend s"
+	" JOIN pg_catalog.pg_roles r ON r.oid = s.refobjid"
+	" JOIN pg_catalog.pg_database d ON d.oid = s.dbid"
+	" WHERE s.refclassid = 'pg_catalog.pg_authid'::pg_catalog.regclass"
+	" AND r.rolname = ANY ($1::text[]) ORDER BY 1, 2";
+
+int
+gpd_pg_observe_deps(PGconn *master, const struct gp_strv *roles, struct gp_observed *obs,
+		    struct gpd_error *err)
+{
+	_cleanup_pqclear_ PGresult *res = NULL;
+	_cleanup_(gp_buf_release) struct gp_buf arr = {0};
+	const char *param;
+	int r, n;
+
+	if (!roles->n)
+		return 0;
+	r = gpd_pg__text_array(&arr, (const char *const *)roles->v, roles->n);
+	if (r < 0)
+		return gpd_pg__oom(err);
+	param = arr.p;
+	r = gpd_pg__exec_params(master, deps_sql, 1, &param, &res, err);
+	if (r < 0)
+		return r;
+	n = PQntuples(res);
+	obs->deps = calloc(n ? (size_t)n : 1, sizeof(*obs->deps));
+	if (!obs->deps)
+		return gpd_pg__oom(err);
+	for (int i = 0; i < n; i++) {
+		struct gp_obs_roledep *x = &obs->deps[obs->n_deps++];
+
+		if (gpd_pg__value_dup(res, i, 0, &x->role) < 0 ||
+		    gpd_pg__value_dup(res, i, 1, &x->database) < 0)
+			return gpd_pg__oom(err);
+	}
+	return 0;
+}

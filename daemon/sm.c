@@ -773,3 +773,16 @@ gpd_sm_delete(struct gpd_sm *sm, const char *name, unsigned recovery_days,
 	r = gp_sm_delete_request(name, recovery_days, &req);
 	return r ?: write_call(sm, "DeleteSecret", &req, NULL, err);
 }
+
+int
+gpd_sm_restore(struct gpd_sm *sm, const char *name, struct gpd_error *err)
+{
+	_cleanup_(gp_buf_release) struct gp_buf req = {0};
+	struct gpd_error dummy;
+	int r;
+
+	err = err ? err : &dummy;
+	*err = (struct gpd_error){0};
+	r = gp_sm_restore_request(name, &req);
+	return r ?: write_call(sm, "RestoreSecret", &req, NULL, err);
+}

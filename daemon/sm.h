@@ -151,6 +151,9 @@ int gpd_sm_promote(struct gpd_sm *sm, const char *name, const char *version,
 int gpd_sm_tag(struct gpd_sm *sm, const char *name, const char *env, const char *key,
 	       struct gpd_error *err);
 
+/* RestoreSecret: cancels the scheduled deletion of name (an entry that came back). */
+int gpd_sm_restore(struct gpd_sm *sm, const char *name, struct gpd_error *err);
+
 /* DeleteSecret with RecoveryWindowInDays (AWS accepts 7..30; other values give -EINVAL). */
 int gpd_sm_delete(struct gpd_sm *sm, const char *name, unsigned recovery_days,
 		  struct gpd_error *err);

@@ -228,7 +228,10 @@ gp_sm_list_request(const char *prefix, const char *next, struct gp_buf *out)
 	_cleanup_json_ cJSON *body = cJSON_CreateObject();
 	cJSON *filter;
 
+	/* Secrets scheduled for deletion too: an entry that comes back restores its secret
+	 * instead of failing to create it (DESIGN §4.5). */
 	if (!body || !cJSON_AddNumberToObject(body, "MaxResults", GP_SM_LIST_PAGE) ||
+	    !cJSON_AddBoolToObject(body, "IncludePlannedDeletion", true) ||
 	    !add_opt(body, "NextToken", next))
 		return -ENOMEM;
 	if (gp_isempty(prefix))
@@ -357,6 +360,19 @@ gp_sm_delete_request(const char *name, unsigned days, struct gp_buf *out)
 	return print_body(body, out);
 }
 
+int
+gp_sm_restore_request(const char *name, struct gp_buf *out)
+{
+	_cleanup_json_ cJSON *body = NULL;
+
+	if (gp_isempty(name))
+		return -EINVAL;
+	body = request_new("SecretId", name);
+	if (!body)
+		return -ENOMEM;
+	return print_body(body, out);
+}
+
 /* ---------------------------------------------------------------------------------------
  * Responses
  */
@@ -452,6 +468,7 @@ list_entry(const cJSON *e, const char *prefix, struct gp_observed *page)
 		.previous_version = l.previous,
 		.created = json_time(e, "CreatedDate"),
 		.changed = json_time(e, "LastChangedDate"),
+		.deleted = json_time(e, "DeletedDate"),
 		.managed = tags_mark(cJSON_GetObjectItemCaseSensitive(e, "Tags")),
 	});
 	if (r < 0)

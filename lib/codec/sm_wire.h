@@ -147,6 +147,8 @@ int gp_sm_tag_request(const char *name, const char *env, const char *key, struct
 /* DeleteSecret: {"SecretId":name,"RecoveryWindowInDays":days}; -EINVAL when days is not in
  * GP_SM_RECOVERY_MIN..GP_SM_RECOVERY_MAX. */
 int gp_sm_delete_request(const char *name, unsigned days, struct gp_buf *out);
+/* RestoreSecret: cancels a scheduled deletion. */
+int gp_sm_restore_request(const char *name, struct gp_buf *out);
 
 /* ---------------------------------------------------------------------------------------
  * Responses

@@ -415,3 +415,73 @@ gp_sql_access_statements(struct gp_strv *out, enum gp_access level, const char *
 	gp_buf_release(&qrole);
 	return r < 0 ? r : (int)n;
 }
+
+/* ---------------------------------------------------------------------------------------
+ * Decommissioning (DESIGN §4.5) and disabled orphans
+ */
+
+/* "<verb> "ident"<tail>": the shape of the one-identifier statements below. */
+static int
+one_ident(struct gp_buf *b, const char *verb, const char *ident, const char *tail)
+{
+	size_t start = b->len;
+	int r = 0;
+
+	SQL_PUTS(r, b, verb);
+	SQL_IDENT(r, b, ident);
+	SQL_PUTS(r, b, tail);
+	return sql_done(b, start, r);
+}
+
+int
+gp_sql_role_nologin(struct gp_buf *b, const char *role)
+{
+	return one_ident(b, "ALTER ROLE ", role, " NOLOGIN");
+}
+
+int
+gp_sql_drop_role(struct gp_buf *b, const char *role)
+{
+	return one_ident(b, "DROP ROLE IF EXISTS ", role, "");
+}
+
+int
+gp_sql_drop_owned(struct gp_buf *b, const char *role)
+{
+	return one_ident(b, "DROP OWNED BY ", role, "");
+}
+
+int
+gp_sql_drop_database(struct gp_buf *b, const char *db)
+{
+	return one_ident(b, "DROP DATABASE IF EXISTS ", db, " WITH (FORCE)");
+}
+
+int
+gp_sql_reassign_owned(struct gp_buf *b, const char *role, const char *to)
+{
+	size_t start = b->len;
+	int r = 0;
+
+	SQL_PUTS(r, b, "REASSIGN OWNED BY ");
+	SQL_IDENT(r, b, role);
+	SQL_PUTS(r, b, " TO ");
+	SQL_IDENT(r, b, to);
+	return sql_done(b, start, r);
+}
+
+int
+gp_sql_revoke_connect(struct gp_buf *b, const char *db, const char *role)
+{
+	size_t start = b->len;
+	int r = 0;
+
+	SQL_PUTS(r, b, "REVOKE CONNECT, TEMPORARY ON DATABASE ");
+	SQL_IDENT(r, b, db);
+	SQL_PUTS(r, b, " FROM ");
+	if (role)
+		SQL_IDENT(r, b, role);
+	else
+		SQL_PUTS(r, b, "PUBLIC");
+	return sql_done(b, start, r);
+}

@@ -135,4 +135,16 @@ int gp_sql_grant_connect(struct gp_buf *b, const char *db, const char *role);
 int gp_sql_access_statements(struct gp_strv *out, enum gp_access level, const char *owner,
 			     const char *role);
 
+/* Decommissioning (DESIGN §4.5) and disabled orphans, over quoted identifiers:
+ * ALTER ROLE "r" NOLOGIN; DROP ROLE IF EXISTS "r"; DROP OWNED BY "r";
+ * DROP DATABASE IF EXISTS "db" WITH (FORCE) (PostgreSQL 13 and later);
+ * REASSIGN OWNED BY "r" TO "to"; REVOKE CONNECT, TEMPORARY ON DATABASE "db" FROM "r" | PUBLIC
+ * (role NULL). -EINVAL for a name gp_sql_ident() refuses. */
+int gp_sql_role_nologin(struct gp_buf *b, const char *role);
+int gp_sql_drop_role(struct gp_buf *b, const char *role);
+int gp_sql_drop_owned(struct gp_buf *b, const char *role);
+int gp_sql_drop_database(struct gp_buf *b, const char *db);
+int gp_sql_reassign_owned(struct gp_buf *b, const char *role, const char *to);
+int gp_sql_revoke_connect(struct gp_buf *b, const char *db, const char *role);
+
 #endif

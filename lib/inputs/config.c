@@ -62,6 +62,7 @@ struct ckey {
 
 static const char *const log_levels[] = {"debug", "info", "notice", "warning", "error", NULL};
 static const char *const log_targets[] = {"auto", "journal", "console", NULL};
+static const char *const orphan_modes[] = {"report", "disable", NULL};
 static const char *const sslmodes[] = {"disable", "allow",     "prefer", "require",
 				       "verify-ca", "verify-full", NULL};
 
@@ -215,6 +216,22 @@ static const struct ckey env_keys[] = {
 	 .doc = "Whether pending entries may be provisioned."},
 	{.path = "allow_delete", .type = K_BOOL, .offset = E(allow_delete), .def = "false",
 	 .doc = "Whether confirmed decommissions may drop databases, roles and secrets."},
+	{.path = "orphans", .type = K_CHOICE, .offset = E(orphans), .def = "report",
+	 .choices = orphan_modes,
+	 .doc = "What happens to a managed role whose entry left the inputs: report it, or "
+		"disable its login (NOLOGIN; its return enables it again)."},
+	{.path = "decommission.dump_dir", .type = K_PATH, .offset = E(dump_dir),
+	 .flags = KF_OPTIONAL, .shown = "`\"\"` (no dump)",
+	 .doc = "Where a database is dumped (pg_dump -Fc, checked with pg_restore --list) before "
+		"it is dropped; a failed dump stops the decommission."},
+	{.path = "guard.max_credential_changes", .type = K_COUNT,
+	 .offset = E(guard.max_credential_changes), .def = "5", .max = 100000,
+	 .doc = "More new secrets or password resets of active entries than this in one pass "
+		"change nothing in the environment (gprdsd --once --confirm-mass-change proceeds)."},
+	{.path = "guard.max_decommissions", .type = K_COUNT, .offset = E(guard.max_decommissions),
+	 .def = "3", .max = 100000,
+	 .doc = "More databases decommissioned than this in one pass change nothing in the "
+		"environment (gprdsd --once --confirm-mass-change proceeds)."},
 	{.path = "defaults.risk", .type = K_ENUM, .offset = E(defaults.risk), .def = "medium",
 	 .enum_name = risk_name, .doc = "Risk of entries that have no catalog entry."},
 	{.path = "defaults.createdb", .type = K_BOOL, .offset = E(defaults.createdb),

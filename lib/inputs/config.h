@@ -33,6 +33,12 @@ struct gp_env_config {
 	} postgres;
 	bool allow_provision;
 	bool allow_delete;
+	char *orphans;        /* report | disable */
+	char *dump_dir;       /* decommission.dump_dir: NULL, no dump before a drop */
+	struct {
+		unsigned max_credential_changes; /* default 5 */
+		unsigned max_decommissions;      /* default 3 */
+	} guard;
 	struct {
 		enum gp_risk risk; /* default medium */
 		bool createdb;     /* default true */

@@ -26,6 +26,7 @@ static void
 entry_release(struct gp_entry *e)
 {
 	free(e->alt_username);
+	free(e->decommission_confirm);
 	free(e->key);
 	free(e->database);
 	free(e->username);

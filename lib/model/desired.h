@@ -39,6 +39,8 @@ struct gp_entry {
 				    * environment's rotation.strategy */
 	char *alt_username;        /* alternating: "<username>_alt", the second login role */
 	int64_t rotate_after;      /* catalog metadata.rotate_after, 0: none */
+	char *decommission_confirm; /* catalog metadata.decommission_confirm, or NULL */
+	bool decommission;         /* all three keys of DESIGN §4.5 hold: remove it (gates.c) */
 	enum gp_hold hold;
 	char *reason;       /* human text for hold (and for warnings such as "no catalog entry") */
 	char *file;         /* where the entry was defined (tfvars, else catalog) */

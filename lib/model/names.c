@@ -236,6 +236,14 @@ gp_role_marked(const char *comment, const char *env)
 	       comment[n + m + 5] != '\0';
 }
 
+const char *
+gp_role_marker_key(const char *comment, const char *env)
+{
+	if (!gp_role_marked(comment, env))
+		return NULL;
+	return comment + strlen(MARKER_PREFIX) + strlen(env) + 5;
+}
+
 bool
 gp_secret_tag_marks(const char *key, const char *value)
 {

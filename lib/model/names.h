@@ -79,6 +79,8 @@ char *gp_master_secret_name(const char *configured, const char *env);
 int gp_role_marker(const char *env, const char *key, struct gp_buf *out);
 /* Whether comment is gprdsd's marker for a role of env (any key). */
 bool gp_role_marked(const char *comment, const char *env);
+/* The key a marker of env names (a pointer into comment), or NULL when it is none. */
+const char *gp_role_marker_key(const char *comment, const char *env);
 
 /* The tag every managed secret carries (besides Environment and Application). */
 #define GP_SECRET_TAG_KEY "managed-by"

@@ -78,6 +78,14 @@ gp_observed_free(struct gp_observed *o)
 	for (size_t i = 0; i < o->n_logins; i++)
 		login_release(&o->logins[i]);
 	free(o->logins);
+	for (size_t i = 0; i < o->n_deleted; i++)
+		secret_release(&o->deleted[i]);
+	free(o->deleted);
+	for (size_t i = 0; i < o->n_deps; i++) {
+		free(o->deps[i].role);
+		free(o->deps[i].database);
+	}
+	free(o->deps);
 	free(o);
 }
 
@@ -153,6 +161,7 @@ gp_observed_sort(struct gp_observed *o)
 		qsort(o->secrets, o->n_secrets, sizeof(*o->secrets), cmp_secret);
 	if (o->n_logins)
 		qsort(o->logins, o->n_logins, sizeof(*o->logins), cmp_login);
+	/* deps come sorted from their query (ORDER BY role, database) */
 }
 
 const struct gp_obs_role *
@@ -249,4 +258,39 @@ gp_observed_add_login(struct gp_observed *o, const char *role, const char *versi
 	}
 	o->n_logins++;
 	return 0;
+}
+
+int
+gp_observed_split_deleted(struct gp_observed *o)
+{
+	size_t n = 0, k = 0;
+	struct gp_obs_secret *v;
+
+	for (size_t i = 0; i < o->n_secrets; i++)
+		n += o->secrets[i].deleted != 0;
+	if (!n)
+		return 0;
+	v = realloc(o->deleted, (o->n_deleted + n) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	o->deleted = v;
+	for (size_t i = 0; i < o->n_secrets; i++) {
+		if (o->secrets[i].deleted)
+			o->deleted[o->n_deleted++] = o->secrets[i];
+		else
+			o->secrets[k++] = o->secrets[i];
+	}
+	o->n_secrets = k;
+	qsort(o->deleted, o->n_deleted, sizeof(*o->deleted), cmp_secret);
+	return 0;
+}
+
+const struct gp_obs_secret *
+gp_observed_deleted(const struct gp_observed *o, const char *name)
+{
+	struct gp_obs_secret k = {.name = (char *)name};
+
+	if (!o || !name || !o->n_deleted)
+		return NULL;
+	return bsearch(&k, o->deleted, o->n_deleted, sizeof(k), cmp_secret);
 }

@@ -49,6 +49,7 @@ struct gp_obs_secret {
 	char *pending_version; /* AWSPENDING version id, or NULL */
 	char *previous_version; /* AWSPREVIOUS version id, or NULL */
 	int64_t created, changed; /* seconds since the epoch, 0 when unknown */
+	int64_t deleted;          /* scheduled for deletion since then (DeletedDate), 0: not */
 	bool managed;             /* carries tag managed-by=gprdsd */
 	char *value_json;         /* AWSCURRENT SecretString when fetched, else NULL; wiped on free */
 	char *pending_value_json; /* AWSPENDING SecretString when fetched (a rotation in
@@ -67,6 +68,13 @@ struct gp_obs_login {
 	char *message; /* the server's message; never a password */
 };
 
+/* A database where a role owns objects or holds privileges (pg_shdepend), observed for the
+ * roles of entries being decommissioned. */
+struct gp_obs_roledep {
+	char *role;
+	char *database;
+};
+
 struct gp_observed {
 	char *master_user;
 	bool master_superuser;
@@ -79,6 +87,9 @@ struct gp_observed {
 	 * only for these (a database that was not checked has no rows, and that is not drift). */
 	struct gp_strv access_checked;
 	struct gp_obs_login *logins;        size_t n_logins;     /* sorted by role */
+	/* Secrets scheduled for deletion: not in `secrets` (gp_observed_split_deleted()). */
+	struct gp_obs_secret *deleted;      size_t n_deleted;    /* sorted by name */
+	struct gp_obs_roledep *deps;        size_t n_deps;       /* sorted by (role, database) */
 };
 struct gp_observed *gp_observed_new(void);
 void gp_observed_free(struct gp_observed *o);
@@ -90,6 +101,9 @@ const struct gp_obs_database *gp_observed_database(const struct gp_observed *o, 
 const struct gp_obs_secret *gp_observed_secret(const struct gp_observed *o, const char *name);
 struct gp_obs_secret *gp_observed_secret_mut(struct gp_observed *o, const char *name);
 bool gp_observed_is_member(const struct gp_observed *o, const char *role, const char *member);
+/* Moves the secrets with a deletion date from `secrets` to `deleted`. -ENOMEM. */
+int gp_observed_split_deleted(struct gp_observed *o);
+const struct gp_obs_secret *gp_observed_deleted(const struct gp_observed *o, const char *name);
 const struct gp_obs_login *gp_observed_login(const struct gp_observed *o, const char *role);
 /* Records a login check (strings copied; code and message may be NULL). -ENOMEM. Call
  * gp_observed_sort() after the last one. */

@@ -152,6 +152,15 @@ state_json(const struct gp_state_file *s, cJSON **ret)
 	    !add(root, "last_success", time_json(s->last_success, true)) ||
 	    !add(root, "last_error", str_or_null(s->last_error)) || !add(root, "entries", entries))
 		goto oom;
+	if (s->orphans.n) { /* only when there are some: older readers never see the member */
+		cJSON *orphans = cJSON_CreateArray();
+
+		if (!add(root, "orphans", orphans))
+			goto oom;
+		for (size_t i = 0; i < s->orphans.n; i++)
+			if (!cJSON_AddItemToArray(orphans, cJSON_CreateString(s->orphans.v[i])))
+				goto oom;
+	}
 	for (size_t i = 0; i < s->n; i++) {
 		cJSON *o = record_json(v[i]);
 
@@ -219,6 +228,8 @@ gp_state_digest(const struct gp_state_file *s)
 	/* Every member gp_state_render() writes, except last_pass and last_success. */
 	fnv_str(&h, s->env);
 	fnv_str(&h, s->last_error);
+	for (size_t i = 0; i < s->orphans.n; i++)
+		fnv_str(&h, s->orphans.v[i]);
 	fnv_int(&h, (int64_t)s->n);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct gp_record *r = &s->v[i];
@@ -303,6 +314,26 @@ get_str(struct pctx *c, const cJSON *o, const char *k, bool required, char **ret
 }
 
 /* A time member; null or absent is 0 unless required. */
+/* An optional list of strings. */
+static int
+get_strv(struct pctx *c, const cJSON *o, const char *k, struct gp_strv *ret)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(o, k), *x;
+
+	if (!arr || cJSON_IsNull(arr))
+		return 0;
+	if (!cJSON_IsArray(arr))
+		return perr(c, "%s must be a list", k);
+	cJSON_ArrayForEach(x, arr)
+	{
+		if (!cJSON_IsString(x))
+			return perr(c, "%s must hold strings", k);
+		if (gp_strv_push(ret, x->valuestring) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int
 get_time(struct pctx *c, const cJSON *o, const char *k, bool required, int64_t *ret)
 {
@@ -543,6 +574,7 @@ gp_state_parse(const char *buf, size_t len, const char *name, struct gp_state_fi
 		first_err(&r, get_time(&c, root, "last_pass", false, &s->last_pass));
 		first_err(&r, get_time(&c, root, "last_success", false, &s->last_success));
 		first_err(&r, get_str(&c, root, "last_error", false, &s->last_error));
+		first_err(&r, get_strv(&c, root, "orphans", &s->orphans));
 	}
 	if (r == 0) {
 		r = parse_entries(&c, cJSON_GetObjectItemCaseSensitive(root, "entries"), &v, &n);
@@ -598,6 +630,7 @@ gp_state_file_free(struct gp_state_file *s)
 	free(s->v);
 	free(s->env);
 	free(s->last_error);
+	gp_strv_release(&s->orphans);
 	free(s);
 }
 
@@ -613,6 +646,9 @@ gp_state_file_dup(const struct gp_state_file *s)
 {
 	struct gp_state_file *c = gp_state_file_new(s->env);
 	bool ok = c && dup_str(&c->last_error, s->last_error);
+
+	for (size_t i = 0; ok && i < s->orphans.n; i++)
+		ok = gp_strv_push(&c->orphans, s->orphans.v[i]) >= 0;
 
 	if (ok && s->n && !(c->v = calloc(s->n, sizeof(*c->v))))
 		ok = false;

@@ -32,6 +32,8 @@ struct gp_state_file {
 	int64_t last_pass;    /* the last pass that got as far as trying (0: none) */
 	int64_t last_success; /* the last pass that reconciled the environment */
 	char *last_error;     /* why the last pass could not reconcile it, or NULL */
+	struct gp_strv orphans; /* the orphans last reported ("role x", ...), sorted: each one is
+				 * reported once, when it first appears */
 	struct gp_record *v;  /* sorted by key */
 	size_t n;
 };

@@ -67,6 +67,26 @@ static const struct gp_action_info table[_GP_ACT_MAX] = {
 	[GP_ACT_ROTATE_UNDO] = {"rotate_undo", false, GP_TARGET_ROLE,
 				GP_AF_ROLE | GP_AF_CREATEDB | GP_AF_CRED, GP_DESC_ROLE, GP_OBJ_NONE,
 				"rotate_secret"},
+	[GP_ACT_RESTORE_SECRET] = {"restore_secret", false, GP_TARGET_SECRET, GP_AF_SECRET,
+				   GP_DESC_SECRET, GP_OBJ_SECRET, NULL},
+	[GP_ACT_DUMP_DATABASE] = {"dump_database", false, GP_TARGET_DATABASE, GP_AF_DATABASE,
+				  GP_DESC_DATABASE, GP_OBJ_NONE, "decommission"},
+	[GP_ACT_LOCK_DATABASE] = {"lock_database", true, GP_TARGET_DATABASE, GP_AF_DATABASE,
+				  GP_DESC_DATABASE, GP_OBJ_NONE, "decommission"},
+	[GP_ACT_REVOKE_CONNECT] = {"revoke_connect", true, GP_TARGET_DATABASE,
+				   GP_AF_DATABASE | GP_AF_ROLE, GP_DESC_ROLE_ON_DB, GP_OBJ_NONE,
+				   "decommission"},
+	[GP_ACT_DISABLE_ROLE] = {"disable_role", true, GP_TARGET_ROLE, GP_AF_KEY | GP_AF_ROLE,
+				 GP_DESC_ROLE, GP_OBJ_NONE, NULL},
+	[GP_ACT_DROP_DATABASE] = {"drop_database", true, GP_TARGET_DATABASE, GP_AF_DATABASE,
+				  GP_DESC_DATABASE, GP_OBJ_NONE, "decommission"},
+	[GP_ACT_DROP_OWNED] = {"drop_owned", true, GP_TARGET_ROLE,
+			       GP_AF_KEY | GP_AF_ROLE | GP_AF_DATABASE | GP_AF_OWNER,
+			       GP_DESC_ROLE_ON_DB, GP_OBJ_OWNER, "decommission"},
+	[GP_ACT_DROP_ROLE] = {"drop_role", true, GP_TARGET_ROLE, GP_AF_KEY | GP_AF_ROLE,
+			      GP_DESC_ROLE, GP_OBJ_NONE, "decommission"},
+	[GP_ACT_DELETE_SECRET] = {"delete_secret", true, GP_TARGET_SECRET, GP_AF_SECRET,
+				  GP_DESC_SECRET, GP_OBJ_SECRET, "decommission"},
 };
 
 static const char *const why_names[_GP_WHY_MAX] = {
@@ -75,6 +95,7 @@ static const char *const why_names[_GP_WHY_MAX] = {
 	[GP_WHY_ADOPT] = "adopt",
 	[GP_WHY_CHECK] = "check",
 	[GP_WHY_ROTATE] = "rotate",
+	[GP_WHY_REMOVE] = "remove",
 };
 
 static const char *const cred_names[_GP_CRED_MAX] = {

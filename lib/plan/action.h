@@ -40,6 +40,16 @@ enum gp_action_kind {
 	GP_ACT_ROTATE_PROMOTE,      /* 4. AWSCURRENT moves to the pending version, AWSPENDING goes */
 	GP_ACT_ROTATE_UNDO,         /* single strategy, a rotation that failed after step 2: the
 				     * role takes the AWSCURRENT password back */
+	GP_ACT_RESTORE_SECRET,      /* RestoreSecret: an entry came back within the recovery window */
+	/* Decommissioning (DESIGN §4.5), in this order; destructive ones pass the guard first. */
+	GP_ACT_DUMP_DATABASE,       /* pg_dump -Fc into decommission.dump_dir, checked */
+	GP_ACT_LOCK_DATABASE,       /* REVOKE CONNECT FROM PUBLIC, end the database's sessions */
+	GP_ACT_REVOKE_CONNECT,      /* REVOKE CONNECT, TEMPORARY ON DATABASE FROM <role> */
+	GP_ACT_DISABLE_ROLE,        /* NOLOGIN, end the role's sessions (also: orphans: disable) */
+	GP_ACT_DROP_DATABASE,       /* DROP DATABASE ... WITH (FORCE) */
+	GP_ACT_DROP_OWNED,          /* in one database: REASSIGN OWNED TO master, DROP OWNED */
+	GP_ACT_DROP_ROLE,           /* DROP ROLE */
+	GP_ACT_DELETE_SECRET,       /* DeleteSecret with the recovery window */
 	_GP_ACT_MAX,
 };
 const char *gp_action_kind_to_string(enum gp_action_kind k);
@@ -50,6 +60,7 @@ enum gp_why {
 	GP_WHY_ADOPT,  /* it exists but was not made by gprdsd */
 	GP_WHY_CHECK,  /* a check, changes nothing by itself (verify_login) */
 	GP_WHY_ROTATE, /* a step of a password rotation */
+	GP_WHY_REMOVE, /* a step of a decommission, or an orphan's login disabled */
 	_GP_WHY_MAX,
 };
 const char *gp_why_to_string(enum gp_why w);

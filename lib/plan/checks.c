@@ -244,3 +244,22 @@ gp_checks_logins(const struct gp_desired *d, const struct gp_observed *o,
 	*ret_n = n;
 	return 0;
 }
+
+int
+gp_checks_decommission_roles(const struct gp_desired *d, const struct gp_observed *o,
+			     struct gp_strv *roles)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < d->n && r >= 0; i++) {
+		const struct gp_entry *e = &d->v[i];
+
+		if (!e->decommission)
+			continue;
+		if (gp_observed_role(o, e->username))
+			r = gp_strv_push(roles, e->username);
+		if (r >= 0 && e->alt_username && gp_observed_role(o, e->alt_username))
+			r = gp_strv_push(roles, e->alt_username);
+	}
+	return r;
+}

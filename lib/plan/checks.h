@@ -90,6 +90,11 @@ int gp_checks_logins(const struct gp_desired *d, const struct gp_observed *o,
 		     const struct gp_state_file *s, const struct gp_plan_opts *opts,
 		     struct gp_login_check **ret, size_t *ret_n);
 
+/* The roles (existing) of the entries being decommissioned, whose dependencies in other
+ * databases the observe step reads (plan/decommission.h). Appended to roles. */
+int gp_checks_decommission_roles(const struct gp_desired *d, const struct gp_observed *o,
+				 struct gp_strv *roles);
+
 /* The secrets whose AWSPENDING value the observe step reads: a rotation in progress
  * (rotation.h) on an entry that may be provisioned. Appended to names. */
 int gp_checks_pending_values(const struct gp_desired *d, const struct gp_observed *o,

@@ -44,4 +44,7 @@ void gp_rotation_plan_resume(struct gp_entry_ctx *c);
 void gp_rotation_plan_start(struct gp_entry_ctx *c);
 void gp_rotation_plan_alt_role(struct gp_entry_ctx *c, const char *env);
 
+/* decommission.c: the steps of a decommissioned entry (DESIGN §4.5), for what exists. */
+void gp_decommission_plan(struct gp_entry_ctx *c);
+
 #endif

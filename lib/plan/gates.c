@@ -22,17 +22,34 @@ struct gate {
 	bool (*holds)(const struct gate_env *g, const struct gp_entry *e, struct gp_buf *b);
 };
 
-/* The catalog asks for removal: left to the decommissioning code, which does not exist yet. */
 static bool
-decommission_requested(_unused_ const struct gate_env *g, const struct gp_entry *e,
-		       struct gp_buf *b)
+removal_requested(const struct gp_entry *e)
 {
-	if (e->requested != GP_STATE_DECOMMISSIONING && e->requested != GP_STATE_DECOMMISSIONED)
+	return e->requested == GP_STATE_DECOMMISSIONING || e->requested == GP_STATE_DECOMMISSIONED;
+}
+
+/*
+ * The catalog asks for removal: it happens only when all three keys of DESIGN §4.5 hold (the
+ * status, the environment's allow_delete, metadata.decommission_confirm naming the database).
+ * Each missing key is named; the entry is held and nothing is removed.
+ */
+static bool
+decommission_requested(const struct gate_env *g, const struct gp_entry *e, struct gp_buf *b)
+{
+	char q[GP_QUOTE_BUF + 1];
+	bool allowed = g->config && g->config->allow_delete;
+	bool confirmed = e->database && gp_streq(e->decommission_confirm, e->database);
+
+	if (!removal_requested(e) || (allowed && confirmed))
 		return false;
-	gp_buf_printf(b,
-		      "catalog status is %s; left as it is: this version of gprdsd does not remove "
-		      "anything (decommissioning is not implemented)",
+	gp_buf_printf(b, "catalog status is %s; held, nothing is removed:",
 		      gp_state_to_string(e->requested));
+	if (!allowed)
+		gp_buf_printf(b, " allow_delete is not true for environment %s%s",
+			      gp_quote(q, g->env), confirmed ? "" : ";");
+	if (!confirmed)
+		gp_buf_printf(b, " metadata.decommission_confirm must name the database %s",
+			      gp_quote(q, e->database ? e->database : ""));
 	return true;
 }
 
@@ -103,6 +120,11 @@ gate_entry(const struct gate_env *g, struct gp_entry *e)
 
 		if (gates[k].holds(g, e, &reason))
 			return reason.oom ? -ENOMEM : gp_entry_hold(e, gates[k].hold, reason.p);
+		/* Removal confirmed by all three keys: the provisioning gates do not apply. */
+		if (gates[k].hold == GP_HOLD_DECOMMISSION && removal_requested(e)) {
+			e->decommission = true;
+			return 0;
+		}
 	}
 	return 0;
 }

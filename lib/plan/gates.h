@@ -8,7 +8,9 @@
  * only carries its hold and a reason that `plan` and the status show. The first gate that
  * holds an entry decides its hold and reason; they are tried in this order:
  *
- *   catalog status decommissioning/decommissioned      GP_HOLD_DECOMMISSION
+ *   catalog status decommissioning/decommissioned      GP_HOLD_DECOMMISSION, unless the
+ *     environment has allow_delete and metadata.decommission_confirm names the database:
+ *     then the entry is marked e->decommission and no further gate applies
  *   catalog entry without tfvars entry                 GP_HOLD_NO_TFVARS
  *   allow_provision false for the environment          GP_HOLD_NOT_ALLOWED
  *   size_tier large or xlarge without approved_by      GP_HOLD_NEEDS_APPROVAL

@@ -249,6 +249,9 @@ fill_entry(struct join *j, size_t i)
 		e->strategy = (enum gp_strategy)v;
 	if (cat->rotate_after.v)
 		gp_time_parse_rfc3339(cat->rotate_after.v, &e->rotate_after);
+	if (!gp_isempty(cat->decommission_confirm.v) &&
+	    !(e->decommission_confirm = strdup(cat->decommission_confirm.v)))
+		return -ENOMEM;
 	if (!gp_isempty(cat->approved_by.v)) {
 		e->approved_by = strdup(cat->approved_by.v);
 		if (!e->approved_by)

@@ -67,7 +67,9 @@ gp_lifecycle_hold(struct gp_record *rec, const char *reason, int64_t now,
 int
 gp_lifecycle_begin(struct gp_record *rec, int64_t now, struct gp_transitions *t)
 {
-	if (rec->state == GP_STATE_PENDING || rec->state == GP_STATE_FAILED)
+	/* A decommissioned entry that comes back starts over. */
+	if (rec->state == GP_STATE_PENDING || rec->state == GP_STATE_FAILED ||
+	    rec->state == GP_STATE_DECOMMISSIONING || rec->state == GP_STATE_DECOMMISSIONED)
 		move(rec, GP_STATE_APPROVED, now, t);
 	if (rec->state == GP_STATE_APPROVED)
 		move(rec, GP_STATE_PROVISIONING, now, t);
@@ -196,4 +198,26 @@ gp_state_mark_orphans(struct gp_state_file *s, const struct gp_desired *d)
 	}
 	gp_strv_release(&keys);
 	return r;
+}
+
+int
+gp_lifecycle_decommission_begin(struct gp_record *rec, int64_t now, struct gp_transitions *t)
+{
+	move(rec, GP_STATE_DECOMMISSIONING, now, t);
+	return 0;
+}
+
+int
+gp_lifecycle_decommissioned(struct gp_record *rec, int64_t now, const char *commit,
+			    struct gp_transitions *t)
+{
+	int r = commit ? set_str(&rec->last_commit, commit) : 0;
+
+	move(rec, GP_STATE_DECOMMISSIONED, now, t);
+	rec->attempts = 0;
+	rec->next_retry = 0;
+	rec->transient = false;
+	rec->rotating_since = 0;
+	rec->rotation_due = 0;
+	return r < 0 ? r : set_reason(rec, NULL);
 }

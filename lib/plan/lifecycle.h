@@ -42,6 +42,12 @@ int gp_lifecycle_begin(struct gp_record *rec, int64_t now, struct gp_transitions
 int gp_lifecycle_succeed(struct gp_record *rec, int64_t now, const char *commit,
 			 struct gp_transitions *t);
 
+/* A decommission starts: → decommissioning. */
+int gp_lifecycle_decommission_begin(struct gp_record *rec, int64_t now, struct gp_transitions *t);
+/* Every step of a decommission done: → decommissioned; retries and rotation cleared. */
+int gp_lifecycle_decommissioned(struct gp_record *rec, int64_t now, const char *commit,
+				struct gp_transitions *t);
+
 struct gp_failure {
 	const char *reason;   /* e.g. "create_role: 42501 permission denied" — never a secret */
 	bool transient;       /* retried on backoff; else waits for a new commit or the cap */

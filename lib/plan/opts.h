@@ -19,6 +19,7 @@ struct gp_plan_opts {
 	bool retry_now;              /* an explicit request (--once): failed entries do not wait */
 	const struct gp_rotate_request *requests; /* `gprdsd rotate`, sorted by key */
 	size_t n_requests;
+	bool confirm_mass_change; /* the operator confirmed: the mass-change guard lets it pass */
 };
 
 #endif

@@ -10,6 +10,7 @@
  */
 #include "plan/plan.h"
 
+#include "plan/decommission.h"
 #include "plan/entry.h"
 
 #include <stdio.h>
@@ -484,6 +485,37 @@ entry_blocked(const struct build *b, size_t i, const struct gp_record *rec, ssiz
 	return false;
 }
 
+/* Decommissioned entries: the whole database stops when one of its objects is not ours. */
+static int
+plan_decommission(struct build *b, struct gp_entry_ctx *c)
+{
+	struct gp_buf why = {0};
+	int r = gp_decommission_blocker(b->d, b->o, c->e->database, &why);
+
+	if (r >= 0 && why.len) {
+		c->ep->to = GP_STATE_FAILED;
+		gp_buf_printf(&why, "; the decommission of %s stopped, nothing was dropped",
+			      c->e->database);
+		c->ep->refused = gp_buf_steal(&why);
+		return c->ep->refused ? 0 : -ENOMEM;
+	}
+	gp_buf_release(&why);
+	if (r >= 0)
+		gp_decommission_plan(c);
+	return r;
+}
+
+/* An entry whose secret is scheduled for deletion came back: the secret is restored, and the
+ * next pass adopts it (its value can be read only once it is restored). */
+static int
+plan_restore(struct gp_entry_ctx *c)
+{
+	gp_entry_add_action(c, GP_ACT_RESTORE_SECRET, GP_WHY_ADOPT, NULL, c->e->username, NULL,
+			    "scheduled for deletion: restored, then adopted by the next pass");
+	c->ep->to = c->ep->from;
+	return 0;
+}
+
 static int
 plan_entry(struct build *b, size_t i)
 {
@@ -509,6 +541,11 @@ plan_entry(struct build *b, size_t i)
 		return -ENOMEM;
 	ep->needs_value = c.secret && !c.secret->value_json &&
 			  gp_entry_needs_value(e, b->o, rec, b->opts);
+	if (e->decommission || (!c.secret && gp_observed_deleted(b->o, e->secret_name))) {
+		r = e->decommission ? plan_decommission(b, &c) : plan_restore(&c);
+		free(c.current_role);
+		return r < 0 ? r : c.r;
+	}
 	if (c.rot->why == GP_ROTATE_RESUME)
 		gp_rotation_plan_resume(&c); /* before anything else on the entry */
 	plan_secret(&c);
@@ -533,44 +570,157 @@ plan_entry(struct build *b, size_t i)
 	return c.r;
 }
 
-/* Roles and secrets gprdsd manages (comment, tag) that no entry wants: reported, never removed. */
+/* Managed roles, secrets and databases (owned by a managed role) that no entry wants:
+ * reported, never removed; with orphans: disable, an orphaned role loses its login. */
+struct orphan_scan {
+	const struct gp_desired *d;
+	const struct gp_observed *o;
+	const struct gp_plan_opts *opts;
+	struct gp_plan *p;
+	struct gp_strv users, secrets, dbs;
+	struct gp_buf t;
+};
+
 static int
-collect_orphans(const struct gp_desired *d, const struct gp_observed *o, struct gp_plan *p)
+add_orphan(struct orphan_scan *s, const char *kind, const char *name)
 {
-	struct gp_strv users = {0}, secrets = {0};
-	struct gp_buf t = {0};
+	s->t.len = 0;
+	gp_buf_printf(&s->t, "%s %s", kind, name);
+	return s->t.oom ? -ENOMEM : gp_strv_push(&s->p->orphans, s->t.p);
+}
+
+static int
+disable_orphan(struct orphan_scan *s, const struct gp_obs_role *role)
+{
+	struct gp_plan *p = s->p;
+	struct gp_action *v;
+
+	if (!s->opts->env || !gp_streq(s->opts->env->orphans, "disable") || !role->login)
+		return 0;
+	v = realloc(p->orphan_actions, (p->n_orphan_actions + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	p->orphan_actions = v;
+	v[p->n_orphan_actions] = (struct gp_action){.kind = GP_ACT_DISABLE_ROLE,
+						    .why = GP_WHY_REMOVE};
+	v[p->n_orphan_actions].role = strdup(role->name);
+	v[p->n_orphan_actions].key = gp_strdup0(gp_role_marker_key(role->comment, s->d->env));
+	v[p->n_orphan_actions].detail = strdup("orphaned (orphans: disable): NOLOGIN until its "
+					       "entry comes back");
+	p->n_orphan_actions++;
+	return v[p->n_orphan_actions - 1].role && v[p->n_orphan_actions - 1].detail ? 0 : -ENOMEM;
+}
+
+static int
+scan_wanted(struct orphan_scan *s)
+{
 	int r = 0;
 
-	for (size_t i = 0; i < d->n && r >= 0; i++) {
-		if (d->v[i].username)
-			r = gp_strv_push(&users, d->v[i].username);
-		if (r >= 0 && d->v[i].alt_username)
-			r = gp_strv_push(&users, d->v[i].alt_username);
-		if (r >= 0 && d->v[i].secret_name)
-			r = gp_strv_push(&secrets, d->v[i].secret_name);
+	for (size_t i = 0; i < s->d->n && r >= 0; i++) {
+		const struct gp_entry *e = &s->d->v[i];
+
+		if (e->username)
+			r = gp_strv_push(&s->users, e->username);
+		if (r >= 0 && e->alt_username)
+			r = gp_strv_push(&s->users, e->alt_username);
+		if (r >= 0 && e->secret_name)
+			r = gp_strv_push(&s->secrets, e->secret_name);
+		if (r >= 0 && e->database)
+			r = gp_strv_push(&s->dbs, e->database);
 	}
-	gp_strv_sort(&users);
-	gp_strv_sort(&secrets);
+	gp_strv_sort(&s->users);
+	gp_strv_sort(&s->secrets);
+	gp_strv_sort(&s->dbs);
+	return r;
+}
+
+static int
+collect_orphans(const struct gp_desired *d, const struct gp_observed *o,
+		const struct gp_plan_opts *opts, struct gp_plan *p)
+{
+	struct orphan_scan s = {.d = d, .o = o, .opts = opts, .p = p};
+	int r = scan_wanted(&s);
+
 	for (size_t i = 0; i < o->n_roles && r >= 0; i++) {
 		const struct gp_obs_role *role = &o->roles[i];
 
-		if (!gp_role_marked(role->comment, d->env) || gp_strv_has(&users, role->name))
+		if (!gp_role_marked(role->comment, d->env) || gp_strv_has(&s.users, role->name))
 			continue;
-		t.len = 0;
-		gp_buf_printf(&t, "role %s", role->name);
-		r = t.oom ? -ENOMEM : gp_strv_push(&p->orphans, t.p);
+		r = add_orphan(&s, "role", role->name);
+		if (r >= 0)
+			r = disable_orphan(&s, role);
 	}
-	for (size_t i = 0; i < o->n_secrets && r >= 0; i++) {
-		if (!o->secrets[i].managed || gp_strv_has(&secrets, o->secrets[i].name))
-			continue;
-		t.len = 0;
-		gp_buf_printf(&t, "secret %s", o->secrets[i].name);
-		r = t.oom ? -ENOMEM : gp_strv_push(&p->orphans, t.p);
+	for (size_t i = 0; i < o->n_secrets && r >= 0; i++)
+		if (o->secrets[i].managed && !gp_strv_has(&s.secrets, o->secrets[i].name))
+			r = add_orphan(&s, "secret", o->secrets[i].name);
+	for (size_t i = 0; i < o->n_databases && r >= 0; i++) {
+		const struct gp_obs_database *db = &o->databases[i];
+		const struct gp_obs_role *owner = gp_observed_role(o, db->owner);
+
+		if (owner && gp_role_marked(owner->comment, d->env) &&
+		    !gp_strv_has(&s.dbs, db->name))
+			r = add_orphan(&s, "database", db->name);
 	}
-	gp_buf_release(&t);
-	gp_strv_release(&users);
-	gp_strv_release(&secrets);
+	gp_buf_release(&s.t);
+	gp_strv_release(&s.users);
+	gp_strv_release(&s.secrets);
+	gp_strv_release(&s.dbs);
 	return r;
+}
+
+/* An active entry given a new secret or a reset password (not a rotation). */
+static bool
+credential_change(const struct gp_entry_plan *ep)
+{
+	if (ep->from != GP_STATE_ACTIVE)
+		return false;
+	for (size_t i = 0; i < ep->n_actions; i++) {
+		const struct gp_action *a = &ep->actions[i];
+
+		if (a->kind == GP_ACT_CREATE_SECRET || a->kind == GP_ACT_SET_PASSWORD ||
+		    ((a->kind == GP_ACT_UPDATE_SECRET || a->kind == GP_ACT_ADOPT_SECRET) &&
+		     a->cred == GP_CRED_NEW))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * DESIGN §4.6: more credential changes of active entries, or more decommissions, than the
+ * environment's guard allows in one pass is what a wrong AWS account, region or endpoint, or
+ * a batch of deleted secrets, looks like: the plan is refused, unless confirmed.
+ */
+static int
+mass_change_guard(struct gp_plan *p, const struct gp_plan_opts *opts)
+{
+	/* 0 (a configuration built by hand) is the default, as in the key table. */
+	unsigned max_cred = opts->env && opts->env->guard.max_credential_changes
+				    ? opts->env->guard.max_credential_changes
+				    : 5;
+	unsigned max_dec = opts->env && opts->env->guard.max_decommissions
+				   ? opts->env->guard.max_decommissions
+				   : 3;
+	struct gp_buf b = {0};
+
+	for (size_t i = 0; i < p->n; i++) {
+		p->n_credential_changes += credential_change(&p->v[i]);
+		for (size_t j = 0; j < p->v[i].n_actions; j++)
+			p->n_decommissions += p->v[i].actions[j].kind == GP_ACT_DROP_DATABASE;
+	}
+	if (opts->confirm_mass_change ||
+	    (p->n_credential_changes <= max_cred && p->n_decommissions <= max_dec))
+		return 0;
+	gp_buf_printf(&b,
+		      "mass change refused, nothing was changed: %zu active entr%s would get a new "
+		      "secret or password (guard.max_credential_changes %u) and %zu database%s "
+		      "would be decommissioned (guard.max_decommissions %u). Likely causes: a wrong "
+		      "AWS account, region or aws.endpoint, secrets deleted in bulk, or a catalog "
+		      "change that decommissions more than meant. If it is intended: gprdsd --once "
+		      "--confirm-mass-change, or raise the guard",
+		      p->n_credential_changes, p->n_credential_changes == 1 ? "y" : "ies", max_cred,
+		      p->n_decommissions, p->n_decommissions == 1 ? "" : "s", max_dec);
+	p->refused = gp_buf_steal(&b);
+	return p->refused ? 0 : -ENOMEM;
 }
 
 int
@@ -600,7 +750,9 @@ gp_plan_build(const struct gp_desired *d, const struct gp_observed *o,
 	free(b.owners);
 	free(b.rot);
 	if (r >= 0)
-		r = collect_orphans(d, o, p);
+		r = collect_orphans(d, o, opts, p);
+	if (r >= 0)
+		r = mass_change_guard(p, opts);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(p);
@@ -621,9 +773,14 @@ gp_plan_free(struct gp_plan *p)
 		free(p->v[i].undo);
 		free(p->v[i].note);
 		free(p->v[i].cascade_note);
+		free(p->v[i].refused);
 	}
 	free(p->v);
 	free(p->env);
+	free(p->refused);
+	for (size_t i = 0; i < p->n_orphan_actions; i++)
+		gp_action_release(&p->orphan_actions[i]);
+	free(p->orphan_actions);
 	gp_strv_release(&p->orphans);
 	free(p);
 }
@@ -683,6 +840,10 @@ format_entry_text(const struct gp_entry_plan *ep, const struct gp_entry *e, stru
 		gp_buf_printf(out, "%s\n", ep->note ? ep->note : "failed, waiting for its retry time");
 		return;
 	}
+	if (ep->refused) {
+		gp_buf_printf(out, "refused: %s\n", ep->refused);
+		return;
+	}
 	if (ep->n_changes == 0 && ep->from == ep->to)
 		gp_buf_printf(out, "%s, no changes\n", gp_state_to_string(ep->to));
 	else
@@ -690,7 +851,11 @@ format_entry_text(const struct gp_entry_plan *ep, const struct gp_entry *e, stru
 			      gp_state_to_string(ep->to), ep->n_changes,
 			      ep->n_changes == 1 ? "" : "s");
 	for (size_t j = 0; j < ep->n_actions; j++) {
-		gp_buf_puts(out, ep->actions[j].why == GP_WHY_CHECK ? "    ? " : "    + ");
+		const struct gp_action *a = &ep->actions[j];
+
+		gp_buf_puts(out, a->why == GP_WHY_CHECK			      ? "    ? "
+				 : gp_action_info(a->kind)->destructive ? "    - "
+									: "    + ");
 		gp_action_describe(&ep->actions[j], out);
 		gp_buf_putc(out, '\n');
 	}
@@ -707,11 +872,18 @@ gp_plan_format_text(const struct gp_plan *p, const struct gp_desired *d, struct 
 {
 	gp_buf_printf(out, "env %s: %zu entr%s, %zu change%s\n", p->env, p->n,
 		      p->n == 1 ? "y" : "ies", p->n_changes, p->n_changes == 1 ? "" : "s");
+	if (p->refused)
+		gp_buf_printf(out, "  REFUSED: %s\n", p->refused);
 	for (size_t i = 0; i < p->n; i++)
 		format_entry_text(&p->v[i], &d->v[p->v[i].entry], out);
 	for (size_t i = 0; i < p->orphans.n; i++)
 		gp_buf_printf(out, "  orphaned %s: no entry in the inputs; kept, never removed\n",
 			      p->orphans.v[i]);
+	for (size_t i = 0; i < p->n_orphan_actions; i++) {
+		gp_buf_puts(out, "    - ");
+		gp_action_describe(&p->orphan_actions[i], out);
+		gp_buf_putc(out, '\n');
+	}
 	return out->oom ? -ENOMEM : 0;
 }
 
@@ -733,6 +905,8 @@ entry_json(const struct gp_entry_plan *ep, const struct gp_entry *e)
 	cJSON_AddBoolToObject(j, "held", ep->held);
 	cJSON_AddBoolToObject(j, "waiting", ep->waiting);
 	ep->note ? cJSON_AddStringToObject(j, "note", ep->note) : cJSON_AddNullToObject(j, "note");
+	ep->refused ? cJSON_AddStringToObject(j, "refused", ep->refused)
+		    : cJSON_AddNullToObject(j, "refused");
 	cJSON_AddStringToObject(j, "hold", gp_hold_to_string(e->hold));
 	e->reason ? cJSON_AddStringToObject(j, "reason", e->reason)
 		  : cJSON_AddNullToObject(j, "reason");
@@ -757,12 +931,19 @@ gp_plan_to_json(const struct gp_plan *p, const struct gp_desired *d)
 	cJSON_AddStringToObject(j, "env", p->env);
 	cJSON_AddNullToObject(j, "error");
 	cJSON_AddNumberToObject(j, "changes", (double)p->n_changes);
+	p->refused ? cJSON_AddStringToObject(j, "refused", p->refused)
+		   : cJSON_AddNullToObject(j, "refused");
+	cJSON_AddNumberToObject(j, "credential_changes", (double)p->n_credential_changes);
+	cJSON_AddNumberToObject(j, "decommissions", (double)p->n_decommissions);
 	entries = cJSON_AddArrayToObject(j, "entries");
 	for (size_t i = 0; entries && i < p->n; i++)
 		cJSON_AddItemToArray(entries, entry_json(&p->v[i], &d->v[p->v[i].entry]));
 	orphans = cJSON_AddArrayToObject(j, "orphans");
 	for (size_t i = 0; orphans && i < p->orphans.n; i++)
 		cJSON_AddItemToArray(orphans, cJSON_CreateString(p->orphans.v[i]));
+	orphans = cJSON_AddArrayToObject(j, "orphan_actions");
+	for (size_t i = 0; orphans && i < p->n_orphan_actions; i++)
+		cJSON_AddItemToArray(orphans, gp_action_to_json(&p->orphan_actions[i]));
 	return j;
 }
 

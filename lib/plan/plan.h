@@ -49,6 +49,9 @@ struct gp_entry_plan {
 	struct gp_action *undo;
 	size_t n_undo;
 	size_t undo_after;       /* index of the action after which undo applies */
+	/* Why the entry must not proceed although nothing holds it (a decommission that would
+	 * remove an object gprdsd does not manage): it fails with this reason, no actions. */
+	char *refused;
 };
 
 struct gp_plan {
@@ -56,7 +59,16 @@ struct gp_plan {
 	struct gp_entry_plan *v; /* in desired order */
 	size_t n;
 	size_t n_changes;
-	struct gp_strv orphans; /* managed roles/secrets with no desired entry (never removed) */
+	struct gp_strv orphans; /* managed roles, secrets and databases with no desired entry, as
+				 * "role x", "secret y", "database z" (never removed) */
+	/* orphans: disable — disable_role of each orphaned role that can still log in. */
+	struct gp_action *orphan_actions;
+	size_t n_orphan_actions;
+	/* The mass-change guard (DESIGN §4.6): what would change and why the pass refuses; NULL
+	 * when it may proceed. A refused plan is shown, never applied. */
+	char *refused;
+	size_t n_credential_changes; /* active entries given a new secret or password */
+	size_t n_decommissions;      /* databases dropped */
 };
 
 int gp_plan_build(const struct gp_desired *d, const struct gp_observed *o,

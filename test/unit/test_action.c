@@ -21,8 +21,12 @@ test_every_kind_has_a_row(void **state)
 		assert_non_null(info);
 		assert_non_null(info->name);
 		assert_string_equal(gp_action_kind_to_string((enum gp_action_kind)k), info->name);
-		/* none of today's kinds destroys anything */
-		assert_false(info->destructive);
+		/* only the decommissioning kinds and disable_role destroy or disable */
+		assert_int_equal(info->destructive,
+				 k == GP_ACT_LOCK_DATABASE || k == GP_ACT_REVOKE_CONNECT ||
+					 k == GP_ACT_DISABLE_ROLE || k == GP_ACT_DROP_DATABASE ||
+					 k == GP_ACT_DROP_OWNED || k == GP_ACT_DROP_ROLE ||
+					 k == GP_ACT_DELETE_SECRET);
 		/* a kind that uses a password says so */
 		if (k == GP_ACT_CREATE_ROLE || k == GP_ACT_SET_PASSWORD || k == GP_ACT_VERIFY_LOGIN)
 			assert_true(info->fields & GP_AF_CRED);
@@ -129,11 +133,13 @@ test_guard(void **state)
 	/* a database whose owner is not ours */
 	a.database = "hand_db";
 	assert_non_null(gp_action_guard_row(&drop_db, &a, "dev", o));
-	/* a kind that destroys nothing passes whatever it names, as every kind today does */
+	/* a kind that destroys nothing passes whatever it names; through the table, every
+	 * destructive kind is refused on these unmanaged objects */
 	assert_null(gp_action_guard_row(&harmless, &a, "dev", o));
 	for (int k = 0; k < _GP_ACT_MAX; k++) {
 		a.kind = (enum gp_action_kind)k;
-		assert_null(gp_action_guard(&a, "dev", o));
+		assert_int_equal(gp_action_guard(&a, "dev", o) != NULL,
+				 gp_action_info(a.kind)->destructive);
 	}
 	gp_observed_free(o);
 }

@@ -607,8 +607,8 @@ test_reference(void **state)
 	assert_int_equal(gp_config_reference(&b), 0);
 	for (const char *p = b.p; (p = strchr(p, '\n')); p++)
 		rows++;
-	/* Header, separator, 23 top-level keys and 27 per-environment keys. */
-	assert_int_equal(rows, 2 + 23 + 27);
+	/* Header, separator, 23 top-level keys and 31 per-environment keys. */
+	assert_int_equal(rows, 2 + 23 + 31);
 	assert_non_null(strstr(b.p, "| `environments.<env>.rotation.max_per_pass` | count | `10` | "));
 	assert_non_null(strstr(b.p, "| Key | Type | Default | Description |\n"));
 	assert_non_null(strstr(b.p, "| `repository.path` | path | (required) | "));

@@ -12,9 +12,10 @@
 
 #include "plan/gates.h"
 
+/* Entries without a database, allow_delete off: both keys are missing. */
 #define DECOMMISSION_REASON(status)                                                                \
-	"catalog status is " status "; left as it is: this version of gprdsd does not remove "     \
-	"anything (decommissioning is not implemented)"
+	"catalog status is " status "; held, nothing is removed: allow_delete is not true for "    \
+	"environment \"dev\"; metadata.decommission_confirm must name the database \"\""
 
 struct fx {
 	struct gp_desired *d;
@@ -122,6 +123,46 @@ test_decommission(void **state)
 	assert_gate(ed, GP_HOLD_DECOMMISSION, DECOMMISSION_REASON("decommissioned"));
 	for (size_t i = 2; i < x->d->n; i++)
 		assert_gate(&x->d->v[i], GP_HOLD_NONE, NULL);
+}
+
+/* The three keys of DESIGN §4.5: each missing one is named, all three mark the entry. */
+static void
+test_decommission_keys(void **state)
+{
+	struct fx *x = *state;
+	struct gp_entry *e = add(x, "ledger");
+
+	e->database = strdup("ledger");
+	e->requested = GP_STATE_DECOMMISSIONING;
+	e->has_tfvars = false; /* a catalog-only entry is removed too */
+	apply(x, &x->ec);
+	assert_gate(e, GP_HOLD_DECOMMISSION,
+		    "catalog status is decommissioning; held, nothing is removed: allow_delete is "
+		    "not true for environment \"dev\"; metadata.decommission_confirm must name the "
+		    "database \"ledger\"");
+	assert_false(e->decommission);
+	e->hold = GP_HOLD_NONE;
+	x->ec.allow_delete = true;
+	e->decommission_confirm = strdup("ledgr");
+	apply(x, &x->ec);
+	assert_gate(e, GP_HOLD_DECOMMISSION,
+		    "catalog status is decommissioning; held, nothing is removed: "
+		    "metadata.decommission_confirm must name the database \"ledger\"");
+	e->hold = GP_HOLD_NONE;
+	x->ec.allow_delete = false;
+	free(e->decommission_confirm);
+	e->decommission_confirm = strdup("ledger");
+	apply(x, &x->ec);
+	assert_gate(e, GP_HOLD_DECOMMISSION,
+		    "catalog status is decommissioning; held, nothing is removed: allow_delete is "
+		    "not true for environment \"dev\"");
+	e->hold = GP_HOLD_NONE;
+	free(e->reason);
+	e->reason = NULL;
+	x->ec.allow_delete = true;
+	apply(x, &x->ec);
+	assert_gate(e, GP_HOLD_NONE, NULL);
+	assert_true(e->decommission);
 }
 
 static void
@@ -274,7 +315,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_no_gate),     T(test_decommission),	  T(test_no_tfvars),
+		T(test_no_gate),     T(test_decommission),	  T(test_decommission_keys),	  T(test_no_tfvars),
 		T(test_not_allowed), T(test_not_allowed_default), T(test_needs_approval),
 		T(test_order),	     T(test_held_and_warned),	  T(test_entry_hold),
 		T(test_degenerate),

@@ -195,10 +195,10 @@ test_list_request(void **state)
 {
 	struct gp_buf b = {0};
 
-	check_body(gp_sm_list_request(NULL, NULL, &b), &b, "{\"MaxResults\":100}");
-	check_body(gp_sm_list_request("", NULL, &b), &b, "{\"MaxResults\":100}");
+	check_body(gp_sm_list_request(NULL, NULL, &b), &b, "{\"MaxResults\":100,\"IncludePlannedDeletion\":true}");
+	check_body(gp_sm_list_request("", NULL, &b), &b, "{\"MaxResults\":100,\"IncludePlannedDeletion\":true}");
 	check_body(gp_sm_list_request("goldenpath/dev/", "t2", &b), &b,
-		   "{\"MaxResults\":100,\"NextToken\":\"t2\",\"Filters\":[{\"Key\":\"name\","
+		   "{\"MaxResults\":100,\"IncludePlannedDeletion\":true,\"NextToken\":\"t2\",\"Filters\":[{\"Key\":\"name\","
 		   "\"Values\":[\"goldenpath/dev/\"]}]}");
 }
 

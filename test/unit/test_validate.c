@@ -1008,8 +1008,9 @@ test_gate_decommission(void **state)
 	build(x);
 	assert_hold(x, "old", GP_HOLD_DECOMMISSION);
 	assert_string_equal(entry(x, "old")->reason,
-			    "catalog status is decommissioning; left as it is: this version of "
-			    "gprdsd does not remove anything (decommissioning is not implemented)");
+			    "catalog status is decommissioning; held, nothing is removed: "
+			    "allow_delete is not true for environment \"dev\"; "
+			    "metadata.decommission_confirm must name the database \"old_db\"");
 	assert_int_equal(entry(x, "old")->requested, GP_STATE_DECOMMISSIONING);
 	assert_hold(x, "old-ro", GP_HOLD_DECOMMISSION);
 	assert_hold(x, "gone", GP_HOLD_DECOMMISSION);
