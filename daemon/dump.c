@@ -23,11 +23,19 @@
 
 extern char **environ;
 
+/* err's code and message ("<what> <arg>", then the child's own error when there is one). */
 static int
 fail(struct gpd_error *err, int r, const char *code, const char *what, const char *arg)
 {
+	char child[200];
+	struct gp_buf b = {0};
+
+	memcpy(child, err->message, sizeof(child) - 1);
+	child[sizeof(child) - 1] = '\0';
 	snprintf(err->code, sizeof(err->code), "%s", code);
-	snprintf(err->message, sizeof(err->message), "%s %s", what, arg);
+	gp_buf_printf(&b, "%s %s%s%s", what, arg, child[0] ? ": " : "", child);
+	snprintf(err->message, sizeof(err->message), "%s", b.p ? b.p : what);
+	gp_buf_release(&b);
 	err->transient = false;
 	return r;
 }
@@ -63,10 +71,12 @@ write_pgpass(const char *path, const struct gpd_pg_target *t)
 	return r;
 }
 
-/* Runs argv with the extra environment entries; its exit status, or -errno. */
+/* Runs argv with the extra environment entries, its output to /dev/null and its errors to
+ * errfile; its exit status, or -errno. */
 static int
-run(char *const argv[], char *const extra[], const atomic_bool *stop)
+run(char *const argv[], char *const extra[], const char *errfile, const atomic_bool *stop)
 {
+	posix_spawn_file_actions_t fa;
 	_cleanup_free_ char **envp = NULL;
 	size_t n = 0, k = 0;
 	time_t end = time(NULL) + GPD_DUMP_TIMEOUT_S;
@@ -84,7 +94,11 @@ run(char *const argv[], char *const extra[], const atomic_bool *stop)
 		envp[i] = extra[i];
 	for (size_t i = 0; i < n; i++)
 		envp[k + i] = environ[i];
-	r = posix_spawnp(&pid, argv[0], NULL, NULL, argv, envp);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, errfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
 	if (r != 0)
 		return -r;
 	while ((r = waitpid(pid, &status, WNOHANG)) == 0) {
@@ -99,19 +113,33 @@ run(char *const argv[], char *const extra[], const atomic_bool *stop)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* The child's first line of errors, kept in err->message for the failure's reason. */
+static void
+first_line(const char *path, struct gpd_error *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+
+	if (gpd_read_file(path, 64 * 1024, &buf, &len) < 0 || !len)
+		return;
+	buf[strcspn(buf, "\n")] = '\0';
+	snprintf(err->message, sizeof(err->message), "%s", buf);
+}
+
 int
 gpd_dump_database(const struct gpd_pg_target *t, const char *dir, const char *env,
 		  const char *db, int64_t now, const atomic_bool *stop, char **ret_path,
 		  struct gpd_error *err)
 {
 	_cleanup_free_ char *envdir = gpd_path_join(dir, env), *file = NULL, *pass = NULL;
-	_cleanup_free_ char *passenv = NULL, *sslenv = NULL, *rootenv = NULL;
+	_cleanup_free_ char *passenv = NULL, *sslenv = NULL, *rootenv = NULL, *errf = NULL;
 	char stamp[21];
 	int r;
 
 	gp_time_format(now, stamp);
 	if (!envdir || asprintf(&file, "%s/%s-%s.dump", envdir, db, stamp) < 0 ||
 	    asprintf(&pass, "%s/.%s-%s.pgpass", envdir, db, stamp) < 0 ||
+	    asprintf(&errf, "%s/.%s-%s.err", envdir, db, stamp) < 0 ||
 	    asprintf(&passenv, "PGPASSFILE=%s", pass) < 0 ||
 	    asprintf(&sslenv, "PGSSLMODE=%s", t->sslmode ? t->sslmode : "prefer") < 0 ||
 	    asprintf(&rootenv, "PGSSLROOTCERT=%s", t->sslrootcert ? t->sslrootcert : "") < 0)
@@ -130,11 +158,14 @@ gpd_dump_database(const struct gpd_pg_target *t, const char *dir, const char *en
 		char *extra[] = {passenv, sslenv,
 				 t->sslrootcert ? rootenv : "PGCONNECT_TIMEOUT=10", NULL};
 
-		r = run(dump_argv, extra, stop);
+		r = run(dump_argv, extra, errf, stop);
 		if (r == 0)
-			r = run(list_argv, extra, stop) == 0 ? 0 : 1000;
+			r = run(list_argv, extra, errf, stop) == 0 ? 0 : 1000;
 	}
 	unlink(pass);
+	if (r != 0)
+		first_line(errf, err);
+	unlink(errf);
 	if (r == 1000)
 		return fail(err, -EIO, "DumpFailed", "pg_restore --list cannot read", file);
 	if (r != 0) {

@@ -152,9 +152,10 @@ gp_decommission_plan(struct gp_entry_ctx *c)
 	if (db)
 		gp_entry_add_action(c, GP_ACT_DROP_DATABASE, GP_WHY_REMOVE, db->name, NULL, NULL,
 				    "catalog status decommissioning, confirmed");
+	/* The entry's database goes in this pass or went before: nothing to reassign there. */
 	for (size_t i = 0; i < 2; i++)
 		if (roles[i])
-			drop_role(c, roles[i], db ? db->name : NULL);
+			drop_role(c, roles[i], e->database);
 	if (s)
 		gp_entry_add_action(c, GP_ACT_DELETE_SECRET, GP_WHY_REMOVE, NULL, e->username, NULL,
 				    "scheduled for deletion, recoverable for %llu days",

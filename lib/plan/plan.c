@@ -475,8 +475,10 @@ entry_blocked(const struct build *b, size_t i, const struct gp_record *rec, ssiz
 		return true;
 	}
 	/* An editor/reader needs its database: made earlier in this plan, or already there. */
-	if (e->access != GP_ACCESS_OWNER && !gp_observed_database(b->o, e->database) &&
-	    creator < 0) {
+	/* (A decommission needs no database; a secret to restore is restored meanwhile.) */
+	if (e->access != GP_ACCESS_OWNER && !e->decommission &&
+	    !gp_observed_deleted(b->o, e->secret_name) &&
+	    !gp_observed_database(b->o, e->database) && creator < 0) {
 		ep->waiting = true;
 		ep->to = ep->from;
 		*r = entry_wait_note(ep, e->database, "created by its owner entry");
