@@ -656,7 +656,11 @@ apply_actions(struct entry_run *er)
 		r = run_action(er, a);
 		report_action(er, a, r, gpd_mono_ms() - t0);
 		if (r < 0) {
-			if (ep->n_undo && i > ep->undo_after)
+			/* Only while AWSCURRENT is still the old version: not once the promotion
+			 * succeeded (a later repair failed), and not when the promotion failed
+			 * (its first call may have moved AWSCURRENT; the next pass finds out). */
+			if (ep->n_undo && i > ep->undo_after && !er->version &&
+			    a->kind != GP_ACT_ROTATE_PROMOTE)
 				run_undo(er);
 			return entry_fail(er), r;
 		}

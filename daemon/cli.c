@@ -109,6 +109,8 @@ gpd_cli_check_envs(const struct gpd_cli *cli, const struct gp_config *cfg)
  * --once and plan
  */
 
+static bool confirm_hint; /* --confirm-mass-change was given */
+
 static void
 print_summary(const char *env, const struct gpd_pass_result *res)
 {
@@ -117,8 +119,10 @@ print_summary(const char *env, const struct gpd_pass_result *res)
 		return;
 	}
 	if (res->standby) {
-		printf("%s: standby: another gprdsd holds this environment's lock; nothing done\n",
-		       env);
+		printf("%s: standby: another gprdsd holds this environment's lock; nothing done%s\n",
+		       env, confirm_hint ? " here (a gprdsd daemon on this host proceeds at its next "
+					  "pass: the confirmation is recorded)"
+					: "");
 		return;
 	}
 	printf("%s: %zu active, %zu pending (%zu at a gate, %zu invalid), %zu failed; "
@@ -250,6 +254,28 @@ run_env(const struct gpd_cli *cli, const struct gp_config *cfg, const struct gp_
 	gpd_pass_result_release(&res);
 }
 
+static void requester(char *buf, size_t len);
+
+/* --confirm-mass-change: recorded for a daemon running here too (it holds the lock, so this
+ * run would be its standby); the daemon's next pass uses it once. */
+static void
+record_confirmation(const struct gpd_cli *cli, const struct gp_config *cfg)
+{
+	int64_t at = (int64_t)time(NULL);
+	char by[320];
+
+	requester(by, sizeof(by));
+	for (size_t i = 0; i < cfg->n_envs; i++) {
+		_cleanup_free_ char *err = NULL;
+
+		if (!gpd_cli_env_selected(cli, cfg->envs[i].name))
+			continue;
+		if (gpd_requests_confirm(cfg->state_dir, cfg->envs[i].name, at, by, &err) < 0)
+			fprintf(stderr, "gprdsd: %s: cannot record the confirmation: %s\n",
+				cfg->envs[i].name, err ? err : "error");
+	}
+}
+
 static int
 run_exit_code(const struct gpd_cli *cli, const struct run_totals *tot)
 {
@@ -278,6 +304,10 @@ gpd_cmd_run(const struct gpd_cli *cli)
 	if (cli->command == GPD_CMD_ONCE) {
 		install_stop_handlers();
 		once_sync(cfg); /* a failure is logged; the last good checkout is used */
+	}
+	if (cli->confirm_mass_change) {
+		record_confirmation(cli, cfg);
+		confirm_hint = true;
 	}
 	if (gp_manifest_new(cfg, &m) < 0 || gpd_inputs_load(m, &inputs) < 0)
 		return 1;
@@ -491,6 +521,14 @@ record_json(const struct gp_record *r)
  * The daemon's view of an environment (leader, standby), from <state_dir>/runtime.json.
  * Returns a new object, or NULL when no daemon has written one.
  */
+/* kill(pid, 0) succeeds for our own processes; EPERM says it exists but is another user's
+ * (the daemon runs as gprdsd, the operator may not). */
+static bool
+process_exists(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
 static cJSON *
 runtime_env(const char *state_dir, const char *env)
 {
@@ -516,7 +554,7 @@ runtime_env(const char *state_dir, const char *env)
 			/* A stopped daemon, or one that died without saying so, is not running. */
 			cJSON_AddBoolToObject(found, "running",
 					      cJSON_IsString(st) && strcmp(st->valuestring, "running") == 0 &&
-						      pid > 0 && kill((pid_t)pid, 0) == 0);
+						      pid > 0 && process_exists((pid_t)pid));
 			break;
 		}
 	}

@@ -139,7 +139,8 @@ try_login(struct pass *p, const struct gp_entry *e, bool pending)
 
 	if (!value || gp_secret_password(value, &password) < 0)
 		return 0; /* checks.h picked it for having one: nothing to try */
-	if (pending ? gp_secret_username(value, &role) < 0 : !(role = gp_entry_current_role(e, s)))
+	if (pending ? gp_secret_username(value, &role) < 0
+		    : !(role = gp_entry_current_role(e, s, gp_state_find(p->state, e->key))))
 		return 0;
 	r = gpd_pg_verify_login(&p->target, role, password, e->database, &err);
 	return gp_observed_add_login(p->obs, role, pending ? s->pending_version : s->current_version,

@@ -261,6 +261,15 @@ load_state(struct pass *p)
 	return 0;
 }
 
+/* A `--confirm-mass-change` recorded in the requests file (a daemon runs here) and not used
+ * by an earlier pass. */
+static bool
+confirmed_by_request(const struct pass *p)
+{
+	return p->requests.confirm_at && p->state &&
+	       p->requests.confirm_at > p->state->confirm_used;
+}
+
 void
 gpd_pass_plan_opts(const struct pass *p, struct gp_plan_opts *po)
 {
@@ -276,7 +285,7 @@ gpd_pass_plan_opts(const struct pass *p, struct gp_plan_opts *po)
 		.retry_now = p->o->retry_now,
 		.requests = p->requests.rotate,
 		.n_requests = p->requests.n_rotate,
-		.confirm_mass_change = p->o->confirm_mass_change,
+		.confirm_mass_change = p->o->confirm_mass_change || confirmed_by_request(p),
 	};
 }
 
@@ -400,6 +409,8 @@ run(struct pass *p)
 		r = make_plan(p);
 	if (r < 0 || p->o->mode == GPD_PASS_PLAN)
 		return r;
+	if (confirmed_by_request(p)) /* used once: the next refusal needs a new confirmation */
+		p->state->confirm_used = p->requests.confirm_at;
 	return gpd_pass_apply(p);
 }
 

@@ -200,9 +200,12 @@ gpd_requests_load(const char *state_dir, const char *env, struct gp_requests *re
 	return r;
 }
 
-int
-gpd_requests_add_rotate(const char *state_dir, const char *env, const struct gp_strv *keys,
-			int64_t at, const char *by, const struct gp_state_file *s, char **ret_err)
+typedef int (*requests_edit_fn)(struct gp_requests *req, const void *arg);
+
+/* Load, edit and write the requests file of env under an exclusive flock(). */
+static int
+requests_update(const char *state_dir, const char *env, requests_edit_fn edit, const void *arg,
+		char **ret_err)
 {
 	_cleanup_free_ char *path = env_file(state_dir, env, GPD_REQUESTS_FILE_SUFFIX);
 	_cleanup_free_ char *lock = env_file(state_dir, env, ".requests.lock");
@@ -223,19 +226,75 @@ gpd_requests_add_rotate(const char *state_dir, const char *env, const struct gp_
 		return fail_errno(ret_err, lock, r);
 	}
 	r = gpd_requests_load(state_dir, env, &req, ret_err);
-	for (size_t i = 0; r >= 0 && i < keys->n; i++) {
-		const struct gp_record *rec = gp_state_find((struct gp_state_file *)s, keys->v[i]);
-
-		r = gp_requests_add_rotate(&req, keys->v[i], at, by,
-					   rec ? rec->current_version : NULL);
-	}
-	if (r >= 0) {
-		gp_requests_prune(&req, s);
+	if (r >= 0)
+		r = edit(&req, arg);
+	if (r >= 0)
 		r = gp_requests_render(&req, env, &out);
-	}
 	if (r >= 0 && (r = gpd_write_file_atomic(path, out.p, out.len, 0640)) < 0)
 		fail_errno(ret_err, path, r);
 	gp_requests_release(&req);
 	close(fd);
 	return r;
+}
+
+struct rotate_arg {
+	const struct gp_strv *keys;
+	int64_t at;
+	const char *by;
+	const struct gp_state_file *s;
+};
+
+static int
+edit_rotate(struct gp_requests *req, const void *arg)
+{
+	const struct rotate_arg *a = arg;
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < a->keys->n; i++) {
+		const struct gp_record *rec =
+			gp_state_find((struct gp_state_file *)a->s, a->keys->v[i]);
+
+		r = gp_requests_add_rotate(req, a->keys->v[i], a->at, a->by,
+					   rec ? rec->current_version : NULL);
+	}
+	if (r >= 0)
+		gp_requests_prune(req, a->s);
+	return r;
+}
+
+struct confirm_arg {
+	int64_t at;
+	const char *by;
+};
+
+static int
+edit_confirm(struct gp_requests *req, const void *arg)
+{
+	const struct confirm_arg *a = arg;
+	char *by = gp_strdup0(a->by);
+
+	if (a->by && !by)
+		return -ENOMEM;
+	free(req->confirm_by);
+	req->confirm_by = by;
+	req->confirm_at = a->at;
+	return 0;
+}
+
+int
+gpd_requests_confirm(const char *state_dir, const char *env, int64_t at, const char *by,
+		     char **ret_err)
+{
+	struct confirm_arg a = {at, by};
+
+	return requests_update(state_dir, env, edit_confirm, &a, ret_err);
+}
+
+int
+gpd_requests_add_rotate(const char *state_dir, const char *env, const struct gp_strv *keys,
+			int64_t at, const char *by, const struct gp_state_file *s, char **ret_err)
+{
+	struct rotate_arg a = {keys, at, by, s};
+
+	return requests_update(state_dir, env, edit_rotate, &a, ret_err);
 }

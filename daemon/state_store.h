@@ -52,6 +52,9 @@ int gpd_requests_load(const char *state_dir, const char *env, struct gp_requests
  * writes the file atomically, under an exclusive flock() of `<env>.requests.lock` so that two
  * commands do not lose each other's requests. Errors as gpd_state_save().
  */
+/* Records a mass-change confirmation (at, by) in the requests file, under the same lock. */
+int gpd_requests_confirm(const char *state_dir, const char *env, int64_t at, const char *by,
+			 char **ret_err);
 int gpd_requests_add_rotate(const char *state_dir, const char *env, const struct gp_strv *keys,
 			    int64_t at, const char *by, const struct gp_state_file *s,
 			    char **ret_err);

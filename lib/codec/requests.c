@@ -23,6 +23,7 @@ gp_requests_release(struct gp_requests *r)
 	for (size_t i = 0; i < r->n_rotate; i++)
 		rotate_release(&r->rotate[i]);
 	free(r->rotate);
+	free(r->confirm_by);
 	*r = (struct gp_requests){0};
 }
 
@@ -112,6 +113,16 @@ gp_requests_render(const struct gp_requests *r, const char *env, struct gp_buf *
 		r->rotate[i].version ? cJSON_AddStringToObject(o, "version", r->rotate[i].version)
 				     : cJSON_AddNullToObject(o, "version");
 	}
+	if (r->confirm_at) {
+		cJSON *o = cJSON_AddObjectToObject(root, "confirm_mass_change");
+
+		gp_time_format(r->confirm_at, t);
+		if (o) {
+			cJSON_AddStringToObject(o, "at", t);
+			r->confirm_by ? cJSON_AddStringToObject(o, "by", r->confirm_by)
+				      : cJSON_AddNullToObject(o, "by");
+		}
+	}
 	s = cJSON_Print(root);
 	cJSON_Delete(root);
 	if (!s)
@@ -147,6 +158,22 @@ parse_rotate(const cJSON *o, const char *name, struct gp_requests *r, struct gp_
 				      cJSON_IsString(ver) ? ver->valuestring : NULL);
 }
 
+static int
+parse_confirm(const cJSON *root, const char *name, struct gp_requests *r, struct gp_diags *diags)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "confirm_mass_change");
+	const cJSON *at = o ? cJSON_GetObjectItemCaseSensitive(o, "at") : NULL;
+	const cJSON *by = o ? cJSON_GetObjectItemCaseSensitive(o, "by") : NULL;
+
+	if (!o || cJSON_IsNull(o))
+		return 0;
+	if (!cJSON_IsString(at) || gp_time_parse(at->valuestring, &r->confirm_at) < 0)
+		return bad(diags, name, "confirm_mass_change needs an \"at\" time");
+	if (cJSON_IsString(by) && !(r->confirm_by = strdup(by->valuestring)))
+		return -ENOMEM;
+	return 0;
+}
+
 int
 gp_requests_parse(const char *buf, size_t len, const char *name, struct gp_requests *ret,
 		  struct gp_diags *diags)
@@ -163,7 +190,9 @@ gp_requests_parse(const char *buf, size_t len, const char *name, struct gp_reque
 		e = bad(diags, name, "unknown version");
 	else if (arr && !cJSON_IsArray(arr))
 		e = bad(diags, name, "\"rotate\" is not a list");
-	if (e >= 0 && arr) {
+	if (e >= 0 && (e = parse_confirm(root, name, &r, diags)) < 0)
+		;
+	else if (e >= 0 && arr) {
 		cJSON_ArrayForEach(o, arr)
 		{
 			e = parse_rotate(o, name, &r, diags);

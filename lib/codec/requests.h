@@ -6,7 +6,8 @@
  * Format, version 1:
  *   {"version": 1, "env": "dev",
  *    "rotate": [{"key": "inventory", "at": "2026-12-06T10:00:00Z", "by": "alice@bastion",
- *                "version": "<AWSCURRENT version id when asked>"}]}
+ *                "version": "<AWSCURRENT version id when asked>"}],
+ *    "confirm_mass_change": {"at": "...", "by": "..."} | null}
  * Sorted by key, one request per key (the newest). A request is done once AWSCURRENT is
  * another version than the one it names (plan/rotation.h), so it needs no removal; the
  * command drops requests that are done when it writes the file.
@@ -20,6 +21,10 @@
 struct gp_requests {
 	struct gp_rotate_request *rotate; /* sorted by key */
 	size_t n_rotate;
+	/* `gprdsd --once --confirm-mass-change`: the next pass after `at` may pass the guard
+	 * (DESIGN §4.6), once (the state file remembers the confirmation it used). */
+	int64_t confirm_at;
+	char *confirm_by;
 };
 void gp_requests_release(struct gp_requests *r);
 

@@ -249,7 +249,7 @@ static const struct ckey env_keys[] = {
 	{.path = "rotation.strategy", .type = K_ENUM, .offset = E(rotation.strategy),
 	 .def = "single", .enum_name = strategy_name,
 	 .doc = "single: the role's password changes in place; alternating: two login roles, "
-		"<username> and <username>_alt, take turns (zero downtime). A catalog entry may "
+		"USERNAME and USERNAME_alt, take turns (zero downtime). A catalog entry may "
 		"override it with configuration.rotation_strategy."},
 	{.path = "rotation.warn_before", .type = K_DURATION, .offset = E(rotation.warn_before_ms),
 	 .def = "5d", .doc = "A password this close to its rotation is reported as soon due."},

@@ -83,6 +83,7 @@ record_json(const struct gp_record *r)
 	    !add(o, "secret_changed", time_json(r->secret_changed, true)) ||
 	    !add(o, "grants_checked_at", time_json(r->grants_checked_at, true)) ||
 	    !add(o, "current_version", str_or_null(r->current_version)) ||
+	    (r->current_username && !add(o, "current_username", str_or_null(r->current_username))) ||
 	    !add(o, "current_since", time_json(r->current_since, true)) ||
 	    !add(o, "rotation_due", time_json(r->rotation_due, true)) ||
 	    !add(o, "rotating_since", time_json(r->rotating_since, true))) {
@@ -151,6 +152,8 @@ state_json(const struct gp_state_file *s, cJSON **ret)
 	    !add(root, "last_pass", time_json(s->last_pass, true)) ||
 	    !add(root, "last_success", time_json(s->last_success, true)) ||
 	    !add(root, "last_error", str_or_null(s->last_error)) || !add(root, "entries", entries))
+		goto oom;
+	if (s->confirm_used && !add(root, "confirm_used", time_json(s->confirm_used, false)))
 		goto oom;
 	if (s->orphans.n) { /* only when there are some: older readers never see the member */
 		cJSON *orphans = cJSON_CreateArray();
@@ -230,6 +233,7 @@ gp_state_digest(const struct gp_state_file *s)
 	fnv_str(&h, s->last_error);
 	for (size_t i = 0; i < s->orphans.n; i++)
 		fnv_str(&h, s->orphans.v[i]);
+	fnv_int(&h, s->confirm_used);
 	fnv_int(&h, (int64_t)s->n);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct gp_record *r = &s->v[i];
@@ -249,6 +253,7 @@ gp_state_digest(const struct gp_state_file *s)
 		fnv_int(&h, r->secret_changed);
 		fnv_int(&h, r->grants_checked_at);
 		fnv_str(&h, r->current_version);
+		fnv_str(&h, r->current_username);
 		fnv_int(&h, r->current_since);
 		fnv_int(&h, r->rotation_due);
 		fnv_int(&h, r->rotating_since);
@@ -428,6 +433,7 @@ parse_record(struct pctx *c, const cJSON *o, struct gp_record *rec)
 	first_err(&r, get_time(c, o, "secret_changed", false, &rec->secret_changed));
 	first_err(&r, get_time(c, o, "grants_checked_at", false, &rec->grants_checked_at));
 	first_err(&r, get_str(c, o, "current_version", false, &rec->current_version));
+	first_err(&r, get_str(c, o, "current_username", false, &rec->current_username));
 	first_err(&r, get_time(c, o, "current_since", false, &rec->current_since));
 	first_err(&r, get_time(c, o, "rotation_due", false, &rec->rotation_due));
 	first_err(&r, get_time(c, o, "rotating_since", false, &rec->rotating_since));
@@ -575,6 +581,7 @@ gp_state_parse(const char *buf, size_t len, const char *name, struct gp_state_fi
 		first_err(&r, get_time(&c, root, "last_success", false, &s->last_success));
 		first_err(&r, get_str(&c, root, "last_error", false, &s->last_error));
 		first_err(&r, get_strv(&c, root, "orphans", &s->orphans));
+		first_err(&r, get_time(&c, root, "confirm_used", false, &s->confirm_used));
 	}
 	if (r == 0) {
 		r = parse_entries(&c, cJSON_GetObjectItemCaseSensitive(root, "entries"), &v, &n);
@@ -617,6 +624,7 @@ gp_record_release(struct gp_record *r)
 	free(r->last_commit);
 	free(r->verified_version);
 	free(r->current_version);
+	free(r->current_username);
 	*r = (struct gp_record){0};
 }
 
@@ -658,12 +666,13 @@ gp_state_file_dup(const struct gp_state_file *s)
 
 		*d = *r;
 		d->key = d->database = d->username = d->reason = d->last_commit = NULL;
-		d->verified_version = d->current_version = NULL;
+		d->verified_version = d->current_version = d->current_username = NULL;
 		ok = dup_str(&d->key, r->key) && dup_str(&d->database, r->database) &&
 		     dup_str(&d->username, r->username) && dup_str(&d->reason, r->reason) &&
 		     dup_str(&d->last_commit, r->last_commit) &&
 		     dup_str(&d->verified_version, r->verified_version) &&
-		     dup_str(&d->current_version, r->current_version);
+		     dup_str(&d->current_version, r->current_version) &&
+		     dup_str(&d->current_username, r->current_username);
 	}
 	if (!ok) {
 		gp_state_file_free(c);
@@ -671,6 +680,7 @@ gp_state_file_dup(const struct gp_state_file *s)
 	}
 	c->last_pass = s->last_pass;
 	c->last_success = s->last_success;
+	c->confirm_used = s->confirm_used;
 	return c;
 }
 

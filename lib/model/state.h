@@ -22,6 +22,7 @@ struct gp_record {
 	int64_t secret_changed; /* the secret's last change as last observed (its age), 0: unknown */
 	int64_t grants_checked_at; /* editor/reader: in-database privileges last observed */
 	char *current_version;   /* the secret's AWSCURRENT version as last observed */
+	char *current_username;  /* the role AWSCURRENT names (alternating rotation), or NULL */
 	int64_t current_since;   /* since when it is current: the age rotation goes by (0: unknown) */
 	int64_t rotation_due;    /* when the password's age reaches its period (0: unknown) */
 	int64_t rotating_since;  /* a rotation in progress (AWSPENDING) seen since then, or 0 */
@@ -34,6 +35,7 @@ struct gp_state_file {
 	char *last_error;     /* why the last pass could not reconcile it, or NULL */
 	struct gp_strv orphans; /* the orphans last reported ("role x", ...), sorted: each one is
 				 * reported once, when it first appears */
+	int64_t confirm_used;   /* the mass-change confirmation (requests file) last used, 0 */
 	struct gp_record *v;  /* sorted by key */
 	size_t n;
 };

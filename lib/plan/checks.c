@@ -185,14 +185,20 @@ has_password(const char *value_json)
 }
 
 char *
-gp_entry_current_role(const struct gp_entry *e, const struct gp_obs_secret *s)
+gp_entry_current_role(const struct gp_entry *e, const struct gp_obs_secret *s,
+		      const struct gp_record *rec)
 {
 	char *u = NULL;
 
-	if (e->alt_username && s && s->value_json && gp_secret_username(s->value_json, &u) >= 0 &&
+	if (!e->alt_username)
+		return strdup(e->username ? e->username : "");
+	if (s && s->value_json && gp_secret_username(s->value_json, &u) >= 0 &&
 	    gp_streq(u, e->alt_username))
 		return u;
 	free(u);
+	if (!(s && s->value_json) && rec && gp_streq(rec->current_version, s ? s->current_version : NULL) &&
+	    gp_streq(rec->current_username, e->alt_username))
+		return strdup(e->alt_username);
 	return strdup(e->username ? e->username : "");
 }
 
@@ -216,7 +222,7 @@ login_wanted(const struct gp_entry *e, const struct gp_observed *o,
 		return has_password(s->pending_value_json) ? 2 : 0;
 	if (!s->value_json || !rec || !gp_streq(rec->verified_version, s->current_version))
 		return 0;
-	role = gp_entry_current_role(e, s);
+	role = gp_entry_current_role(e, s, rec);
 	if (!role || !gp_observed_role(o, role) || !gp_login_due(e, rec, s, opts))
 		return 0;
 	return has_password(s->value_json) ? 1 : 0;

@@ -66,8 +66,10 @@ int gp_checks_grants(const struct gp_desired *d, const struct gp_state_file *s,
 		     const struct gp_plan_opts *opts, struct gp_strv *dbs);
 
 /* The role whose credentials AWSCURRENT holds: e->username, or under alternating rotation
- * e->alt_username when the secret's (fetched) value names it. NULL on ENOMEM. */
-char *gp_entry_current_role(const struct gp_entry *e, const struct gp_obs_secret *s);
+ * e->alt_username when the secret's value names it (read in this pass; else as the record
+ * remembers it). NULL on ENOMEM. */
+char *gp_entry_current_role(const struct gp_entry *e, const struct gp_obs_secret *s,
+			    const struct gp_record *rec);
 
 /* A login the observe step tries. */
 struct gp_login_check {

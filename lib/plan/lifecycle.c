@@ -8,6 +8,8 @@
 
 #include "plan/plan.h"
 
+#include "codec/secret.h"
+
 static int
 set_str(char **dst, const char *src)
 {
@@ -143,11 +145,30 @@ gp_record_observe(struct gp_record *rec, const struct gp_entry_plan *ep,
 		rec->rotation_due = ep->rotation.due_at;
 	if (r >= 0 && s->current_version)
 		r = set_str(&rec->current_version, s->current_version);
+	if (r >= 0 && e->alt_username && s->value_json) {
+		/* Alternating: remember which role AWSCURRENT names for passes that do not read
+		 * the value. */
+		_cleanup_free_ char *u = NULL;
+
+		if (gp_secret_username(s->value_json, &u) >= 0)
+			r = set_str(&rec->current_username, u);
+	}
 	if (s->pending_version && !gp_streq(s->pending_version, s->current_version))
 		rec->rotating_since = rec->rotating_since ? rec->rotating_since : now;
 	else
 		rec->rotating_since = 0;
 	return r;
+}
+
+/* The role the version written by the plan names: the rotation's target, else NULL (the
+ * entry's username, which needs no remembering). */
+static const char *
+written_username(const struct gp_entry_plan *ep)
+{
+	for (size_t i = 0; i < ep->n_actions; i++)
+		if (ep->actions[i].kind == GP_ACT_ROTATE_PROMOTE)
+			return ep->actions[i].role;
+	return NULL;
 }
 
 int
@@ -171,6 +192,8 @@ gp_lifecycle_done(struct gp_record *rec, const struct gp_entry_plan *ep, int64_t
 		if (ep->rotation.period_ms)
 			rec->rotation_due = now + (int64_t)(ep->rotation.period_ms / 1000);
 		r = set_str(&rec->current_version, written_version);
+		if (r >= 0)
+			r = set_str(&rec->current_username, written_username(ep));
 		if (r < 0)
 			return r;
 	}

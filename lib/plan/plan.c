@@ -538,7 +538,7 @@ plan_entry(struct build *b, size_t i)
 	ep->to = GP_STATE_ACTIVE;
 	c.secret = gp_observed_secret(b->o, e->secret_name);
 	c.role = gp_observed_role(b->o, e->username);
-	c.current_role = gp_entry_current_role(e, c.secret);
+	c.current_role = gp_entry_current_role(e, c.secret, rec);
 	if (!c.current_role)
 		return -ENOMEM;
 	ep->needs_value = c.secret && !c.secret->value_json &&

@@ -282,7 +282,8 @@ plan_undo(struct gp_entry_ctx *c)
 	ep->undo_after = ep->n_actions - 1;
 }
 
-/* The role the pending version names, when it is one of the entry's roles. */
+/* The role the pending version names: one of the entry's roles, or (no username in it, or
+ * not read) the entry's username; NULL when it names somebody else. */
 static char *
 pending_role(const struct gp_entry_ctx *c)
 {
@@ -290,7 +291,7 @@ pending_role(const struct gp_entry_ctx *c)
 
 	if (!c->secret->pending_value_json ||
 	    gp_secret_username(c->secret->pending_value_json, &u) < 0)
-		return NULL;
+		return strdup(c->e->username);
 	if (gp_streq(u, c->e->username) || gp_streq(u, c->e->alt_username))
 		return u;
 	free(u);
@@ -307,14 +308,19 @@ gp_rotation_plan_resume(struct gp_entry_ctx *c)
 
 	c->rotating = true;
 	if (gp_streq(s->pending_version, s->current_version)) {
-		a = step(c, GP_ACT_ROTATE_PROMOTE, NULL, GP_CRED_NONE,
+		a = step(c, GP_ACT_ROTATE_PROMOTE, c->current_role, GP_CRED_NONE,
 			 "step 4 of 4: remove AWSPENDING from the current version");
 		set_version(c, a, s->current_version);
 		return;
 	}
 	target = pending_role(c);
-	if (!target && !(target = strdup(c->e->username))) {
-		c->r = -ENOMEM;
+	if (!target) {
+		/* It names no role of this entry: finishing it could give the role applications
+		 * use a password they do not have. A person must look at it. */
+		c->ep->refused = strdup("the AWSPENDING version names a user that is not a role of "
+					"this entry; the rotation cannot be finished (remove the "
+					"AWSPENDING label, or fix its username)");
+		c->r = c->ep->refused ? 0 : -ENOMEM;
 		return;
 	}
 	login = gp_observed_login(c->o, target);
@@ -325,7 +331,7 @@ gp_rotation_plan_resume(struct gp_entry_ctx *c)
 		step(c, GP_ACT_ROTATE_VERIFY, target, GP_CRED_PENDING,
 		     "step 3 of 4: log in with the pending credentials");
 	}
-	a = step(c, GP_ACT_ROTATE_PROMOTE, NULL, GP_CRED_NONE,
+	a = step(c, GP_ACT_ROTATE_PROMOTE, target, GP_CRED_NONE,
 		 "step 4 of 4: AWSCURRENT moves to the pending version");
 	set_version(c, a, s->current_version);
 }
@@ -348,7 +354,7 @@ gp_rotation_plan_start(struct gp_entry_ctx *c)
 	plan_undo(c);
 	step(c, GP_ACT_ROTATE_VERIFY, target, GP_CRED_PENDING,
 	     "step 3 of 4: log in with the pending credentials");
-	a = step(c, GP_ACT_ROTATE_PROMOTE, NULL, GP_CRED_NONE,
+	a = step(c, GP_ACT_ROTATE_PROMOTE, target, GP_CRED_NONE,
 		 "step 4 of 4: AWSCURRENT moves to the pending version");
 	set_version(c, a, c->secret->current_version);
 }

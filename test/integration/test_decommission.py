@@ -9,6 +9,7 @@ import pytest
 from psycopg2 import sql
 
 from checks import assert_can_login, provision, run_sql, snapshot
+from daemon_helpers import daemon_config, daemons, wait_until, write_config  # noqa: F401
 from servers import MASTER_USER
 from world import Entry, Layout, catalog_entry
 
@@ -207,3 +208,29 @@ def test_mass_change_guard(world):
     assert r.rc == 0, r
     for e in entries:
         assert_can_login(world, e)
+
+
+def test_daemon_keeps_refusing_until_confirmed(world, daemons):
+    u = world.uid
+    entries = [Entry("dev", f"d{i}-{u}", f"d{i}_{u}", f"d{i}_{u}", "owner") for i in range(7)]
+    lay = Layout(entries=entries, modes={"dev": "standalone"})
+    world.repo.write_layout(lay)
+    cfg = daemon_config(world, interval="2s")
+    cfg["environments"]["dev"]["allow_delete"] = True
+    path = write_config(world, cfg)
+    d = daemons(path).start()
+    d.wait_ready()
+    i = d.wait_status(60, pred=lambda s: "7 active" in s)[0]
+    for e in entries:
+        world.sm.delete_secret(SecretId=e.secret_name, ForceDeleteWithoutRecovery=True)
+    i = d.wait_status(30, start=i + 1, pred=lambda s: "mass change refused" in s)[0]
+    d.wait_status(30, start=i + 1, pred=lambda s: "mass change refused" in s)  # and again
+    assert not any(e.secret_name in world.secret_names() for e in entries)
+    r = world.gd.run("--once", "--confirm-mass-change", config=path)
+    assert "confirmation is recorded" in r.out, r
+    wait_until(lambda: all(e.secret_name in world.secret_names() for e in entries), 30,
+               what="the daemon to proceed once confirmed")
+    for e in entries:
+        wait_until(lambda: world.can_login(e.username, world.secret(e.secret_name)["password"],
+                                           e.database), 30, what="the role to follow")
+    assert d.stop() == 0

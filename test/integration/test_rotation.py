@@ -381,3 +381,41 @@ def test_kill_between_step3_and_step4(shiftable):
     assert not any("rotate_set_password" in ln for ln in plan), plan
     assert_converged_after_crash(world, hi, n)
     assert world.secret(hi.secret_name)["password"] == pw
+
+
+def test_failure_after_promotion_keeps_the_new_password(world):
+    """A repair that fails after a finished rotation does not undo it: the promoted
+    AWSCURRENT keeps logging in."""
+    lay, hi, _, _ = layout(world)
+    provision(world, lay, envs=("dev",))
+    pending_pw = secrets.token_hex(16)
+    put_pending(world, hi, pending_pw)
+    # The database now belongs to a role the master may not act for: giving it back fails.
+    intruder = world.n("intruder")
+    world.pg.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(intruder)))
+    world.pg.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+        sql.Identifier(hi.database), sql.Identifier(intruder)))
+    world.pg.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+        sql.Identifier(hi.database), sql.Identifier(hi.username)))
+    r = world.gd.once()
+    assert r.rc == 1, r
+    assert "rotate_undo" not in r.err, r
+    lab = labels(world, hi.secret_name)
+    assert "AWSPENDING" not in lab
+    assert world.secret(hi.secret_name)["password"] == pending_pw
+    assert world.can_login(hi.username, pending_pw, hi.database), "AWSCURRENT must work"
+
+
+def test_alternating_repair_logs_in_as_the_current_role(shiftable):
+    """After a rotation to the second role, a repair in a later pass (that does not read the
+    secret) verifies as the role AWSCURRENT names, not the first one."""
+    world = shiftable
+    lay, hi, _, _ = layout(world, strategy="alternating")
+    provision(world, lay, envs=("dev",))
+    rc, out, err = run_shifted(world, "+15d", "--once")
+    assert rc == 0, out + err
+    assert world.secret(hi.secret_name)["username"] == hi.username + "_alt"
+    world.pg.execute(sql.SQL("ALTER ROLE {} NOCREATEDB").format(sql.Identifier(hi.username)))
+    rc, out, err = run_shifted(world, "+15d", "--once")
+    assert rc == 0, out + err
+    assert world.pg.role(hi.username)["createdb"]
