@@ -31,6 +31,7 @@
 #                           ratio is then not comparable; it shows the no-op's per-database
 #                           privilege checks.
 #   BENCH_KEEP=1            keep the work directory (logs, repos, audit files)
+#   FAKETIME_LIB=path       libfaketime, for the rotation pass (skipped when missing)
 { # bash reads the whole block before running it: editing this file during a run is safe
 set -euo pipefail
 
@@ -45,6 +46,7 @@ NOOP_RUNS=${BENCH_NOOP_RUNS:-5}
 FLOOR_RUNS=${BENCH_FLOOR_RUNS:-1}
 READERS=${BENCH_READERS:-0}
 KEEP=${BENCH_KEEP:-0}
+FAKETIME_LIB=${FAKETIME_LIB:-/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1}
 MASTER=rdsmaster
 ENV_NAME=dev
 [ $# -gt 0 ] || set -- 100 1000
@@ -225,7 +227,7 @@ run_gprdsd() { # dir tag [config]
 	t0=$(now_ms)
 	R_LOAD=$(cut -d' ' -f1 /proc/loadavg)
 	/usr/bin/time -f '%e %M %U %S' -o "$d/$tag.time" \
-		"$GPRDSD" --config "$cfg" --once >"$d/$tag.out" 2>"$d/$tag.err" || rc=$?
+		env ${RUN_ENV:-} "$GPRDSD" --config "$cfg" --once >"$d/$tag.out" 2>"$d/$tag.err" || rc=$?
 	t1=$(now_ms)
 	marker end "$tag"
 	sleep 0.2 # moto logs a request after answering it
@@ -358,6 +360,28 @@ bench_n() {
 		problem "N=$n re-verification pass: no summary line"
 	fi
 
+	# -- rotation pass (informative, no target) ----------------------------------------
+	# The same state 31 days later (libfaketime): every password is due; rotation.max_per_pass
+	# (default 10) of them rotate, four steps each. verify_interval is long here so that the
+	# figure is the rotations', not the login checks' of the re-verification pass above.
+	if [ -e "$FAKETIME_LIB" ]; then
+		sed 's/verify_interval: 1h/verify_interval: 100d/' "$d/gprdsd.yaml" >"$d/gprdsd-rotate.yaml"
+		say "bench: N=$n: rotation pass (31 days later: every password due, 10 rotate)"
+		if RUN_ENV="LD_PRELOAD=$FAKETIME_LIB FAKETIME=+31d FAKETIME_DONT_FAKE_MONOTONIC=1" \
+			run_gprdsd "$d" "rotate-$n" "$d/gprdsd-rotate.yaml"; then
+			RES[$n,rotate,wall]=$R_WALL RES[$n,rotate,self]=$S_seconds RES[$n,rotate,cpu]=$R_CPU
+			RES[$n,rotate,stmts]=$S_statements RES[$n,rotate,srvstmts]=$L_statements
+			RES[$n,rotate,sm]=$S_sm_calls RES[$n,rotate,moto]=$R_MOTO RES[$n,rotate,rss]=$R_RSS
+			RES[$n,rotate,load]=$R_LOAD
+			[ "$R_RC" = 0 ] || problem "N=$n rotation pass exited $R_RC"
+			local rotated=$((n < 10 ? n : 10))
+			[ "$S_applied" = $((4 * rotated)) ] ||
+				problem "N=$n rotation pass applied $S_applied changes, expected $((4 * rotated))"
+		else
+			problem "N=$n rotation pass: no summary line"
+		fi
+	fi
+
 	# -- raw-DDL floor ------------------------------------------------------------------
 	local j t0 t1 rc fwalls=()
 	RES[$n,floor,load]=$(cut -d' ' -f1 /proc/loadavg)
@@ -429,6 +453,10 @@ for n in "$@"; do
 		printf '%-6s %-6s %8s %8s %7s %8s %8s %7s %8s %7sMB %5s\n' "$n" no-op "${RES[$n,noop,wall]}" \
 			"${RES[$n,noop,self]}" "${RES[$n,noop,cpu]}" "${RES[$n,noop,stmts]}" "${RES[$n,noop,srvstmts]}" \
 			"${RES[$n,noop,sm]}" "${RES[$n,noop,moto]}" "${RES[$n,noop,rss]}" "${RES[$n,noop,load]}"
+	[ -n "${RES[$n,rotate,wall]:-}" ] &&
+		printf '%-6s %-6s %8s %8s %7s %8s %8s %7s %8s %7sMB %5s\n' "$n" rotate "${RES[$n,rotate,wall]}" \
+			"${RES[$n,rotate,self]}" "${RES[$n,rotate,cpu]}" "${RES[$n,rotate,stmts]}" "${RES[$n,rotate,srvstmts]}" \
+			"${RES[$n,rotate,sm]}" "${RES[$n,rotate,moto]}" "${RES[$n,rotate,rss]}" "${RES[$n,rotate,load]}"
 	[ -n "${RES[$n,verify,wall]:-}" ] &&
 		printf '%-6s %-6s %8s %8s %7s %8s %8s %7s %8s %7sMB %5s\n' "$n" verify "${RES[$n,verify,wall]}" \
 			"${RES[$n,verify,self]}" "${RES[$n,verify,cpu]}" "${RES[$n,verify,stmts]}" "${RES[$n,verify,srvstmts]}" \
@@ -441,6 +469,7 @@ echo "wall: measured around the process; gprdsd s: its own summary line; CPU s: 
 echo "SQL(gpd)/SM(gpd): gprdsd's counts; SQL(srv): statements in the server log; SM(moto): requests"
 echo "in moto's log; load: 1-minute load average when the phase started (other work on the host)."
 echo "verify: the state one verify_interval later (every entry due for its login check); no target."
+echo "rotate: the state 31 days later under libfaketime (every password due, rotation.max_per_pass=10 rotate); no target."
 echo
 for n in "$@"; do
 	[ -n "${RES[$n,cold,wall]:-}" ] || continue

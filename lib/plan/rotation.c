@@ -298,6 +298,24 @@ pending_role(const struct gp_entry_ctx *c)
 	return NULL;
 }
 
+/* Steps 2 and 3 (unless the pending password logs in already), then 4. */
+static void
+finish(struct gp_entry_ctx *c, const char *target, bool set_password)
+{
+	struct gp_action *a;
+
+	if (set_password) {
+		step(c, GP_ACT_ROTATE_SET_PASSWORD, target, GP_CRED_PENDING,
+		     "step 2 of 4: the role takes the pending password");
+		plan_undo(c);
+		step(c, GP_ACT_ROTATE_VERIFY, target, GP_CRED_PENDING,
+		     "step 3 of 4: log in with the pending credentials");
+	}
+	a = step(c, GP_ACT_ROTATE_PROMOTE, target, GP_CRED_NONE,
+		 "step 4 of 4: AWSCURRENT moves to the pending version");
+	set_version(c, a, c->secret->current_version);
+}
+
 void
 gp_rotation_plan_resume(struct gp_entry_ctx *c)
 {
@@ -324,16 +342,7 @@ gp_rotation_plan_resume(struct gp_entry_ctx *c)
 		return;
 	}
 	login = gp_observed_login(c->o, target);
-	if (!login || !login->ok || !gp_streq(login->version, s->pending_version)) {
-		step(c, GP_ACT_ROTATE_SET_PASSWORD, target, GP_CRED_PENDING,
-		     "step 2 of 4: the role takes the pending password");
-		plan_undo(c);
-		step(c, GP_ACT_ROTATE_VERIFY, target, GP_CRED_PENDING,
-		     "step 3 of 4: log in with the pending credentials");
-	}
-	a = step(c, GP_ACT_ROTATE_PROMOTE, target, GP_CRED_NONE,
-		 "step 4 of 4: AWSCURRENT moves to the pending version");
-	set_version(c, a, s->current_version);
+	finish(c, target, !login || !login->ok || !gp_streq(login->version, s->pending_version));
 }
 
 void
@@ -349,14 +358,7 @@ gp_rotation_plan_start(struct gp_entry_ctx *c)
 	a = step(c, GP_ACT_ROTATE_STAGE, target, GP_CRED_NEW,
 		 "step 1 of 4: a new password, staged AWSPENDING");
 	set_version(c, a, c->secret->current_version);
-	step(c, GP_ACT_ROTATE_SET_PASSWORD, target, GP_CRED_PENDING,
-	     "step 2 of 4: the role takes the pending password");
-	plan_undo(c);
-	step(c, GP_ACT_ROTATE_VERIFY, target, GP_CRED_PENDING,
-	     "step 3 of 4: log in with the pending credentials");
-	a = step(c, GP_ACT_ROTATE_PROMOTE, target, GP_CRED_NONE,
-		 "step 4 of 4: AWSCURRENT moves to the pending version");
-	set_version(c, a, c->secret->current_version);
+	finish(c, target, true);
 }
 
 /* ---------------------------------------------------------------------------------------

@@ -11,16 +11,9 @@
 
 #include "golden.h"
 #include "plan/plan.h"
+#include "plan_fixture.h"
 
-#define NOW 1800000000
 
-struct fixture {
-	struct gp_desired *d;
-	struct gp_observed *o;
-	struct gp_state_file *s;
-	struct gp_env_config env;
-	struct gp_plan_opts opts;
-};
 
 static void
 role(struct gp_observed *o, const char *name, const char *key)
@@ -90,20 +83,10 @@ static int
 setup(void **state)
 {
 	static const char *const ledger_grants[] = {"ledger_rw", "ledger_ro", NULL};
-	struct fixture *f = calloc(1, sizeof(*f));
+	struct fixture *f = fixture_new();
 
-	f->d = calloc(1, sizeof(*f->d));
-	f->d->env = strdup("dev");
-	f->o = gp_observed_new();
-	f->o->master_user = strdup("rdsmaster");
-	f->s = gp_state_file_new("dev");
-	f->env.name = "dev";
-	f->env.secret.recovery_window_ms = 7 * 86400000ULL;
 	f->env.dump_dir = "/var/backups/gprdsd";
 	f->env.orphans = "report";
-	f->opts = (struct gp_plan_opts){.now = NOW, .verify_interval_ms = 12 * 3600000ULL,
-					.commit = "c0ffee", .env = &f->env,
-					.secret_host = "db.example", .secret_port = "5432"};
 	add(f, "ledger", "ledger", "ledger_owner", GP_ACCESS_OWNER, true);
 	add(f, "notes", "notes", "notes_owner", GP_ACCESS_OWNER, false);
 	add(f, "ledger-rw", "ledger", "ledger_rw", GP_ACCESS_EDITOR, true);
@@ -122,32 +105,8 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	gp_desired_free(f->d);
-	gp_observed_free(f->o);
-	gp_state_file_free(f->s);
-	free(f);
-	return 0;
-}
-
-static struct gp_plan *
-plan(struct fixture *f, char **text)
-{
-	struct gp_plan *p = NULL;
-	struct gp_buf b = {0};
-
-	gp_observed_sort(f->o);
-	assert_int_equal(gp_plan_build(f->d, f->o, f->s, &f->opts, &p), 0);
-	if (text) {
-		assert_int_equal(gp_plan_format_text(p, f->d, &b), 0);
-		*text = gp_buf_steal(&b);
-	}
-	return p;
-}
+#define teardown fixture_teardown
+#define plan fixture_plan
 
 static size_t
 count(const struct gp_entry_plan *ep, enum gp_action_kind k)

@@ -12,17 +12,10 @@
 #include "golden.h"
 #include "model/names.h"
 #include "plan/plan.h"
+#include "plan_fixture.h"
 
-#define NOW 1800000000
 #define DAY 86400
 
-struct fixture {
-	struct gp_desired *d;
-	struct gp_observed *o;
-	struct gp_state_file *s;
-	struct gp_env_config env;
-	struct gp_plan_opts opts;
-};
 
 static void
 value_of(char *buf, size_t n, const char *user, const char *db, const char *pw)
@@ -93,53 +86,12 @@ add(struct fixture *f, const char *key, int64_t age, enum gp_strategy strategy)
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	f->d = calloc(1, sizeof(*f->d));
-	f->d->env = strdup("dev");
-	f->o = gp_observed_new();
-	f->o->master_user = strdup("rdsmaster");
-	f->s = gp_state_file_new("dev");
-	f->env.name = "dev";
-	for (int r = 0; r < _GP_RISK_MAX; r++)
-		f->env.rotation_ms[r] = (r >= GP_RISK_HIGH ? 14 : 30) * DAY * 1000ULL;
-	f->env.rotation.max_per_pass = 10;
-	f->env.rotation.warn_before_ms = 5 * DAY * 1000ULL;
-	gp_strv_push(&f->env.secret.password_aliases, "postgres-password");
-	f->opts = (struct gp_plan_opts){.now = NOW, .verify_interval_ms = 12 * 3600 * 1000ULL,
-					.commit = "c0ffee", .env = &f->env,
-					.secret_host = "db.example", .secret_port = "5432"};
-	*state = f;
+	*state = fixture_new();
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	gp_desired_free(f->d);
-	gp_observed_free(f->o);
-	gp_state_file_free(f->s);
-	gp_strv_release(&f->env.secret.password_aliases);
-	free(f);
-	return 0;
-}
-
-static struct gp_plan *
-plan(struct fixture *f, char **text)
-{
-	struct gp_plan *p = NULL;
-	struct gp_buf b = {0};
-
-	gp_observed_sort(f->o);
-	assert_int_equal(gp_plan_build(f->d, f->o, f->s, &f->opts, &p), 0);
-	if (text) {
-		assert_int_equal(gp_plan_format_text(p, f->d, &b), 0);
-		*text = gp_buf_steal(&b);
-	}
-	return p;
-}
+#define teardown fixture_teardown
+#define plan fixture_plan
 
 static void
 assert_kinds(const struct gp_entry_plan *ep, const enum gp_action_kind *k, size_t n)
