@@ -18,9 +18,10 @@
 static void
 role(struct gp_observed *o, const char *name, const char *key)
 {
-	char comment[128];
+	char comment[128] = "";
 
-	snprintf(comment, sizeof(comment), "managed by gprdsd: env=dev key=%s", key);
+	if (key)
+		snprintf(comment, sizeof(comment), "managed by gprdsd: env=dev key=%s", key);
 	o->roles = realloc(o->roles, (o->n_roles + 1) * sizeof(*o->roles));
 	o->roles[o->n_roles++] = (struct gp_obs_role){.name = strdup(name), .login = true,
 						      .createdb = true, .inherit = true,
