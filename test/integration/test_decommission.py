@@ -234,3 +234,44 @@ def test_daemon_keeps_refusing_until_confirmed(world, daemons):
         wait_until(lambda: world.can_login(e.username, world.secret(e.secret_name)["password"],
                                            e.database), 30, what="the role to follow")
     assert d.stop() == 0
+
+
+def test_kill_during_decommission_converges(world):
+    """kill -9 while a step waits (a transaction holds the table the editor owns in another
+    database, so REASSIGN OWNED waits): the next pass finishes what is left."""
+    lay, a, b, c = three_databases(world)
+    provision(world, lay, **dev_config(world))
+    own, ed, ro = a
+    world.pg.execute(sql.SQL("CREATE TABLE kept_in_b (id int)"), dbname=b.database)
+    world.pg.execute(sql.SQL("ALTER TABLE kept_in_b OWNER TO {}").format(q(ed.username)),
+                     dbname=b.database)
+    decommission(lay, own.database)
+    world.repo.write_layout(lay)
+    blocker = world.pg.connect(dbname=b.database)
+    blocker.autocommit = False
+    blocker.cursor().execute("LOCK TABLE kept_in_b IN ACCESS EXCLUSIVE MODE")
+    argv = [world.gd.bin, "--once", "--config", world.gd.config_path]
+    p = subprocess.Popen(argv, env=world.gd.environ(), cwd=world.gd.workdir,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: world.pg.query(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'gprdsd'"
+            " AND wait_event_type = 'Lock'")[0][0] > 0, 30, what="drop_owned to wait")
+        assert own.database not in world.pg.databases(), "the database went before"
+        p.kill()
+        p.wait(10)
+    finally:
+        blocker.rollback()
+        blocker.close()
+        if p.poll() is None:
+            p.kill()
+    r = world.gd.once()
+    assert r.rc == 0, r
+    for e in a:
+        assert world.pg.role(e.username) is None, e.username
+        assert scheduled_for_deletion(world, e.secret_name)
+    owner = world.pg.query("SELECT tableowner FROM pg_tables WHERE tablename = 'kept_in_b'",
+                           dbname=b.database)
+    assert owner == [(MASTER_USER,)], owner
+    st = {x["key"]: x for x in world.gd.status_json()["environments"][0]["entries"]}
+    assert all(st[e.key]["state"] == "decommissioned" for e in a), st
