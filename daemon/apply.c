@@ -720,7 +720,8 @@ wait_entry(struct pass *p, const struct gp_entry *e, struct gp_record *rec, cons
 
 /* Returns whether the entry's actions all succeeded (held and waiting entries: true). */
 static bool
-apply_entry(struct pass *p, const struct gp_entry_plan *ep, const bool *failed)
+apply_entry(struct pass *p, const struct gp_entry_plan *ep, const bool *failed,
+	    char code[static 64])
 {
 	const struct gp_entry *e = &p->res->desired->v[ep->entry];
 	struct entry_run er = {.p = p, .ep = ep, .e = e};
@@ -744,6 +745,7 @@ apply_entry(struct pass *p, const struct gp_entry_plan *ep, const bool *failed)
 		gp_secret_free_string(er.cred[i]);
 	free(er.version);
 	free(er.pending);
+	memcpy(code, er.code, 64);
 	return ok;
 }
 
@@ -849,6 +851,30 @@ apply_orphan_action(struct pass *p, const struct gp_action *a)
 	report_action(&er, a, r, gpd_mono_ms() - t0);
 }
 
+#define GPD_BREAKER_FAILURES 2
+
+/*
+ * The pass's circuit breaker: entries that fail one after the other because a server does
+ * not answer at all (gpd_code_unreachable()) stop the environment's pass, said once; the
+ * entries not reached wait, unchanged, for the next pass. Each call is bounded; this bounds
+ * the pass to about GPD_BREAKER_FAILURES of them instead of one per entry.
+ */
+static bool
+breaker(struct pass *p, bool failed, const char *code, size_t left)
+{
+	if (!failed || !gpd_code_unreachable(code)) {
+		p->unreachable = 0;
+		return false;
+	}
+	if (++p->unreachable < GPD_BREAKER_FAILURES || !left)
+		return false;
+	gpd_pass_error(p, -EHOSTUNREACH,
+		       "%u entries in a row failed because a server did not answer (%s); the pass "
+		       "stopped, %zu entr%s left for the next pass",
+		       p->unreachable, code, left, left == 1 ? "y is" : "ies are");
+	return true;
+}
+
 int
 gpd_pass_apply(struct pass *p)
 {
@@ -864,8 +890,13 @@ gpd_pass_apply(struct pass *p)
 		return -EPERM;
 	}
 	gp_state_mark_orphans(p->state, p->res->desired);
-	for (size_t i = 0; i < plan->n && !gpd_pass_stopping(p); i++)
-		failed[i] = !apply_entry(p, &plan->v[i], failed);
+	for (size_t i = 0; i < plan->n && !gpd_pass_stopping(p); i++) {
+		char code[64] = "";
+
+		failed[i] = !apply_entry(p, &plan->v[i], failed, code);
+		if (breaker(p, failed[i], code, plan->n - i - 1))
+			break;
+	}
 	for (size_t i = 0; i < plan->n_orphan_actions && !gpd_pass_stopping(p); i++)
 		apply_orphan_action(p, &plan->orphan_actions[i]);
 	report_orphans(p);

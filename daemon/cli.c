@@ -119,10 +119,12 @@ print_summary(const char *env, const struct gpd_pass_result *res)
 		return;
 	}
 	if (res->standby) {
-		printf("%s: standby: another gprdsd holds this environment's lock; nothing done%s\n",
-		       env, confirm_hint ? " here (a gprdsd daemon on this host proceeds at its next "
-					  "pass: the confirmation is recorded)"
-					: "");
+		printf("%s: not reconciled: another gprdsd holds this environment's lock%s%s; nothing "
+		       "done%s\n",
+		       env, res->lock_holder[0] ? ": " : "", res->lock_holder,
+		       confirm_hint ? " here (a gprdsd daemon on this host proceeds at its next pass: "
+				      "the confirmation is recorded)"
+				    : "");
 		return;
 	}
 	printf("%s: %zu active, %zu pending (%zu at a gate, %zu invalid), %zu failed; "
@@ -218,13 +220,28 @@ once_sync(const struct gp_config *cfg)
 	return r;
 }
 
+static cJSON *runtime_env(const char *state_dir, const char *env);
+
+/* A gprdsd daemon runs on this host for env (its runtime file names a live process). */
+static bool
+daemon_here(const struct gp_config *cfg, const char *env)
+{
+	cJSON *rt = runtime_env(cfg->state_dir, env);
+	bool running = rt && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rt, "running"));
+
+	cJSON_Delete(rt);
+	return running;
+}
+
 static void
 run_env(const struct gpd_cli *cli, const struct gp_config *cfg, const struct gp_env_config *env,
 	const struct gpd_repo_inputs *inputs, const char *run_id, cJSON *json_envs,
 	struct run_totals *tot)
 {
 	bool plan = cli->command == GPD_CMD_PLAN;
-	struct gpd_ha ha = {0};
+	/* --once waits a while for a lock left by a killed run; not for a daemon running here,
+	 * which keeps it. */
+	struct gpd_ha ha = {.wait_ms = daemon_here(cfg, env->name) ? 0 : GPD_ONCE_LOCK_WAIT_MS};
 	struct gpd_pass_opts o = {
 		.cfg = cfg,
 		.env = env,
@@ -241,7 +258,9 @@ run_env(const struct gpd_cli *cli, const struct gp_config *cfg, const struct gp_
 
 	gpd_pass_run(&o, &res);
 	gpd_ha_release(&ha);
-	tot->env_error |= res.error < 0;
+	/* An explicit run that did nothing because another process holds the lock has not
+	 * reconciled anything: not exit 0. */
+	tot->env_error |= res.error < 0 || res.standby;
 	tot->entry_failed |= res.n_failed > 0 || res.n_invalid > 0 || res.n_errors > 0;
 	tot->changes += res.plan ? res.plan->n_changes : 0;
 	if (plan && cli->json)

@@ -63,6 +63,9 @@ int gpd_cmd_check_config(const struct gpd_cli *cli);
  * 1 when one failed or did not within the wait, 2 for a usage or config error.
  */
 #define GPD_ROTATE_WAIT_S 60
+/* How long --once asks for an environment's lock held by another session (none when a gprdsd
+ * daemon runs on this host: it keeps the lock). */
+#define GPD_ONCE_LOCK_WAIT_MS 30000
 int gpd_cmd_rotate(const struct gpd_cli *cli);
 
 #endif

@@ -11,6 +11,7 @@
 #define GPD_ERROR_H
 
 #include <stdbool.h>
+#include <string.h>
 
 struct gpd_error {
 	char code[64];     /* "" when none */
@@ -18,5 +19,26 @@ struct gpd_error {
 	long http_status;  /* Secrets Manager: 0 when no HTTP response was received */
 	bool transient;    /* worth retrying later */
 };
+
+/*
+ * Whether an error (an entry's failure reason code) says the server did not answer at all —
+ * a connection refused, broken or timed out — rather than refusing a request. A pass that
+ * sees this twice in a row stops (its circuit breaker): every further step would wait for
+ * the same dead endpoint.
+ */
+static inline bool
+gpd_code_unreachable(const char *code)
+{
+	static const char *const codes[] = {
+		"08001", "08006", "57P01", "57P02", "57P03", "57014",    /* PostgreSQL */
+		"Timeout", "ConnectionRefused", "NetworkError", "DnsError", "TLSError",
+		"Unavailable", "pg_connection", "aws_transport",          /* Secrets Manager */
+	};
+
+	for (size_t i = 0; code && i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (strcmp(code, codes[i]) == 0)
+			return true;
+	return false;
+}
 
 #endif

@@ -2,8 +2,9 @@
  * ha.c — the per-environment advisory lock that makes one of several gprdsd the actor.
  *
  * Session-level (pg_try_advisory_lock), never transaction-level: it must survive between
- * passes and vanish with the process. Never waits for the lock: a standby simply skips the
- * pass and tries again at the next one. Deliberately not here: fencing of a leader that
+ * passes and vanish with the process. The daemon never waits for the lock: a standby skips
+ * the pass and tries again at the next one; `gprdsd --once` asks again for a bounded time
+ * (ha->wait_ms) and then says who holds it. Deliberately not here: fencing of a leader that
  * lost its connection mid-pass (its statements fail with the connection; the next leader's
  * level-triggered pass repairs whatever was half done).
  */
@@ -12,6 +13,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -70,6 +72,60 @@ params_digest(const struct gpd_pg_target *t, uint8_t out[32])
 	return gpd_digest_end(md, out);
 }
 
+#define LOCK_RETRY_MS 250
+
+static void
+sleep_ms(uint64_t ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* One try: 0 with ha->leader set, or -errno. Only a row from the server is an answer about
+ * the lock (no privilege, a broken connection, a timeout: an error, never "standby"). */
+static int
+try_lock(struct gpd_ha *ha, const char *const *args, struct gpd_error *err)
+{
+	PGresult *res;
+	int r = 0;
+
+	gpd_pg_count_statement();
+	res = PQexecParams(ha->conn, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, args,
+			   NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		r = gpd_pg_result_error(ha->conn, res, err);
+		r = r < 0 ? r : -EIO;
+	} else {
+		ha->leader = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	}
+	PQclear(res);
+	return r;
+}
+
+/* Who holds the lock, for the standby's message (empty when it cannot be seen). */
+static void
+describe_holder(struct gpd_ha *ha, const char *const *args)
+{
+	static const char sql[] =
+		"SELECT a.application_name, coalesce(host(a.client_addr), 'local socket'),"
+		" to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+		" a.pid FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid"
+		" WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+		" AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint LIMIT 1";
+	PGresult *res;
+
+	gpd_pg_count_statement();
+	res = PQexecParams(ha->conn, sql, 1, NULL, args, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		snprintf(ha->holder, sizeof(ha->holder),
+			 "application_name %s from %s since %s (backend pid %s)",
+			 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+			 PQgetvalue(res, 0, 3));
+	PQclear(res);
+}
+
 int
 gpd_ha_acquire(struct gpd_ha *ha, const char *env, const struct gpd_pg_target *t,
 	       PGconn **ret, struct gpd_error *err, bool *asking)
@@ -77,7 +133,6 @@ gpd_ha_acquire(struct gpd_ha *ha, const char *env, const struct gpd_pg_target *t
 	uint8_t params[32];
 	char key[32];
 	const char *args[1] = {key};
-	PGresult *res;
 	int r;
 
 	r = params_digest(t, params);
@@ -96,21 +151,20 @@ gpd_ha_acquire(struct gpd_ha *ha, const char *env, const struct gpd_pg_target *t
 	}
 	memcpy(ha->params, params, sizeof(params));
 	snprintf(key, sizeof(key), "%lld", gpd_ha_key(env));
-	gpd_pg_count_statement();
-	res = PQexecParams(ha->conn, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, args,
-			   NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		/* Not an answer about the lock (no privilege, the connection broke, a timeout):
-		 * an error, never "standby". */
-		*asking = true;
-		r = gpd_pg_result_error(ha->conn, res, err);
-		PQclear(res);
-		gpd_ha_release(ha);
-		return r < 0 ? r : -EIO;
+	ha->holder[0] = '\0';
+	for (uint64_t waited = 0;; waited += LOCK_RETRY_MS) {
+		r = try_lock(ha, args, err);
+		if (r < 0) {
+			*asking = true;
+			gpd_ha_release(ha);
+			return r;
+		}
+		if (ha->leader || waited >= ha->wait_ms)
+			break;
+		sleep_ms(LOCK_RETRY_MS);
 	}
-	ha->leader = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	PQclear(res);
 	if (!ha->leader) {
+		describe_holder(ha, args);
 		gpd_ha_release(ha); /* a standby holds no idle connection */
 		return 0;
 	}

@@ -17,6 +17,13 @@ struct gpd_ha {
 	PGconn *conn;         /* master connection holding the lock while leader; else NULL */
 	bool leader;
 	uint8_t params[32];   /* digest of the connection parameters conn was opened with */
+	/* How long to keep asking while another session holds the lock (0: do not wait, the
+	 * daemon's standby). `gprdsd --once` waits: a lock left by a killed run goes with its
+	 * session within seconds. */
+	uint64_t wait_ms;
+	/* When standby: who holds the lock (application name, client address, since when, pid,
+	 * from pg_stat_activity), or "". */
+	char holder[256];
 };
 
 /*

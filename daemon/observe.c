@@ -27,6 +27,8 @@ lock_or_connect(struct pass *p)
 		p->res->lock_asked = r >= 0;
 		if (r == 0) {
 			p->res->standby = true;
+			snprintf(p->res->lock_holder, sizeof(p->res->lock_holder), "%s",
+				 p->o->ha->holder);
 			return -EAGAIN;
 		}
 	} else {
@@ -147,17 +149,39 @@ try_login(struct pass *p, const struct gp_entry *e, bool pending)
 				     r >= 0, r < 0 ? err.code : NULL, r < 0 ? err.message : NULL);
 }
 
+/* Whether the last login recorded failed because the server did not answer, for the second
+ * time in a row (the observe step's circuit breaker). */
+static bool
+unreachable_twice(struct pass *p, unsigned *n)
+{
+	const struct gp_obs_login *l = p->obs->n_logins ? &p->obs->logins[p->obs->n_logins - 1]
+							: NULL;
+
+	if (!l || l->ok || !gpd_code_unreachable(l->code)) {
+		*n = 0;
+		return false;
+	}
+	return ++*n >= 2;
+}
+
 static int
 check_logins(struct pass *p, const struct gp_plan_opts *po)
 {
 	_cleanup_free_ struct gp_login_check *idx = NULL;
+	unsigned unreachable = 0;
 	size_t n = 0;
 	int r = fetch_pending(p, po);
 
 	if (r >= 0)
 		r = gp_checks_logins(p->res->desired, p->obs, p->state, po, &idx, &n);
-	for (size_t i = 0; i < n && r >= 0 && !gpd_pass_stopping(p); i++)
+	for (size_t i = 0; i < n && r >= 0 && !gpd_pass_stopping(p); i++) {
 		r = try_login(p, &p->res->desired->v[idx[i].entry], idx[i].pending);
+		if (r >= 0 && unreachable_twice(p, &unreachable)) {
+			gpd_pass_error(p, -EHOSTUNREACH, "PostgreSQL did not answer %u logins in a "
+				       "row; the pass stopped before changing anything", unreachable);
+			r = -EHOSTUNREACH;
+		}
+	}
 	gp_observed_sort(p->obs);
 	if (r < 0)
 		gpd_pass_error(p, r, "cannot record a login check: %s", strerror(-r));

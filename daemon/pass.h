@@ -82,6 +82,7 @@ struct gpd_pass_result {
 	bool standby;     /* another gprdsd holds this environment's lock */
 	bool refused;     /* the mass-change guard refused the plan: nothing was changed */
 	bool lock_asked;  /* the pass got as far as asking for the lock (ha->leader answers) */
+	char lock_holder[256]; /* standby: who holds the lock (ha.h), or "" */
 	char commit[41];  /* HEAD of the checkout the pass read ("" when not a git checkout) */
 	bool state_written; /* the state file was rewritten */
 	struct gp_desired *desired; /* NULL when the inputs could not be read */

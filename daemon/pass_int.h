@@ -38,6 +38,7 @@ struct pass {
 	struct gpd_audit *audit;
 	int audit_error;
 	struct gp_requests requests; /* gprdsd rotate (codec/requests.h) */
+	unsigned unreachable;  /* entries failed in a row for a server that did not answer */
 };
 
 uint64_t gpd_mono_ms(void);

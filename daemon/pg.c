@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
@@ -24,6 +25,8 @@
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define DEFAULT_STATEMENT_TIMEOUT_MS 30000
+/* Past statement_timeout, how long the client waits for the server's own cancellation. */
+#define STATEMENT_GRACE_MS 5000
 
 static atomic_ulong statements_sent;
 static atomic_ulong connections_made;
@@ -362,15 +365,96 @@ gpd_pg_verify_login(const struct gpd_pg_target *t, const char *user, const char 
  */
 
 /* Sends one statement with text parameters; *ret (optional) gets the result on success. */
+/*
+ * The client's own bound on one statement: the session's statement_timeout (read back from
+ * the connection's options, where params_fill() put it) plus a grace for the server to say
+ * so. statement_timeout is enforced by the server; a server that stops answering (frozen, a
+ * partition, a failover without RST) enforces nothing, and this bound is what ends the wait.
+ */
+static uint64_t
+statement_deadline(PGconn *conn)
+{
+	const char *o = PQoptions(conn), *p = o ? strstr(o, "statement_timeout=") : NULL;
+	unsigned long long ms = p ? strtoull(p + strlen("statement_timeout="), NULL, 10) : 0;
+
+	return now_ms() + (ms ? ms : DEFAULT_STATEMENT_TIMEOUT_MS) + STATEMENT_GRACE_MS;
+}
+
+/* Waits for the socket (POLLIN or POLLOUT) until deadline: 1 ready, 0 deadline, -errno. */
+static int
+wait_socket(PGconn *conn, short events, uint64_t deadline)
+{
+	struct pollfd pfd = {.fd = PQsocket(conn), .events = events};
+	uint64_t now;
+	int n;
+
+	for (;;) {
+		now = now_ms();
+		if (pfd.fd < 0)
+			return -ECONNRESET;
+		if (now >= deadline)
+			return 0;
+		n = poll(&pfd, 1, deadline - now > INT_MAX ? INT_MAX : (int)(deadline - now));
+		if (n > 0)
+			return 1;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Sends the statement and reads its last result, never past deadline (NULL, err set, when
+ * the server did not answer in time: the connection is then unusable and is closed by its
+ * owner). */
+static PGresult *
+exec_bounded(PGconn *conn, const char *sql, int n, const char *const *params, uint64_t deadline,
+	     bool *timed_out)
+{
+	PGresult *last = NULL, *res;
+	int f, w = -1;
+
+	*timed_out = false;
+	if (!PQsendQueryParams(conn, sql, n, NULL, params, NULL, NULL, 0))
+		return NULL;
+	while ((f = PQflush(conn)) > 0)
+		if ((w = wait_socket(conn, POLLOUT | POLLIN, deadline)) <= 0 ||
+		    !PQconsumeInput(conn))
+			goto out;
+	if (f < 0)
+		goto out;
+	for (;;) {
+		while (PQisBusy(conn))
+			if ((w = wait_socket(conn, POLLIN, deadline)) <= 0 || !PQconsumeInput(conn))
+				goto out;
+		res = PQgetResult(conn);
+		if (!res)
+			return last;
+		PQclear(last);
+		last = res;
+	}
+out:
+	*timed_out = w == 0;
+	PQclear(last);
+	return NULL;
+}
+
 int
 gpd_pg__exec_params(PGconn *conn, const char *sql, int n, const char *const *params, PGresult **ret,
 	    struct gpd_error *err)
 {
 	_cleanup_pqclear_ PGresult *res = NULL;
 	ExecStatusType st;
+	bool timed_out;
 
 	atomic_fetch_add_explicit(&statements_sent, 1, memory_order_relaxed);
-	res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+	res = exec_bounded(conn, sql, n, params, statement_deadline(conn), &timed_out);
+	if (timed_out) {
+		/* Not PQcancel(): it connects and waits for an answer of its own. The socket is
+		 * shut so that nothing else waits on this connection; the server ends the
+		 * statement by its own statement_timeout once it runs again. */
+		shutdown(PQsocket(conn), SHUT_RDWR);
+		return gpd_pg__err_set(err, -ETIMEDOUT, "57014", true,
+				       "the server did not answer within statement_timeout");
+	}
 	st = PQresultStatus(res);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
 		return gpd_pg_result_error(conn, res, err);

@@ -38,6 +38,8 @@ struct gpd_sm {
 	uint64_t write_interval_ms;
 	uint64_t last_write_ms; /* CLOCK_MONOTONIC when the last write started */
 	bool wrote;
+	bool down;          /* a call found the endpoint not answering: no more calls this pass */
+	char down_code[64];
 	unsigned calls, throttles, errors;
 	char curl_err[CURL_ERROR_SIZE];
 };
@@ -372,6 +374,15 @@ sm_call(struct gpd_sm *sm, const char *op, const struct gp_buf *req, bool write,
 {
 	int r;
 
+	if (sm->down) {
+		/* Each call is bounded, a pass is not: once the endpoint stopped answering, the
+		 * rest of the pass does not wait for it again, call after call. */
+		set_error(err, "Unavailable", true,
+			  "%s: Secrets Manager did not answer earlier in this pass (%s); not asked "
+			  "again until the next pass", op, sm->down_code);
+		sm->errors++;
+		return -ETIMEDOUT;
+	}
 	for (unsigned attempt = 1;; attempt++) {
 		*err = (struct gpd_error){0};
 		r = sm_attempt(sm, op, req, write, resp, err);
@@ -380,8 +391,13 @@ sm_call(struct gpd_sm *sm, const char *op, const struct gp_buf *req, bool write,
 		gp_buf_release_secure(resp);
 		backoff(attempt);
 	}
-	if (r < 0)
+	if (r < 0) {
 		sm->errors++;
+		if (gpd_code_unreachable(err->code)) {
+			sm->down = true;
+			snprintf(sm->down_code, sizeof(sm->down_code), "%s", err->code);
+		}
+	}
 	return r;
 }
 
