@@ -36,18 +36,13 @@ gpd_ha_key(const char *env)
 static bool
 reusable(const struct gpd_ha *ha, const uint8_t params[32])
 {
-	PGresult *res;
-	bool ok;
+	struct gpd_error e = {0};
 
 	if (!ha->leader || !ha->conn || PQstatus(ha->conn) != CONNECTION_OK ||
 	    PQtransactionStatus(ha->conn) != PQTRANS_IDLE ||
 	    memcmp(ha->params, params, sizeof(ha->params)) != 0)
 		return false;
-	gpd_pg_count_statement();
-	res = PQexec(ha->conn, "SELECT 1");
-	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-	PQclear(res);
-	return ok;
+	return gpd_pg_exec(ha->conn, "SELECT 1", 0, NULL, NULL, &e) == 0;
 }
 
 /* Every parameter that gpd_pg_connect() turns into the session. Kept as a digest only: no
@@ -88,17 +83,17 @@ sleep_ms(uint64_t ms)
 static int
 try_lock(struct gpd_ha *ha, const char *const *args, struct gpd_error *err)
 {
-	PGresult *res;
-	int r = 0;
+	PGresult *res = NULL;
+	int r;
 
-	gpd_pg_count_statement();
-	res = PQexecParams(ha->conn, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, args,
-			   NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		r = gpd_pg_result_error(ha->conn, res, err);
-		r = r < 0 ? r : -EIO;
-	} else {
+	r = gpd_pg_exec(ha->conn, "SELECT pg_try_advisory_lock($1::bigint)", 1, args, &res, err);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 1)
 		ha->leader = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	else {
+		snprintf(err->message, sizeof(err->message), "the lock query returned no row");
+		r = -EIO;
 	}
 	PQclear(res);
 	return r;
@@ -114,11 +109,10 @@ describe_holder(struct gpd_ha *ha, const char *const *args)
 		" a.pid FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid"
 		" WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
 		" AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint LIMIT 1";
-	PGresult *res;
+	struct gpd_error e = {0};
+	PGresult *res = NULL;
 
-	gpd_pg_count_statement();
-	res = PQexecParams(ha->conn, sql, 1, NULL, args, NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+	if (gpd_pg_exec(ha->conn, sql, 1, args, &res, &e) == 0 && PQntuples(res) == 1)
 		snprintf(ha->holder, sizeof(ha->holder),
 			 "application_name %s from %s since %s (backend pid %s)",
 			 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),

@@ -464,6 +464,13 @@ gpd_pg__exec_params(PGconn *conn, const char *sql, int n, const char *const *par
 }
 
 int
+gpd_pg_exec(PGconn *conn, const char *sql, int n, const char *const *params, PGresult **ret,
+	    struct gpd_error *err)
+{
+	return gpd_pg__exec_params(conn, sql, n, params, ret, err);
+}
+
+int
 gpd_pg__exec_sql(PGconn *conn, const char *sql, struct gpd_error *err)
 {
 	return gpd_pg__exec_params(conn, sql, 0, NULL, NULL, err);

@@ -182,8 +182,14 @@ int gpd_pg_verify_login(const struct gpd_pg_target *t, const char *user, const c
 
 /* Statements sent by this process so far (all threads), for benchmarks and tests. */
 unsigned long gpd_pg_statements(void);
-/* Counts a statement sent outside this module (the HA lock connection). */
+/* Counts a statement sent outside this module. */
 void gpd_pg_count_statement(void);
+/* One statement with n text parameters on a connection from gpd_pg_connect(), counted and
+ * bounded like every statement of this module (statement_timeout, and the client's own
+ * deadline past it: a frozen server ends in -ETIMEDOUT, SQLSTATE 57014, with the socket shut).
+ * *ret (optional) gets the result on success; the caller PQclear()s it. */
+int gpd_pg_exec(PGconn *conn, const char *sql, int n, const char *const *params, PGresult **ret,
+		struct gpd_error *err);
 /* Connection attempts that ended (connected, refused or timed out), all threads: with the
  * statements, what the daemon's watchdog counts as progress. */
 unsigned long gpd_pg_connections(void);
