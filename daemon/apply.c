@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 
 #include "audit_file.h"
+#include "base/quote.h"
 #include "dump.h"
 #include "plan/lifecycle.h"
 
@@ -673,6 +674,7 @@ hold_entry(struct pass *p, const struct gp_entry *e, struct gp_record *rec)
 {
 	struct gp_transitions t = {0};
 	struct gpd_logctx c;
+	char q[GP_QUOTE_BUF];
 	bool changed = !gp_streq(rec->reason, e->reason);
 
 	gp_lifecycle_hold(rec, e->reason, p->o->now, &t);
@@ -683,8 +685,11 @@ hold_entry(struct pass *p, const struct gp_entry *e, struct gp_record *rec)
 		p->res->n_gated++;
 	if (changed || t.n) {
 		gpd_pass_logctx(p, e, &c);
-		gpd_log(LOG_NOTICE, GPD_MID_GATE_HOLDING, &c, "%s held [%s]: %s", e->key,
-			gp_hold_to_string(e->hold), e->reason ? e->reason : "");
+		/* The key of an invalid entry is the rejected name itself: escaped, as the reason
+		 * shows it. */
+		gpd_log(LOG_NOTICE, GPD_MID_GATE_HOLDING, &c, "%s held [%s]: %s",
+			gp_escape(q, e->key, false), gp_hold_to_string(e->hold),
+			e->reason ? e->reason : "");
 	}
 }
 

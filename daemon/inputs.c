@@ -19,15 +19,28 @@
 #include "inputs/lint.h"
 #include "plan/join.h"
 
-/* Reads an input file. A missing file is -ENOENT without a diagnostic: the caller decides
- * what absence means; any other failure is a diagnostic. */
+/*
+ * Reads input file f from beneath the checkout (fileio.h: regular files only, never blocking,
+ * never through a link that leads out). A missing file is -ENOENT without a diagnostic: the
+ * caller decides what absence means; any other failure is a diagnostic naming f, and counts
+ * as a file that does not parse.
+ */
 static int
-read_input(const char *path, const char *name, char **buf, size_t *len, struct gp_diags *diags)
+read_input(const struct gp_manifest *m, const struct gp_input_file *f, char **buf, size_t *len,
+	   struct gp_diags *diags)
 {
-	int r = gpd_read_file(path, GPD_MAX_INPUT_SIZE, buf, len);
+	mode_t type = 0;
+	int r = gpd_read_input(m->repo, f->path, GPD_MAX_INPUT_SIZE, buf, len, &type);
 
-	if (r < 0 && r != -ENOENT)
-		gp_diag_error(diags, r, name, 0, 0, "cannot read: %s", strerror(-r));
+	if (r == -GPD_ENOTREG)
+		gp_diag_error(diags, r, f->path, 0, 0, "cannot read: it is %s, not a regular file",
+			      gpd_file_type_name(type));
+	else if (r == -EXDEV)
+		gp_diag_error(diags, r, f->path, 0, 0,
+			      "cannot read: it leads outside the checkout (through a symbolic "
+			      "link or \"..\")");
+	else if (r < 0 && r != -ENOENT)
+		gp_diag_error(diags, r, f->path, 0, 0, "cannot read: %s", strerror(-r));
 	return r;
 }
 
@@ -41,9 +54,8 @@ parse_input(const struct gp_manifest *m, const struct gp_input_file *f, parse_fn
 	    struct gp_doc **ret, struct gp_diags *diags)
 {
 	_cleanup_free_ char *buf = NULL;
-	_cleanup_free_ char *path = gp_manifest_path(m, f);
 	size_t len;
-	int r = path ? read_input(path, f->path, &buf, &len, diags) : -ENOMEM;
+	int r = read_input(m, f, &buf, &len, diags);
 
 	return r < 0 ? r : parse(buf, len, f->path, ret, diags);
 }
@@ -213,8 +225,11 @@ join(const struct gpd_load_req *req, const struct gp_manifest_env *e,
 		return say_why(res, -EINVAL, "%s", GPD_INPUTS_SHARED_FAILED);
 	r = read_tfvars(req->manifest, e, &t, diags);
 	if (r < 0)
-		return say_why(res, r, "%s", r == -ENOENT ? "its tfvars file is missing"
-							 : "its tfvars file does not parse");
+		return say_why(res, r, "%s",
+			       r == -ENOENT ? "its tfvars file is missing"
+			       : r == -EXDEV || r == -GPD_ENOTREG
+				       ? "its tfvars file cannot be read"
+				       : "its tfvars file does not parse");
 	in = (struct gp_join_input){
 		.env = e->name,
 		.env_config = req->env_config,
@@ -260,11 +275,8 @@ inputs_key(const struct gpd_load_req *req, const struct gp_manifest_env *e,
 
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < e->n && r >= 0; i++) {
-		_cleanup_free_ char *path = gp_manifest_path(req->manifest, &e->files[i]);
-
-		r = path ? gpd_digest_file(md, path) : -ENOMEM;
-	}
+	for (size_t i = 0; i < e->n && r >= 0; i++)
+		r = gpd_digest_input(md, req->manifest->repo, e->files[i].path);
 	gpd_digest_str(md, req->master_user);
 	gpd_digest_str(md, req->master_db);
 	if (r < 0) {

@@ -21,6 +21,7 @@
 #include "log.h"
 
 #include "base/diag.h"
+#include "base/quote.h"
 
 #include <stdatomic.h>
 #include <stddef.h>
@@ -223,10 +224,20 @@ gpd_log_copy_bounded(char *dst, size_t size, const char *src)
 	return len + sizeof(GPD_LOG_ELLIPSIS) - 1;
 }
 
-static inline const char *
-gpd_log_field_value(const struct gpd_logctx *ctx, size_t i)
+/*
+ * Field i of ctx, escaped into buf as messages show input values (base/quote.h: non-ASCII and
+ * control bytes as \xNN, at most GP_QUOTE_MAX bytes), or NULL when absent. A field often
+ * holds a name that was rejected (a key with a bidi override), and a journal field or a
+ * console tail is read and filtered as trustingly as the message. Every field is escaped, so
+ * none depends on its caller having checked it.
+ */
+static const char *
+gpd_log_field_value(const struct gpd_logctx *ctx, size_t i, char buf[static GP_QUOTE_BUF])
 {
-	return ctx ? *(const char *const *)((const char *)ctx + gpd_log_fields[i].offset) : NULL;
+	const char *v =
+		ctx ? *(const char *const *)((const char *)ctx + gpd_log_fields[i].offset) : NULL;
+
+	return v ? gp_escape(buf, v, false) : NULL;
 }
 
 /* message is the whole "MESSAGE=..." field, len its length. Returns sd_journal_sendv()'s 0 or
@@ -250,7 +261,8 @@ gpd_log_journal(int prio, const char *message_id, const struct gpd_logctx *ctx, 
 		iov[n++] = (struct iovec){mid, strlen(mid)};
 	}
 	for (size_t i = 0; i < GPD_LOG_NFIELDS; i++) {
-		const char *v = gpd_log_field_value(ctx, i);
+		char esc[GP_QUOTE_BUF];
+		const char *v = gpd_log_field_value(ctx, i, esc);
 		size_t k;
 
 		if (!v)
@@ -258,7 +270,7 @@ gpd_log_journal(int prio, const char *message_id, const struct gpd_logctx *ctx, 
 		k = strlen(gpd_log_fields[i].journal);
 		memcpy(fields[i], gpd_log_fields[i].journal, k);
 		fields[i][k++] = '=';
-		/* Journal values may hold any byte, so no escaping; only the length is bounded. */
+		/* Escaped as on the console, though journal values may hold any byte. */
 		k += gpd_log_copy_bounded(fields[i] + k, GPD_LOG_VALUE_MAX, v);
 		iov[n++] = (struct iovec){fields[i], k};
 	}
@@ -388,7 +400,8 @@ gpd_log_console(int prio, const struct gpd_logctx *ctx, const char *message)
 	for (const char *m = message; *m; m++)
 		gpd_log_put_escaped(&line, (unsigned char)*m, false);
 	for (size_t i = 0; i < GPD_LOG_NFIELDS; i++) {
-		const char *v = gpd_log_field_value(ctx, i);
+		char esc[GP_QUOTE_BUF];
+		const char *v = gpd_log_field_value(ctx, i, esc);
 
 		if (v)
 			gpd_log_put_field(&line, gpd_log_fields[i].console, v);

@@ -17,7 +17,10 @@
  * console event is written with a single write(2) under a lock, so lines never interleave.
  * errno is preserved across gpd_log(), and "%m" in a format works.
  *
- * Bounds: a message is cut at 2 KiB and a field value at 256 bytes, marked with "…". On the
+ * Bounds: a message is cut at 2 KiB, marked with "…". Every field value, on both targets, is
+ * escaped as messages show input values (base/quote.h: '"' and '\' with a backslash, control
+ * and non-ASCII bytes as \xNN, more than GP_QUOTE_MAX bytes cut and marked "..."), so a
+ * rejected name cannot reach the journal or a terminal raw. On the
  * console, control characters and '\' are escaped (\n, \t, \xNN, \\) and a value containing a
  * space, '"', '=', '\' or a control character, or an empty one, is double-quoted with '"'
  * escaped, so one event is exactly one line. If the journal cannot be reached, events go to

@@ -57,7 +57,9 @@ struct ckey {
 	const char *(*enum_name)(int); /* K_ENUM: name of value i, NULL past the last */
 	uint64_t min, max;            /* K_DURATION bounds (max 0: no upper bound); K_COUNT max */
 	const char *shown;            /* default shown in the reference when computed in code */
-	const char *(*check)(const void *field); /* extra rule; returns why it fails, or NULL */
+	/* Extra rule, given the field and the environment of its scope (NULL at the top level);
+	 * returns why the value fails it, or NULL. */
+	const char *(*check)(const void *field, const char *env);
 };
 
 static const char *const log_levels[] = {"debug", "info", "notice", "warning", "error", NULL};
@@ -84,11 +86,12 @@ strategy_name(int i)
 }
 
 static const char *
-check_window(const void *field)
+check_window(const void *field, const char *env)
 {
 	const char *s = *(char *const *)field;
 	unsigned a, b;
 
+	(void)env;
 	if (!s || gp_window_parse(s, &a, &b) >= 0)
 		return NULL;
 	return "expected a daily UTC window such as \"02:00-05:00\"";
@@ -101,24 +104,39 @@ risk_name(int i)
 }
 
 static const char *
-check_region(const void *field)
+check_region(const void *field, const char *env)
 {
 	const char *s = *(char *const *)field;
 
+	(void)env;
 	if (strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(s))
 		return "expected an AWS region such as eu-west-2";
 	return NULL;
 }
 
+/* The template's placeholders, then Secrets Manager's rules on what it expands to for this
+ * environment (for every one outside an environment) with the longest app key. */
 static const char *
-check_secret_template(const void *field)
+check_secret_template(const void *field, const char *env)
 {
-	return gp_secret_template_check(*(char *const *)field);
+	const char *tmpl = *(char *const *)field;
+	const char *bad = gp_secret_template_check(tmpl);
+
+	return bad ? bad : gp_secret_template_check_names(tmpl, env);
+}
+
+/* The master secret's name is expanded already ({env} is the only placeholder). */
+static const char *
+check_secret_name(const void *field, const char *env)
+{
+	(void)env;
+	return gp_check_secret_name(*(char *const *)field);
 }
 
 static const char *
-check_whole_days(const void *field)
+check_whole_days(const void *field, const char *env)
 {
+	(void)env;
 	/* Secrets Manager takes the recovery window in days. */
 	return *(const uint64_t *)field % DAY ? "expected a whole number of days (e.g. 7d)" : NULL;
 }
@@ -193,7 +211,7 @@ static const struct ckey env_keys[] = {
 	{.path = "mode", .type = K_ENUM, .offset = E(mode), .def = "auto", .enum_name = mode_name,
 	 .doc = "Which tfvars file is read: auto picks coupled when rds_config.enabled is true."},
 	{.path = "master_secret", .type = K_STRING, .offset = E(master_secret),
-	 .def = GP_DEFAULT_MASTER_SECRET, .flags = KF_EXPAND_ENV,
+	 .def = GP_DEFAULT_MASTER_SECRET, .flags = KF_EXPAND_ENV, .check = check_secret_name,
 	 .doc = "Secret with the RDS master credentials."},
 	{.path = "postgres.host", .type = K_STRING, .offset = E(postgres.host),
 	 .flags = KF_OPTIONAL, .shown = "`\"\"` (from the master secret)",
@@ -521,7 +539,7 @@ set_scalar(const struct ckey *k, void *f, const char *s, const char *env, struct
 		r = set_string(k, f, s, env, why);
 		break;
 	}
-	if (r >= 0 && k->check && (bad = k->check(f)))
+	if (r >= 0 && k->check && (bad = k->check(f, env)))
 		r = fail(why, -EINVAL, "%s", bad);
 	return r;
 }

@@ -89,7 +89,7 @@ gp_check_app_key(const char *s)
 	if (!is_lower(s[0]) && !is_digit(s[0]))
 		return RULE_APP_KEY;
 	for (n = 1; s[n]; n++) {
-		if (n >= 63)
+		if (n >= GP_APP_KEY_MAX)
 			return RULE_APP_KEY;
 		if (!is_lower(s[n]) && !is_digit(s[n]) && s[n] != '_' && s[n] != '-')
 			return RULE_APP_KEY;
@@ -181,6 +181,70 @@ gp_secret_template_check(const char *s)
 			return "only {env} and {key} may be used in the secret name";
 	if (!strstr(s, "{key}"))
 		return "the secret name must contain {key}, or every entry would share one secret";
+	return NULL;
+}
+
+/* The rules of both checks below, in the order they are tested. */
+enum secret_name_fault { SN_OK, SN_EMPTY, SN_LONG, SN_CHAR };
+
+static enum secret_name_fault
+secret_name_fault(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++) {
+		char c = s[n];
+
+		if (n >= GP_SECRET_NAME_MAX)
+			return SN_LONG;
+		if (!is_lower(c) && !is_digit(c) && !(c >= 'A' && c <= 'Z') && !strchr("/_+=.@-", c))
+			return SN_CHAR;
+	}
+	return n == 0 ? SN_EMPTY : SN_OK;
+}
+
+#define SN_CHARS                                                                                   \
+	"has a character Secrets Manager refuses (only ASCII letters, digits and /_+=.@- are "      \
+	"allowed)"
+
+const char *
+gp_check_secret_name(const char *s)
+{
+	static const char *const why[] = {
+		[SN_EMPTY] = "must not be empty",
+		[SN_LONG] = "is longer than 512 characters (Secrets Manager's limit)",
+		[SN_CHAR] = SN_CHARS,
+	};
+	_Static_assert(GP_SECRET_NAME_MAX == 512, "the message spells the limit");
+
+	return s ? why[secret_name_fault(s)] : why[SN_EMPTY];
+}
+
+const char *
+gp_secret_template_check_names(const char *tmpl, const char *env)
+{
+	static const char *const why[] = {
+		[SN_EMPTY] = "expands to an empty secret name",
+		[SN_LONG] = "expands, for an app key of 63 characters (the longest allowed), to a "
+			    "secret name longer than 512 characters (Secrets Manager's limit)",
+		[SN_CHAR] = "expands to a secret name that " SN_CHARS,
+	};
+	char longest[GP_APP_KEY_MAX + 1];
+	_Static_assert(GP_APP_KEY_MAX == 63, "the message spells the limit");
+
+	memset(longest, 'k', GP_APP_KEY_MAX);
+	longest[GP_APP_KEY_MAX] = '\0';
+	for (size_t i = 0; env ? i == 0 : i < GP_N_ENVIRONMENTS; i++) {
+		_cleanup_free_ char *name = gp_name_expand(tmpl, env ? env : gp_environments[i],
+							   longest);
+		enum secret_name_fault f;
+
+		if (!name)
+			return "could not be checked (out of memory)";
+		f = secret_name_fault(name);
+		if (f != SN_OK)
+			return why[f];
+	}
 	return NULL;
 }
 

@@ -31,6 +31,8 @@ int gp_environment_index(const char *name);
 const char *gp_check_database_name(const char *s);
 const char *gp_check_username(const char *s);
 const char *gp_check_app_key(const char *s);
+/* The longest app key gp_check_app_key() accepts, in bytes. */
+#define GP_APP_KEY_MAX 63
 const char *gp_check_requester(const char *s);
 #define GP_RULE_REQUESTER "must match ^[a-z0-9-]+$"
 /*
@@ -63,6 +65,19 @@ char *gp_name_expand(const char *tmpl, const char *env, const char *key);
 /* Why a secret-name template is unusable (other placeholders than {env} and {key}, no {key}),
  * or NULL. */
 const char *gp_secret_template_check(const char *tmpl);
+/*
+ * Secrets Manager's rules for an expanded secret name: 1..GP_SECRET_NAME_MAX characters, each
+ * an ASCII letter or digit or one of /_+=.@- . NULL when name obeys them, else the rule that
+ * failed ("is longer than 512 characters, ..."), to follow the name in a message.
+ */
+const char *gp_check_secret_name(const char *name);
+/*
+ * Why tmpl (a template that passed gp_secret_template_check()) cannot name env's secrets:
+ * expanded for env (NULL: for each known environment) with the longest valid app key, it
+ * breaks gp_check_secret_name(). NULL when every such name is valid. Static text; on ENOMEM,
+ * a text saying the template could not be checked.
+ */
+const char *gp_secret_template_check_names(const char *tmpl, const char *env);
 /* The name of env's secret for key: tmpl (NULL or "": the default) expanded. NULL on ENOMEM. */
 char *gp_secret_name(const char *tmpl, const char *env, const char *key);
 /* The prefix every secret of env shares: the expanded template up to {key}. */

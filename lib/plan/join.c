@@ -384,21 +384,30 @@ check_name_field(struct join *j, size_t i, const char *what, const char *v,
 	return reject(j, i, GP_HOLD_INVALID, p, "%s %s%s", what, gp_quote_sp(q, v), why);
 }
 
-/* A key that expands to the master secret's name would let an app overwrite the master. */
+/*
+ * The entry's secret name: within Secrets Manager's rules (the configuration is checked for
+ * them, but not every caller has one), and not the master secret's, which would let an app
+ * overwrite the master. An entry held already (a bad app key) is not reported twice.
+ */
 static int
 check_secret_name(struct join *j, size_t i, const struct gp_pos *p)
 {
 	const struct gp_env_config *ec = j->in->env_config;
+	const struct gp_entry *e = &j->d->v[i];
 	_cleanup_free_ char *master =
 		gp_master_secret_name(ec ? ec->master_secret : NULL, j->in->env);
-	char q[GP_QUOTE_BUF];
+	char q[GP_QUOTE_BUF], qn[GP_QUOTE_BUF];
+	const char *bad;
 
 	if (!master)
 		return -ENOMEM;
-	if (!gp_streq(j->d->v[i].secret_name, master))
+	if (e->hold == GP_HOLD_NONE && (bad = gp_check_secret_name(e->secret_name)))
+		return reject(j, i, GP_HOLD_INVALID, p, "app key %s gives the secret name %s, which %s",
+			      gp_quote(q, e->key), gp_quote(qn, e->secret_name), bad);
+	if (!gp_streq(e->secret_name, master))
 		return 0;
 	return reject(j, i, GP_HOLD_INVALID, p, "app key %s would name the master secret %s",
-		      gp_quote(q, j->d->v[i].key), master);
+		      gp_quote(q, e->key), master);
 }
 
 static int
@@ -439,7 +448,14 @@ validate_catalog_only_entry(struct join *j, size_t i)
 
 	r = gp_catalog_names_check(j->cat_file, cat, j->in->master_user, j->in->master_db,
 				   j->diags);
-	return r > 0 ? hold_catalog(j, cat, n_before) : r;
+	if (r > 0)
+		r = hold_catalog(j, cat, n_before);
+	if (r >= 0) {
+		struct gp_pos p = entry_pos(j, i);
+
+		r = check_secret_name(j, i, &p);
+	}
+	return r;
 }
 
 static bool

@@ -31,12 +31,8 @@ def assert_no_crash(r):
 
 def write_bad_dev(world, text):
     """Standard layout, except dev's tfvars is replaced by text (str or bytes)."""
-    lay = standard_layout(world.uid)
-    world.repo.write_layout(lay)
-    world.repo.write("envs/dev-rds/terraform.tfvars", text)
-    world.repo.commit("bad dev tfvars")
-    world.gd.write_config()
-    return lay
+    return replace_dev_tfvars(world, lambda p: world.repo.write(DEV_TFVARS, text),
+                              commit="bad dev tfvars")
 
 
 # --- invalid entries -------------------------------------------------------------------------
@@ -285,3 +281,106 @@ def test_coupled_disabled_without_standalone_is_env_error(world):
     assert r.rc == 1, r
     assert_env_untouched(world, lay, "test")
     assert_env_converged(world, lay, "dev")
+
+
+# --- inputs come from the checkout, as regular files, and nowhere else ------------------------
+
+DEV_TFVARS = "envs/dev-rds/terraform.tfvars"
+
+
+def replace_dev_tfvars(world, make, commit=None):
+    """Standard layout, except that dev's tfvars path is what make(path) puts there."""
+    lay = standard_layout(world.uid)
+    world.repo.write_layout(lay)
+    path = os.path.join(world.repo.path, DEV_TFVARS)
+    os.unlink(path)
+    make(path)
+    if commit:
+        world.repo.commit(commit)
+    world.gd.write_config()
+    return lay
+
+
+def assert_dev_refused(world, lay, r, why):
+    assert_no_crash(r)
+    assert r.rc == 1, r
+    assert re.search(re.escape(DEV_TFVARS) + r": error: cannot read: " + why, r.err), r
+    assert_env_untouched(world, lay, "dev")
+    assert_env_converged(world, lay, "test")
+
+
+def test_tfvars_fifo_is_refused_promptly(world):
+    lay = replace_dev_tfvars(world, os.mkfifo)
+    r = world.gd.once(timeout=60)
+    assert_dev_refused(world, lay, r, "it is a FIFO, not a regular file")
+
+
+def test_tfvars_symlink_to_fifo_is_refused_promptly(world):
+    fifo = os.path.join(world.repo.path, "pipe")
+    os.mkfifo(fifo)
+    lay = replace_dev_tfvars(world, lambda p: os.symlink("../../pipe", p))
+    r = world.gd.once(timeout=60)
+    assert_dev_refused(world, lay, r, "it is a FIFO, not a regular file")
+
+
+def dev_tfvars_text(world):
+    lay = standard_layout(world.uid)
+    return standalone_tfvars("dev", {e.key: {"database_name": e.database, "username": e.username,
+                                             "access_level": e.access}
+                                     for e in lay.env_entries("dev")})
+
+
+@pytest.mark.parametrize("relative", [False, True])
+def test_tfvars_symlink_out_of_checkout_is_refused(world, relative):
+    outside = os.path.join(world.tmp, "outside.tfvars")
+    with open(outside, "w") as f:
+        f.write(dev_tfvars_text(world))
+    target = os.path.relpath(outside, os.path.dirname(os.path.join(world.repo.path, DEV_TFVARS))) \
+        if relative else outside
+    lay = replace_dev_tfvars(world, lambda p: os.symlink(target, p))
+    r = world.gd.once(timeout=60)
+    assert_dev_refused(world, lay, r, "it leads outside the checkout")
+
+
+def test_tfvars_symlink_inside_checkout_works(world):
+    def link_to_shared(path):
+        world.repo.write("shared/dev.tfvars", dev_tfvars_text(world))
+        os.symlink("../../shared/dev.tfvars", path)
+
+    lay = replace_dev_tfvars(world, link_to_shared)
+    r = world.gd.once()
+    assert_no_crash(r)
+    assert r.rc == 0, r
+    assert_env_converged(world, lay, "dev")
+    assert_env_converged(world, lay, "test")
+
+
+# --- secret names within Secrets Manager's rules --------------------------------------------
+
+def test_overlong_secret_template_fails_check_config(world):
+    cfg = world.gd.config()
+    cfg["environments"]["dev"]["secret"] = {"name": "a" * 450 + "/{env}/{key}"}
+    world.gd.write_config(cfg)
+    r = world.gd.run("--check-config")
+    assert r.rc == 2, r
+    assert re.search(r"gprdsd\.yaml:\d+:\d+: error: environments\.dev\.secret\.name: expands, "
+                     r"for an app key of 63 characters .* longer than 512 characters", r.err), r
+    assert world.app_secret_names() == []
+
+
+# --- structured log fields are escaped like messages ----------------------------------------
+
+def test_rejected_name_is_escaped_in_log_fields(world):
+    lay = standard_layout(world.uid)
+    evil = Entry("dev", f"evil\u202e{world.uid}", f"evil_db_{world.uid}",
+                 f"evil_user_{world.uid}")
+    lay.entries.append(evil)
+    world.repo.write_layout(lay)
+    world.gd.write_config()
+    r = world.gd.once()
+    assert_no_crash(r)
+    assert r.rc == 1, r
+    tails = re.findall(r' key=("(?:[^"\\]|\\.)*"|\S+)', r.err)
+    assert any("\\\\xe2\\\\x80\\\\xae" in t for t in tails), r
+    assert not any("\u202e" in t for t in tails), r
+    assert "\u202e" not in r.err, r

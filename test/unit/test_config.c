@@ -501,6 +501,44 @@ test_secret_name(void **state)
 	run_done(&x);
 }
 
+/* Secrets Manager's rules on the names a template gives (1..512 of [A-Za-z0-9/_+=.@-]), checked
+ * with the longest app key (63) and the environment's name, at the value's position. */
+static void
+test_secret_name_limits(void **state)
+{
+	char fits[512 - 63 - 5 + 1], over[sizeof(fits) + 1];
+	struct run x;
+	char *yaml;
+
+	(void)state;
+	/* "{env}" is "prod" (4 bytes) here: fits + "prod" + "/" + key is exactly 512. */
+	memset(fits, 'a', sizeof(fits) - 1);
+	fits[sizeof(fits) - 1] = '\0';
+	memset(over, 'a', sizeof(over) - 1);
+	over[sizeof(over) - 1] = '\0';
+	yaml = gp_strprintf("repository: { path: r }\nenvironments:\n"
+			    "  prod: { secret: { name: \"%.*s{env}/{key}\" } }\n",
+			    (int)sizeof(fits) - 4 - 1, fits);
+	run(&x, yaml);
+	assert_int_equal(x.r, 0);
+	run_done(&x);
+	free(yaml);
+	yaml = gp_strprintf("repository: { path: r }\nenvironments:\n"
+			    "  prod: { secret: { name: \"%s{env}/{key}\" } }\n",
+			    over);
+	expect_errors(yaml, "c.yaml:3:27: error: environments.prod.secret.name: expands, for an "
+			    "app key of 63 characters (the longest allowed), to a secret name "
+			    "longer than 512 characters (Secrets Manager's limit)\n");
+	free(yaml);
+	expect_errors("repository: { path: r }\nenvironments:\n"
+		      "  dev: { secret: { name: \"apps/{key} x\" }, master_secret: \"m/{env}!\" }\n",
+		      "c.yaml:3:26: error: environments.dev.secret.name: expands to a secret name "
+		      "that has a character Secrets Manager refuses (only ASCII letters, digits "
+		      "and /_+=.@- are allowed)\n"
+		      "c.yaml:3:59: error: environments.dev.master_secret: has a character Secrets "
+		      "Manager refuses (only ASCII letters, digits and /_+=.@- are allowed)\n");
+}
+
 static void
 test_recovery_window(void **state)
 {
@@ -685,6 +723,7 @@ main(void)
 		cmocka_unit_test(test_wrong_shapes),
 		cmocka_unit_test(test_required),
 		cmocka_unit_test(test_secret_name),
+		cmocka_unit_test(test_secret_name_limits),
 		cmocka_unit_test(test_recovery_window),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_empty_means_unset),

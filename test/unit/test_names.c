@@ -52,6 +52,43 @@ test_secret_names(void **state)
 	assert_non_null(gp_secret_template_check("goldenpath/{app}/{key}"));
 }
 
+/* Secrets Manager's rules on an expanded name, and on what a template expands to. */
+static void
+test_secret_name_rules(void **state)
+{
+	char name[GP_SECRET_NAME_MAX + 2], tmpl[GP_SECRET_NAME_MAX + 8];
+
+	(void)state;
+	assert_null(gp_check_secret_name("goldenpath/dev/inventory/postgres"));
+	assert_null(gp_check_secret_name("A-Z_a.z+0=9@x/y"));
+	assert_non_null(gp_check_secret_name(""));
+	assert_non_null(gp_check_secret_name(NULL));
+	assert_non_null(gp_check_secret_name("a b"));
+	assert_non_null(gp_check_secret_name("apps/{key}"));
+	assert_non_null(gp_check_secret_name("apps/\xe2\x80\xae")); /* U+202E */
+	memset(name, 'n', GP_SECRET_NAME_MAX);
+	name[GP_SECRET_NAME_MAX] = '\0';
+	assert_null(gp_check_secret_name(name));
+	name[GP_SECRET_NAME_MAX] = 'n';
+	name[GP_SECRET_NAME_MAX + 1] = '\0';
+	assert_string_equal(gp_check_secret_name(name),
+			    "is longer than 512 characters (Secrets Manager's limit)");
+
+	assert_null(gp_secret_template_check_names(GP_DEFAULT_SECRET_TEMPLATE, "dev"));
+	assert_null(gp_secret_template_check_names(GP_DEFAULT_SECRET_TEMPLATE, NULL));
+	assert_non_null(gp_secret_template_check_names("apps/{key}!", "dev"));
+	/* 512 - 63 for the key - 1 for "/": "ephemeral" (9) fits, with NULL every env counts. */
+	memset(tmpl, 't', 512 - 63 - 1 - 9);
+	strcpy(tmpl + 512 - 63 - 1 - 9, "{env}/{key}");
+	assert_null(gp_secret_template_check_names(tmpl, "ephemeral"));
+	assert_null(gp_secret_template_check_names(tmpl, NULL));
+	memset(tmpl, 't', 512 - 63 - 1 - 9 + 1);
+	strcpy(tmpl + 512 - 63 - 1 - 9 + 1, "{env}/{key}");
+	assert_null(gp_secret_template_check_names(tmpl, "dev"));
+	assert_non_null(gp_secret_template_check_names(tmpl, "ephemeral"));
+	assert_non_null(gp_secret_template_check_names(tmpl, NULL));
+}
+
 static void
 test_rules(void **state)
 {
@@ -96,6 +133,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_environments),
 		cmocka_unit_test(test_secret_names),
+		cmocka_unit_test(test_secret_name_rules),
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_markers),
 	};
