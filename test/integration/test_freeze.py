@@ -1,109 +1,18 @@
 """Bounds under a frozen dependency: a server that accepts the connection and then never
 answers (a frozen host, a dropped network path) must not hang a pass. Each case puts a
-fault-injecting TCP relay between gprdsd and the real server: it forwards bytes both ways
-until told to freeze, then keeps every socket open and forwards nothing more. The pass must
+fault-injecting TCP relay (relay.py) between gprdsd and the real server: it forwards bytes
+both ways until a chosen request, then keeps every socket open and forwards nothing more. The pass must
 end, with a failure that names the dependency, within a generous deadline; and with the
 relay gone the next pass converges.
 
 The deadlines asserted here are correctness bounds, not speed figures: each is several times
 the configured timeouts."""
 
-import select
-import socket
-import struct
-import threading
 import time
 
 from checks import assert_can_login
+from relay import Relay
 from world import standard_layout
-
-
-class FreezingRelay:
-    """Listens on a loopback port and relays to (host, port). `freeze_on` decides when the
-    client's stream stops being forwarded: "now" (accept, never relay a byte), or
-    "first-query" (relay the PostgreSQL startup and authentication, then swallow everything
-    from the first simple or extended query message on, so the server never sees it)."""
-
-    def __init__(self, port, freeze_on="now"):
-        self.target = ("127.0.0.1", port)
-        self.freeze_on = freeze_on
-        self.lsock = socket.socket()
-        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.bind(("127.0.0.1", 0))
-        self.lsock.listen(64)
-        self.port = self.lsock.getsockname()[1]
-        self.stop = threading.Event()
-        self.frozen_at = None
-        self.socks = []
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self):
-        self.lsock.settimeout(0.2)
-        while not self.stop.is_set():
-            try:
-                c, _ = self.lsock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.socks.append(c)
-            if self.freeze_on == "now":
-                self.frozen_at = self.frozen_at or time.monotonic()
-                continue                       # keep it open, never answer
-            threading.Thread(target=self._relay, args=(c,), daemon=True).start()
-
-    def _relay(self, c):
-        s = socket.create_connection(self.target)
-        self.socks.append(s)
-        buf, startup_done, frozen = b"", False, False
-        while not self.stop.is_set():
-            r, _, _ = select.select([c, s], [], [], 0.2)
-            for x in r:
-                try:
-                    data = x.recv(65536)
-                except OSError:
-                    return
-                if not data:
-                    return
-                if x is s:
-                    if not frozen:
-                        c.sendall(data)
-                    continue
-                if frozen:
-                    continue
-                buf += data
-                # Walk the client's messages: the startup packet has no type byte.
-                out = b""
-                while True:
-                    if not startup_done:
-                        if len(buf) < 4:
-                            break
-                        n = struct.unpack("!I", buf[:4])[0]
-                        if len(buf) < n:
-                            break
-                        out, buf, startup_done = out + buf[:n], buf[n:], True
-                        continue
-                    if len(buf) < 5:
-                        break
-                    if buf[:1] in (b"Q", b"P"):
-                        frozen = True
-                        self.frozen_at = self.frozen_at or time.monotonic()
-                        break
-                    n = struct.unpack("!I", buf[1:5])[0] + 1
-                    if len(buf) < n:
-                        break
-                    out, buf = out + buf[:n], buf[n:]
-                if out:
-                    s.sendall(out)
-
-    def close(self):
-        self.stop.set()
-        for x in self.socks + [self.lsock]:
-            try:
-                x.close()
-            except OSError:
-                pass
 
 
 def _layout(world):
@@ -141,7 +50,7 @@ def _timed_once(world, deadline):
 def test_postgres_frozen_before_handshake_ends_the_pass(world):
     """Accepts TCP, never speaks: connect_timeout bounds the wait."""
     lay = _layout(world)
-    relay = FreezingRelay(world.pg.port, freeze_on="now")
+    relay = Relay(world.pg.port, freeze_at=0)
     try:
         _pg_via(world, relay)
         r, _ = _timed_once(world, 60)
@@ -153,10 +62,11 @@ def test_postgres_frozen_before_handshake_ends_the_pass(world):
 
 
 def test_postgres_frozen_mid_session_ends_the_pass(world):
-    """Authenticates, then the first query never reaches the server: the server's own
-    statement_timeout cannot fire, so only the client's deadline ends the wait."""
+    """Mid-pass: from the 12th statement on nothing reaches the server (the lock and the
+    observation have run): the server's own statement_timeout cannot fire, so only the
+    client's deadline ends the wait."""
     lay = _layout(world)
-    relay = FreezingRelay(world.pg.port, freeze_on="first-query")
+    relay = Relay(world.pg.port, freeze_at=12)
     try:
         _pg_via(world, relay, statement_timeout="2s")
         r, _ = _timed_once(world, 90)
@@ -169,15 +79,16 @@ def test_postgres_frozen_mid_session_ends_the_pass(world):
 
 
 def test_secrets_manager_frozen_ends_the_pass(world):
-    """Secrets Manager accepts the connection and never answers: the per-call timeout plus
-    the per-pass breaker end the pass instead of waiting once per entry."""
+    """Mid-pass, from the 4th call on, Secrets Manager never answers: the per-call timeout
+    plus the per-pass breaker end the pass instead of waiting once per entry."""
     lay = _layout(world)
     moto_port = int(world.gd.moto_url.rsplit(":", 1)[1].split("/")[0])
-    relay = FreezingRelay(moto_port, freeze_on="now")
+    relay = Relay(moto_port, protocol="http", freeze_at=4)
     try:
         world.gd.write_config(aws={"endpoint": f"http://127.0.0.1:{relay.port}",
                                    "timeout": "2s"})
         r, took = _timed_once(world, 60)
+        assert relay.frozen, "the pass made fewer than 4 Secrets Manager calls: nothing tested"
     finally:
         relay.close()
     assert r.rc == 1, r
