@@ -885,6 +885,7 @@ gpd_pass_apply(struct pass *p)
 {
 	const struct gp_plan *plan = p->res->plan;
 	_cleanup_free_ bool *failed = calloc(plan->n + 1, sizeof(*failed));
+	bool tripped = false;
 
 	if (!failed)
 		return -ENOMEM;
@@ -899,10 +900,14 @@ gpd_pass_apply(struct pass *p)
 		char code[64] = "";
 
 		failed[i] = !apply_entry(p, &plan->v[i], failed, code);
-		if (breaker(p, failed[i], code, plan->n - i - 1))
+		if (breaker(p, failed[i], code, plan->n - i - 1)) {
+			tripped = true;
 			break;
+		}
 	}
-	for (size_t i = 0; i < plan->n_orphan_actions && !gpd_pass_stopping(p); i++)
+	/* A tripped breaker leaves the orphans' actions for the next pass too: each would wait
+	 * for the same server that stopped answering. */
+	for (size_t i = 0; i < plan->n_orphan_actions && !tripped && !gpd_pass_stopping(p); i++)
 		apply_orphan_action(p, &plan->orphan_actions[i]);
 	report_orphans(p);
 	count_result(p);

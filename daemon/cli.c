@@ -241,7 +241,8 @@ run_env(const struct gpd_cli *cli, const struct gp_config *cfg, const struct gp_
 	bool plan = cli->command == GPD_CMD_PLAN;
 	/* --once waits a while for a lock left by a killed run; not for a daemon running here,
 	 * which keeps it. */
-	struct gpd_ha ha = {.wait_ms = daemon_here(cfg, env->name) ? 0 : GPD_ONCE_LOCK_WAIT_MS};
+	struct gpd_ha ha = {.wait_ms = daemon_here(cfg, env->name) ? 0 : GPD_ONCE_LOCK_WAIT_MS,
+			    .stop = &once_stop};
 	struct gpd_pass_opts o = {
 		.cfg = cfg,
 		.env = env,

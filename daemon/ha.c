@@ -153,7 +153,7 @@ gpd_ha_acquire(struct gpd_ha *ha, const char *env, const struct gpd_pg_target *t
 			gpd_ha_release(ha);
 			return r;
 		}
-		if (ha->leader || waited >= ha->wait_ms)
+		if (ha->leader || waited >= ha->wait_ms || (ha->stop && atomic_load(ha->stop)))
 			break;
 		sleep_ms(LOCK_RETRY_MS);
 	}

@@ -8,6 +8,7 @@
 #ifndef GPD_HA_H
 #define GPD_HA_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -21,6 +22,8 @@ struct gpd_ha {
 	 * daemon's standby). `gprdsd --once` waits: a lock left by a killed run goes with its
 	 * session within seconds. */
 	uint64_t wait_ms;
+	/* While waiting: set (by a signal handler) to give up at once; NULL: never. */
+	const atomic_bool *stop;
 	/* When standby: who holds the lock (application name, client address, since when, pid,
 	 * from pg_stat_activity), or "". */
 	char holder[256];

@@ -197,7 +197,7 @@ gpd_metrics_render(const char *const *names, const struct gpd_env_metrics *const
 	FOR_ENVS(sample(out, "gprdsd_entries_held", e, "kind", "invalid", (double)m->n_invalid);
 		 sample(out, "gprdsd_entries_held", e, "kind", "gate", (double)m->n_gated));
 	help(out, "gprdsd_orphans", "gauge",
-	     "Managed roles and secrets with no entry (never removed).");
+	     "Managed roles, databases and secrets with no entry (never removed unasked).");
 	FOR_ENVS(sample(out, "gprdsd_orphans", e, NULL, NULL, (double)m->n_orphans));
 	help(out, "gprdsd_mass_change_refused", "gauge",
 	     "1 when the last pass was refused by the mass-change guard (nothing changed).");

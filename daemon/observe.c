@@ -183,7 +183,7 @@ check_logins(struct pass *p, const struct gp_plan_opts *po)
 		}
 	}
 	gp_observed_sort(p->obs);
-	if (r < 0)
+	if (r < 0 && r != -EHOSTUNREACH) /* the breaker has said why already */
 		gpd_pass_error(p, r, "cannot record a login check: %s", strerror(-r));
 	return r;
 }

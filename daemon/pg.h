@@ -6,7 +6,10 @@
  *  - connecting: our own deadline of connect_timeout_ms around the whole handshake (TCP, TLS,
  *    authentication), plus TCP keepalives for the life of the connection;
  *  - each statement: statement_timeout, set for the session in the startup packet
- *    (options=-c statement_timeout=<ms>), so the server cancels a statement that runs long.
+ *    (options=-c statement_timeout=<ms>), so the server cancels a statement that runs long;
+ *    and the client's own deadline of statement_timeout + 5 s (libpq's asynchronous API and
+ *    poll()), past which the socket is shut and the statement fails with 57014: a server that
+ *    stopped answering cancels nothing.
  * Sessions identify themselves as application_name=gprdsd. Connection parameters always go
  * through libpq's keyword/value arrays, never through a conninfo string.
  *
