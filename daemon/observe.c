@@ -47,7 +47,7 @@ observe_servers(struct pass *p, const struct gp_plan_opts *po)
 {
 	_cleanup_free_ char *prefix = gp_secret_prefix(p->o->env->secret.name, p->env);
 	struct gpd_error err = {0};
-	struct gp_strv check = {0};
+	struct gp_strv check = {0}, listed = {0};
 	int r;
 
 	if (!prefix)
@@ -61,15 +61,20 @@ observe_servers(struct pass *p, const struct gp_plan_opts *po)
 	gp_strv_release(&check);
 	if (r < 0)
 		return gpd_pass_pg_error(p, r, "cannot observe PostgreSQL", &err);
-	r = gpd_sm_list(p->sm, prefix, p->obs, &err);
-	if (r < 0) {
-		gpd_pass_error(p, r, "cannot list secrets under %s: %s%s%s", prefix,
-			       err.code[0] ? err.code : strerror(-r), err.message[0] ? ": " : "",
-			       err.message);
-		return r;
+	r = gp_checks_secret_prefixes(prefix, p->state, &listed);
+	for (size_t i = 0; r >= 0 && i < listed.n; i++) {
+		r = gpd_sm_list(p->sm, listed.v[i], p->obs, &err);
+		if (r < 0)
+			gpd_pass_error(p, r, "cannot list secrets under %s: %s%s%s", listed.v[i],
+				       err.code[0] ? err.code : strerror(-r),
+				       err.message[0] ? ": " : "", err.message);
 	}
-	r = gp_observed_split_deleted(p->obs);
+	if (r >= 0)
+		r = gp_observed_split_deleted(p->obs);
 	gp_observed_sort(p->obs);
+	if (r >= 0)
+		r = gp_checks_keep_prefixes(prefix, &listed, p->obs, &p->state->secret_prefixes);
+	gp_strv_release(&listed);
 	return r;
 }
 

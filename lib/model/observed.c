@@ -142,6 +142,25 @@ cmp_secret(const void *a, const void *b)
 
 static int cmp_login(const void *a, const void *b);
 
+/* Sorts v and keeps one of each name: overlapping prefixes (a former secret.name's and the
+ * current one's, checks.h) list a secret twice. */
+static void
+sort_secrets(struct gp_obs_secret *v, size_t *n)
+{
+	size_t k = 0;
+
+	if (*n < 2)
+		return;
+	qsort(v, *n, sizeof(*v), cmp_secret);
+	for (size_t i = 0; i < *n; i++) {
+		if (k && strcmp(v[k - 1].name, v[i].name) == 0)
+			secret_release(&v[i]);
+		else
+			v[k++] = v[i];
+	}
+	*n = k;
+}
+
 void
 gp_observed_sort(struct gp_observed *o)
 {
@@ -157,8 +176,7 @@ gp_observed_sort(struct gp_observed *o)
 		qsort(o->members, o->n_members, sizeof(*o->members), cmp_member);
 	if (o->n_access)
 		qsort(o->access, o->n_access, sizeof(*o->access), cmp_access);
-	if (o->n_secrets)
-		qsort(o->secrets, o->n_secrets, sizeof(*o->secrets), cmp_secret);
+	sort_secrets(o->secrets, &o->n_secrets);
 	if (o->n_logins)
 		qsort(o->logins, o->n_logins, sizeof(*o->logins), cmp_login);
 	/* deps come sorted from their query (ORDER BY role, database) */
@@ -281,7 +299,7 @@ gp_observed_split_deleted(struct gp_observed *o)
 			o->secrets[k++] = o->secrets[i];
 	}
 	o->n_secrets = k;
-	qsort(o->deleted, o->n_deleted, sizeof(*o->deleted), cmp_secret);
+	sort_secrets(o->deleted, &o->n_deleted);
 	return 0;
 }
 

@@ -133,6 +133,23 @@ sorted_records(const struct gp_state_file *s, const struct gp_record ***ret)
 	return 0;
 }
 
+/* A string list as an array member, absent when empty. false: out of memory. */
+static bool
+add_strv(cJSON *root, const char *name, const struct gp_strv *v)
+{
+	cJSON *a;
+
+	if (!v->n)
+		return true;
+	a = cJSON_CreateArray();
+	if (!add(root, name, a))
+		return false;
+	for (size_t i = 0; i < v->n; i++)
+		if (!cJSON_AddItemToArray(a, cJSON_CreateString(v->v[i])))
+			return false;
+	return true;
+}
+
 static int
 state_json(const struct gp_state_file *s, cJSON **ret)
 {
@@ -155,15 +172,10 @@ state_json(const struct gp_state_file *s, cJSON **ret)
 		goto oom;
 	if (s->confirm_used && !add(root, "confirm_used", time_json(s->confirm_used, false)))
 		goto oom;
-	if (s->orphans.n) { /* only when there are some: older readers never see the member */
-		cJSON *orphans = cJSON_CreateArray();
-
-		if (!add(root, "orphans", orphans))
-			goto oom;
-		for (size_t i = 0; i < s->orphans.n; i++)
-			if (!cJSON_AddItemToArray(orphans, cJSON_CreateString(s->orphans.v[i])))
-				goto oom;
-	}
+	/* Lists only when there are some: older readers never see the members. */
+	if (!add_strv(root, "orphans", &s->orphans) ||
+	    !add_strv(root, "secret_prefixes", &s->secret_prefixes))
+		goto oom;
 	for (size_t i = 0; i < s->n; i++) {
 		cJSON *o = record_json(v[i]);
 
@@ -233,6 +245,8 @@ gp_state_digest(const struct gp_state_file *s)
 	fnv_str(&h, s->last_error);
 	for (size_t i = 0; i < s->orphans.n; i++)
 		fnv_str(&h, s->orphans.v[i]);
+	for (size_t i = 0; i < s->secret_prefixes.n; i++)
+		fnv_str(&h, s->secret_prefixes.v[i]);
 	fnv_int(&h, s->confirm_used);
 	fnv_int(&h, (int64_t)s->n);
 	for (size_t i = 0; i < s->n; i++) {
@@ -581,6 +595,7 @@ gp_state_parse(const char *buf, size_t len, const char *name, struct gp_state_fi
 		first_err(&r, get_time(&c, root, "last_success", false, &s->last_success));
 		first_err(&r, get_str(&c, root, "last_error", false, &s->last_error));
 		first_err(&r, get_strv(&c, root, "orphans", &s->orphans));
+		first_err(&r, get_strv(&c, root, "secret_prefixes", &s->secret_prefixes));
 		first_err(&r, get_time(&c, root, "confirm_used", false, &s->confirm_used));
 	}
 	if (r == 0) {
@@ -639,6 +654,7 @@ gp_state_file_free(struct gp_state_file *s)
 	free(s->env);
 	free(s->last_error);
 	gp_strv_release(&s->orphans);
+	gp_strv_release(&s->secret_prefixes);
 	free(s);
 }
 
@@ -657,6 +673,8 @@ gp_state_file_dup(const struct gp_state_file *s)
 
 	for (size_t i = 0; ok && i < s->orphans.n; i++)
 		ok = gp_strv_push(&c->orphans, s->orphans.v[i]) >= 0;
+	for (size_t i = 0; ok && i < s->secret_prefixes.n; i++)
+		ok = gp_strv_push(&c->secret_prefixes, s->secret_prefixes.v[i]) >= 0;
 
 	if (ok && s->n && !(c->v = calloc(s->n, sizeof(*c->v))))
 		ok = false;

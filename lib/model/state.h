@@ -36,6 +36,10 @@ struct gp_state_file {
 	struct gp_strv orphans; /* the orphans last reported ("role x", ...), sorted: each one is
 				 * reported once, when it first appears */
 	int64_t confirm_used;   /* the mass-change confirmation (requests file) last used, 0 */
+	struct gp_strv secret_prefixes; /* the Secrets Manager name prefixes read (the current
+					 * secret.name's, and former ones still holding a managed
+					 * secret): secrets left under a former template are
+					 * orphans, not forgotten */
 	struct gp_record *v;  /* sorted by key */
 	size_t n;
 };

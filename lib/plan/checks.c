@@ -269,3 +269,57 @@ gp_checks_decommission_roles(const struct gp_desired *d, const struct gp_observe
 	}
 	return r;
 }
+
+int
+gp_checks_secret_prefixes(const char *current, const struct gp_state_file *s,
+			  struct gp_strv *out)
+{
+	int r = gp_strv_push(out, current);
+
+	for (size_t i = 0; r >= 0 && s && i < s->secret_prefixes.n; i++)
+		if (!gp_strv_contains(out, s->secret_prefixes.v[i]))
+			r = gp_strv_push(out, s->secret_prefixes.v[i]);
+	return r < 0 ? r : 0;
+}
+
+static bool
+has_prefix(const char *s, const char *prefix)
+{
+	return s && prefix && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Whether a managed secret of v[0..n) has the former prefix and not the current one. */
+static bool
+holds_managed(const struct gp_obs_secret *v, size_t n, const char *former, const char *current)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].managed && has_prefix(v[i].name, former) &&
+		    !has_prefix(v[i].name, current))
+			return true;
+	return false;
+}
+
+int
+gp_checks_keep_prefixes(const char *current, const struct gp_strv *listed,
+			const struct gp_observed *o, struct gp_strv *out)
+{
+	struct gp_strv keep = {0};
+	int r = gp_strv_push(&keep, current);
+
+	for (size_t i = 0; r >= 0 && i < listed->n; i++) {
+		const char *f = listed->v[i];
+
+		if (gp_streq(f, current) || gp_strv_contains(&keep, f))
+			continue;
+		if (holds_managed(o->secrets, o->n_secrets, f, current) ||
+		    holds_managed(o->deleted, o->n_deleted, f, current))
+			r = gp_strv_push(&keep, f);
+	}
+	if (r < 0) {
+		gp_strv_release(&keep);
+		return r;
+	}
+	gp_strv_release(out);
+	*out = keep;
+	return 0;
+}

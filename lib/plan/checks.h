@@ -103,4 +103,22 @@ int gp_checks_pending_values(const struct gp_desired *d, const struct gp_observe
 			     const struct gp_state_file *s, const struct gp_plan_opts *opts,
 			     struct gp_strv *names);
 
+/*
+ * The Secrets Manager name prefixes the observe step lists: the current secret.name's
+ * (current, first) and every former one the state file remembers (s->secret_prefixes), so
+ * that managed secrets left under a former template are observed and reported as orphans
+ * (plan.h) instead of being forgotten. Appended to out.
+ */
+int gp_checks_secret_prefixes(const char *current, const struct gp_state_file *s,
+			      struct gp_strv *out);
+
+/*
+ * What the state file remembers after listing `listed` (gp_checks_secret_prefixes()): the
+ * current prefix, and each former one under which a managed secret (live or scheduled for
+ * deletion, outside the current prefix) is still seen. A former prefix empties when its
+ * secrets are gone and is then forgotten. Replaces *out.
+ */
+int gp_checks_keep_prefixes(const char *current, const struct gp_strv *listed,
+			    const struct gp_observed *o, struct gp_strv *out);
+
 #endif

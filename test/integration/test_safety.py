@@ -75,3 +75,25 @@ def test_two_passes_at_once_do_not_fight(world):
         assert_can_login(world, e)
     r = world.gd.plan("--detailed-exitcode")
     assert r.rc == 0, r
+
+
+def test_secrets_under_a_former_name_template_are_orphans(world):
+    """A new secret.name re-keys every entry; the secrets under the old names are neither
+    forgotten nor deleted: plan and the pass report each as an orphan, for as long as it is
+    there."""
+    lay, _, _ = provision(world)
+    old = sorted(e.secret_name for e in lay.env_entries("dev"))
+    cfg = world.gd.config()
+    cfg["environments"]["dev"]["secret"] = {"name": "apps/{env}/{key}"}
+    world.gd.write_config(cfg)
+    r = world.gd.plan()
+    for name in old:
+        assert f"secret {name}" in r.out, f"plan does not report {name} as an orphan:{r}"
+    r = world.gd.once("--confirm-mass-change")
+    assert r.rc == 0, r
+    for name in old:
+        assert f"secret {name}" in r.err + r.out, f"the pass does not report {name}:{r}"
+        assert name in world.app_secret_names()          # kept, never deleted unasked
+    # Still reported by the passes after (the state file remembers the former prefix).
+    r = world.gd.plan()
+    assert all(f"secret {name}" in r.out for name in old), r

@@ -216,6 +216,45 @@ test_grant_checks_paced(void **state)
 	gp_strv_release(&dbs);
 }
 
+/* Secrets left under a former secret.name stay observed (and so reported as orphans) while a
+ * managed one is there; a former prefix with none left, or only the current prefix's secrets
+ * under it, is forgotten. A secret listed under two overlapping prefixes is kept once. */
+static void
+test_former_secret_prefixes(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_strv listed = {0};
+	const char *cur = "goldenpath/dev/";
+	size_t n;
+
+	gp_strv_push(&f->s->secret_prefixes, "goldenpath/dev/");
+	gp_strv_push(&f->s->secret_prefixes, "apps/dev/");
+	gp_strv_push(&f->s->secret_prefixes, "gone/dev/");
+	gp_strv_push(&f->s->secret_prefixes, "goldenpath/");
+	assert_int_equal(gp_checks_secret_prefixes(cur, f->s, &listed), 0);
+	assert_int_equal(listed.n, 4);
+	assert_string_equal(listed.v[0], cur);
+
+	/* What the listings found: the entry's secret twice (under goldenpath/ too), a managed
+	 * secret under apps/dev/, an unmanaged one under gone/dev/. */
+	n = f->o->n_secrets;
+	f->o->secrets = realloc(f->o->secrets, (n + 3) * sizeof(*f->o->secrets));
+	f->o->secrets[n] = (struct gp_obs_secret){.name = strdup("goldenpath/dev/a/postgres"),
+						  .managed = true};
+	f->o->secrets[n + 1] = (struct gp_obs_secret){.name = strdup("apps/dev/app"),
+						      .managed = true};
+	f->o->secrets[n + 2] = (struct gp_obs_secret){.name = strdup("gone/dev/x")};
+	f->o->n_secrets = n + 3;
+	gp_observed_sort(f->o);
+	assert_int_equal(f->o->n_secrets, n + 2);
+
+	assert_int_equal(gp_checks_keep_prefixes(cur, &listed, f->o, &f->s->secret_prefixes), 0);
+	assert_int_equal(f->s->secret_prefixes.n, 2);
+	assert_string_equal(f->s->secret_prefixes.v[0], cur);
+	assert_string_equal(f->s->secret_prefixes.v[1], "apps/dev/");
+	gp_strv_release(&listed);
+}
+
 int
 main(void)
 {
@@ -226,6 +265,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_waiting_entries_are_not_observed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_grant_checks_paced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_former_secret_prefixes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
