@@ -7,7 +7,10 @@
 #  3. unit tests: `meson test --suite unit`; every cmocka case is counted (each program runs
 #     with CMOCKA_MESSAGE_OUTPUT=xml into its own file); a program that crashes or fails
 #     without reporting a failed case counts as one failure;
-#  4. integration tests: pytest on test/integration against a real throwaway PostgreSQL and
+#  4. fuzz: test/fuzz/run.sh builds the libFuzzer harnesses with clang in build-fuzz and runs
+#     each for GPRDSD_FUZZ_SECONDS (default 20); each harness counts as one test, failed when
+#     it found a crash, a leak or a broken property (the input is kept in build-fuzz/fuzz);
+#  5. integration tests: pytest on test/integration against a real throwaway PostgreSQL and
 #     moto's Secrets Manager, both started by the fixtures (test/integration/conftest.py);
 #     every junit testcase is counted, skipped ones as skipped.
 #
@@ -17,7 +20,7 @@
 #
 # Environment: GPRDSD_BUILD_DIR (default build-ci), PYTEST_ADDOPTS (extra pytest options,
 # e.g. `-k drift`), GPRDSD_TEST_KEEP=1 keeps the servers' logs and temp dirs,
-# GPRDSD_VALGRIND=0 skips the daemon-under-valgrind test.
+# GPRDSD_VALGRIND=0 skips the daemon-under-valgrind test, GPRDSD_FUZZ=0 the fuzz stage.
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -124,7 +127,23 @@ for f in "$build"/meson-logs/unit-testlog*.json; do
 	[ -e "$f" ] && cp "$f" "$results/unit-testlog.json"
 done
 
-# --- 4. integration tests ------------------------------------------------------------------
+# --- 4. fuzz -------------------------------------------------------------------------------
+# A short run on every CI pass (about two minutes with two CPUs); the long one is
+# `test/fuzz/run.sh 600`. The harnesses' corpus stays in build-fuzz between runs.
+fuzz_rc=0
+if [ "${GPRDSD_FUZZ:-1}" = 0 ]; then
+	echo "=== fuzz (skipped: GPRDSD_FUZZ=0)"
+else
+	rm -f "$root/build-fuzz/fuzz/results.xml"
+	timeout --signal=TERM --kill-after=10 300 \
+		"$root/test/fuzz/run.sh" "${GPRDSD_FUZZ_SECONDS:-20}"
+	fuzz_rc=$?
+	if [ -f "$root/build-fuzz/fuzz/results.xml" ]; then
+		cp "$root/build-fuzz/fuzz/results.xml" "$results/fuzz.xml"
+	fi
+fi
+
+# --- 5. integration tests ------------------------------------------------------------------
 echo "=== integration tests"
 export GPRDSD_BIN=${GPRDSD_BIN:-$root/$build/daemon/gprdsd}
 # The daemon under valgrind (about a minute): on by default, since install-deps installs it.
@@ -137,12 +156,13 @@ timeout --signal=TERM --kill-after=30 1080 \
 integ_rc=$?
 stop_started
 
-# --- 5. count ------------------------------------------------------------------------------
-counts=$("$py" - "$results" "$unit_rc" "$integ_rc" <<'PY'
+# --- 6. count ------------------------------------------------------------------------------
+counts=$("$py" - "$results" "$unit_rc" "$integ_rc" "${GPRDSD_FUZZ:-1}" "$fuzz_rc" <<'PY'
 import glob, json, os, sys
 import xml.etree.ElementTree as ET
 
 results, unit_rc, integ_rc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+fuzz_on, fuzz_rc = sys.argv[4] != "0", int(sys.argv[5])
 out = sys.stderr
 
 def cases(path):
@@ -214,13 +234,28 @@ else:
     if_ += 1
     ifails.append(f"pytest produced no junit file (exit {integ_rc}, 124 = timed out)")
 
+# Fuzz: one junit testcase per harness, written by test/fuzz/run.sh.
+fp = ff = 0
+ffails = []
+if fuzz_on:
+    fuzz = os.path.join(results, "fuzz.xml")
+    if os.path.exists(fuzz):
+        fp, ff, _, ffails = cases(fuzz)
+    else:
+        ff += 1
+        ffails.append(f"test/fuzz/run.sh wrote no results (exit {fuzz_rc}, 124 = timed out)")
+
 print(f"unit:        {up} passed, {uf} failed, {us} skipped", file=out)
+if fuzz_on:
+    print(f"fuzz:        {fp} passed, {ff} failed", file=out)
 print(f"integration: {ip} passed, {if_} failed, {is_} skipped", file=out)
 for n in ufails:
     print(f"FAILED unit {n}", file=out)
+for n in ffails:
+    print(f"FAILED fuzz {n}", file=out)
 for n in ifails:
     print(f"FAILED integration {n}", file=out)
-print(up + ip, uf + if_, us + is_)
+print(up + fp + ip, uf + ff + if_, us + is_)
 PY
 ) || counts="0 1 0"
 read -r passed failed skipped <<<"$counts"
