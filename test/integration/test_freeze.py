@@ -8,7 +8,11 @@ relay gone the next pass converges.
 The deadlines asserted here are correctness bounds, not speed figures: each is several times
 the configured timeouts."""
 
+import os
+import signal
 import time
+
+import pytest
 
 from checks import assert_can_login
 from relay import Relay
@@ -30,6 +34,10 @@ def _pg_via(world, relay, statement_timeout="2s"):
     world.gd.write_config(cfg)
 
 
+def _moto_port(world):
+    return int(world.gd.moto_url.rsplit(":", 1)[1].split("/")[0])
+
+
 def _recovers(world, lay):
     """With the relay gone and the normal config back, the next pass converges."""
     world.gd.write_config()
@@ -44,6 +52,7 @@ def _timed_once(world, deadline):
     r = world.gd.once(timeout=deadline + 30)
     took = time.monotonic() - t0
     assert took < deadline, f"the pass took {took:.1f}s against a frozen server:{r}"
+    print(f"pass against a frozen server ended after {took:.1f}s (bound {deadline}s)")
     return r, took
 
 
@@ -82,8 +91,7 @@ def test_secrets_manager_frozen_ends_the_pass(world):
     """Mid-pass, from the 4th call on, Secrets Manager never answers: the per-call timeout
     plus the per-pass breaker end the pass instead of waiting once per entry."""
     lay = _layout(world)
-    moto_port = int(world.gd.moto_url.rsplit(":", 1)[1].split("/")[0])
-    relay = Relay(moto_port, protocol="http", freeze_at=4)
+    relay = Relay(_moto_port(world), protocol="http", freeze_at=4)
     try:
         world.gd.write_config(aws={"endpoint": f"http://127.0.0.1:{relay.port}",
                                    "timeout": "2s"})
@@ -93,4 +101,83 @@ def test_secrets_manager_frozen_ends_the_pass(world):
         relay.close()
     assert r.rc == 1, r
     assert "secrets manager" in r.err.lower() or "timed out" in r.err.lower(), r
+    _recovers(world, lay)
+
+
+# --- the servers themselves stopped (SIGSTOP), before and during a pass ---------------------
+
+def _cluster_pids(pg):
+    """The postmaster and every process it started."""
+    with open(os.path.join(pg.data, "postmaster.pid")) as f:
+        root = int(f.readline())
+    pids = [root]
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == root:
+                        pids.append(int(d))
+            except (OSError, IndexError, ValueError):
+                pass
+    return pids
+
+
+class Stopped:
+    """SIGSTOPs processes on demand; SIGCONTs them on exit, whatever happened."""
+
+    def __init__(self, pids_fn):
+        self.pids_fn, self.pids = pids_fn, []
+
+    def stop(self, *_):
+        if not self.pids:
+            self.pids = self.pids_fn()
+            for p in self.pids:
+                os.kill(p, signal.SIGSTOP)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.pids:
+            try:
+                os.kill(p, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+
+
+@pytest.mark.parametrize("when", [0, 30])
+def test_postgres_sigstopped_ends_the_pass(world, when):
+    """The real server stopped before the pass (when=0) or as the 30th statement reaches it
+    (the relay only counts, it forwards everything)."""
+    lay = _layout(world)
+    relay = Relay(world.pg.port)
+    with Stopped(lambda: _cluster_pids(world.pg)) as st:
+        if when:
+            relay.on_request = lambda k: k == when and st.stop()
+        else:
+            st.stop()
+        try:
+            _pg_via(world, relay, statement_timeout="2s")
+            r, _ = _timed_once(world, 60)
+        finally:
+            relay.close()
+        assert st.pids, "the server was never stopped: nothing was tested"
+    assert r.rc == 1, r
+    _recovers(world, lay)
+
+
+def test_secrets_manager_sigstopped_ends_the_pass(world, moto):
+    """moto stopped as the 4th Secrets Manager call reaches it."""
+    lay = _layout(world)
+    relay = Relay(_moto_port(world), protocol="http")
+    with Stopped(lambda: [moto.proc.pid]) as st:
+        relay.on_request = lambda k: k == 4 and st.stop()
+        try:
+            world.gd.write_config(aws={"endpoint": f"http://127.0.0.1:{relay.port}",
+                                       "timeout": "2s"})
+            r, _ = _timed_once(world, 60)
+        finally:
+            relay.close()
+        assert st.pids, "moto was never stopped: nothing was tested"
+    assert r.rc == 1, r
     _recovers(world, lay)
