@@ -161,6 +161,7 @@ gp_observed_sort(struct gp_observed *o)
 		qsort(o->secrets, o->n_secrets, sizeof(*o->secrets), cmp_secret);
 	if (o->n_logins)
 		qsort(o->logins, o->n_logins, sizeof(*o->logins), cmp_login);
+	gp_strv_sort(&o->access_checked);
 	/* deps come sorted from their query (ORDER BY role, database) */
 }
 
