@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Generate a platform-repository checkout for the gprdsd benchmark (bench/run.sh).
 
-    gen_repo.py repo    DIR N [--env dev] [--readers K]
-                                            # checkout with N owner entries (and K readers)
+    gen_repo.py repo    DIR N [--env dev] [--readers K] [--tfvars T]
+                                            # checkout with N owner entries (and K readers);
+                                            # with --tfvars T only the first T of the N
+                                            # catalog entries have a tfvars entry, the others
+                                            # are held for lack of one (bench/scale.sh)
     gen_repo.py floor   OUT N MASTER        # the raw-DDL floor as one psql script
 
 The checkout has N owner entries in envs/<env>-rds/terraform.tfvars (standalone mode, the
@@ -44,9 +47,9 @@ def write(path, text):
         f.write(text)
 
 
-def gen_repo(root, n, env="dev", readers=0):
+def gen_repo(root, n, env="dev", readers=0, tfvars=None):
     tf = [
-        f"# Platform RDS (standalone) — {env}: {n} generated owner entries for the benchmark.",
+        f"# Platform RDS (standalone) — {env}: {n if tfvars is None else min(tfvars, n)} generated owner entries for the benchmark.",
         f'aws_region  = "eu-west-2"',
         f'environment = "{env}"',
         "",
@@ -59,13 +62,14 @@ def gen_repo(root, n, env="dev", readers=0):
     ]
     for i in range(1, n + 1):
         key, db, user = names(i)
-        tf += [
-            f'  "{key}" = {{',
-            f'    database_name = "{db}"',
-            f'    username      = "{user}"',
-            f'    access_level  = "owner"',
-            "  },",
-        ]
+        if tfvars is None or i <= tfvars:
+            tf += [
+                f'  "{key}" = {{',
+                f'    database_name = "{db}"',
+                f'    username      = "{user}"',
+                f'    access_level  = "owner"',
+                "  },",
+            ]
         cat += [
             f"  {db}:",
             "    metadata:",
@@ -131,7 +135,8 @@ def main(argv):
     if len(argv) >= 3 and argv[0] == "repo":
         env = argv[argv.index("--env") + 1] if "--env" in argv else "dev"
         readers = int(argv[argv.index("--readers") + 1]) if "--readers" in argv else 0
-        gen_repo(argv[1], int(argv[2]), env, readers)
+        tfvars = int(argv[argv.index("--tfvars") + 1]) if "--tfvars" in argv else None
+        gen_repo(argv[1], int(argv[2]), env, readers, tfvars)
     elif len(argv) == 4 and argv[0] == "floor":
         gen_floor(argv[1], int(argv[2]), argv[3])
     else:

@@ -754,11 +754,54 @@ apply_entry(struct pass *p, const struct gp_entry_plan *ep, const bool *failed,
 	return ok;
 }
 
+struct reason_ref {
+	const char *reason;
+	size_t i;     /* index into desired->v */
+	bool counted; /* a candidate: its record is not active */
+};
+
+static int
+cmp_reason_ref(const void *a, const void *b)
+{
+	const struct reason_ref *x = a, *y = b;
+	int c = strcmp(x->reason, y->reason);
+
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* The most common reason among the records that are not active (ties: the one whose first
+ * such record comes first in desired order), by sorting: O(n log n). */
+static void
+top_reason(struct gpd_pass_result *res, struct reason_ref *v, size_t n)
+{
+	size_t best = 0, best_i = SIZE_MAX;
+	const char *top = NULL;
+
+	qsort(v, n, sizeof(*v), cmp_reason_ref);
+	for (size_t a = 0, b; a < n; a = b) {
+		size_t first = SIZE_MAX;
+
+		for (b = a; b < n && strcmp(v[b].reason, v[a].reason) == 0; b++)
+			if (v[b].counted && first == SIZE_MAX)
+				first = v[b].i;
+		if (first != SIZE_MAX && (b - a > best || (b - a == best && first < best_i))) {
+			best = b - a;
+			best_i = first;
+			top = v[a].reason;
+		}
+	}
+	if (top) {
+		free(res->top_reason);
+		res->top_reason = strdup(top);
+	}
+}
+
 static void
 count_result(struct pass *p)
 {
 	struct gpd_pass_result *res = p->res;
-	size_t best = 0;
+	_cleanup_free_ struct reason_ref *reasons = calloc(res->desired->n + 1, sizeof(*reasons));
+	size_t n_reasons = 0;
 
 	for (size_t i = 0; i < res->desired->n; i++) {
 		const struct gp_record *rec = gp_state_find(p->state, res->desired->v[i].key);
@@ -770,21 +813,12 @@ count_result(struct pass *p)
 			if (rec->next_retry && (!res->next_retry || rec->next_retry < res->next_retry))
 				res->next_retry = rec->next_retry;
 		}
-		if (rec && rec->reason && st != GP_STATE_ACTIVE) {
-			size_t same = 0;
-
-			for (size_t j = 0; j < res->desired->n; j++) {
-				const struct gp_record *o = gp_state_find(p->state, res->desired->v[j].key);
-
-				same += o && gp_streq(o->reason, rec->reason);
-			}
-			if (same > best) {
-				best = same;
-				free(res->top_reason);
-				res->top_reason = strdup(rec->reason);
-			}
-		}
+		if (reasons && rec && rec->reason)
+			reasons[n_reasons++] =
+				(struct reason_ref){rec->reason, i, st != GP_STATE_ACTIVE};
 	}
+	if (reasons)
+		top_reason(res, reasons, n_reasons);
 }
 
 /* Secret ages for metrics: from the records, which carry the secret's last change. */
@@ -880,6 +914,21 @@ breaker(struct pass *p, bool failed, const char *code, size_t left)
 	return true;
 }
 
+/* Creates the records of the entries the pass has not seen before all at once (one sort),
+ * not one insertion at a time: apply_entry() then only finds them. */
+static int
+reserve_records(struct pass *p)
+{
+	const struct gp_plan *plan = p->res->plan;
+	_cleanup_free_ const char **keys = calloc(plan->n + 1, sizeof(*keys));
+
+	if (!keys)
+		return -ENOMEM;
+	for (size_t i = 0; i < plan->n; i++)
+		keys[i] = p->res->desired->v[plan->v[i].entry].key;
+	return gp_state_reserve(p->state, keys, plan->n, p->o->now);
+}
+
 int
 gpd_pass_apply(struct pass *p)
 {
@@ -896,6 +945,10 @@ gpd_pass_apply(struct pass *p)
 		return -EPERM;
 	}
 	gp_state_mark_orphans(p->state, p->res->desired);
+	if (reserve_records(p) < 0) {
+		gpd_pass_error(p, -ENOMEM, "cannot create the new entries' records: out of memory");
+		return -ENOMEM;
+	}
 	for (size_t i = 0; i < plan->n && !gpd_pass_stopping(p); i++) {
 		char code[64] = "";
 

@@ -177,10 +177,20 @@ struct run_totals {
 
 /* SIGTERM/SIGINT during --once: no new step starts; the running one finishes. */
 static atomic_bool once_stop;
+/* Reading the shared inputs: nothing has been asked of anyone yet, and parsing 100,000
+ * catalog entries takes seconds that no step boundary interrupts, so a signal ends the run at
+ * once (exit 1: no environment reconciled). */
+static atomic_bool once_reading;
 
 static void
 once_signal(int sig)
 {
+	static const char msg[] = "gprdsd: stopped while reading the inputs\n";
+
+	if (atomic_load(&once_reading)) {
+		(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		_exit(1);
+	}
 	atomic_store(&once_stop, true);
 	signal(sig, SIG_DFL); /* a second signal ends the process at once */
 }
@@ -329,8 +339,12 @@ gpd_cmd_run(const struct gpd_cli *cli)
 		record_confirmation(cli, cfg);
 		confirm_hint = true;
 	}
+	atomic_store(&once_reading, !atomic_load(&once_stop));
+	if (atomic_load(&once_stop))
+		return 1; /* stopped during the repository sync */
 	if (gp_manifest_new(cfg, &m) < 0 || gpd_inputs_load(m, &inputs) < 0)
 		return 1;
+	atomic_store(&once_reading, false);
 	gpd_log_diags(&inputs.diags, NULL);
 	if (cli->json) {
 		root = cJSON_CreateObject();

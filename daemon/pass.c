@@ -380,6 +380,15 @@ sm_open(struct pass *p)
 	return r;
 }
 
+/* A stop request (SIGTERM) between steps: the pass ends here, as an environment that was not
+ * reconciled, and the steps that take seconds at 100,000 entries are not started. */
+static int
+stopped(struct pass *p, const char *before)
+{
+	gpd_pass_error(p, -ECANCELED, "stopped before %s", before);
+	return -ECANCELED;
+}
+
 static int
 run(struct pass *p)
 {
@@ -394,7 +403,7 @@ run(struct pass *p)
 	if (r >= 0)
 		r = load_master(p);
 	if (r >= 0)
-		r = load_desired(p);
+		r = gpd_pass_stopping(p) ? stopped(p, "reading the inputs") : load_desired(p);
 	if (r < 0)
 		return r;
 	setup_target(p);
@@ -404,11 +413,13 @@ run(struct pass *p)
 	if (r >= 0)
 		load_requests(p);
 	if (r >= 0)
-		r = gpd_pass_observe(p);
+		r = gpd_pass_stopping(p) ? stopped(p, "observing") : gpd_pass_observe(p);
 	if (r >= 0)
-		r = make_plan(p);
+		r = gpd_pass_stopping(p) ? stopped(p, "planning") : make_plan(p);
 	if (r < 0 || p->o->mode == GPD_PASS_PLAN)
 		return r;
+	if (gpd_pass_stopping(p))
+		return stopped(p, "applying");
 	if (confirmed_by_request(p)) /* used once: the next refusal needs a new confirmation */
 		p->state->confirm_used = p->requests.confirm_at;
 	return gpd_pass_apply(p);

@@ -310,7 +310,7 @@ observe_access(const struct gpd_pg_target *t, const struct gp_desired *d,
 		int r;
 
 		if (!access_wanted(e) || !database_exists(o, e->database) ||
-		    (check_dbs && !gp_strv_contains(check_dbs, e->database)) ||
+		    (check_dbs && !gp_strv_has(check_dbs, e->database)) ||
 		    gp_strv_contains(&o->access_checked, e->database))
 			continue;
 		r = observe_access_db(t, d, e->database, o, err);

@@ -21,7 +21,9 @@
 #include "model/state.h"
 
 #define GPD_STATE_FILE_SUFFIX ".state.json"
-#define GPD_STATE_MAX_SIZE (16u * 1024 * 1024)
+/* A record renders to about 500 bytes: room for half a million entries (16 MiB, the cap
+ * before, refused the state file of any pass after the first beyond about 34,000 entries). */
+#define GPD_STATE_MAX_SIZE (256u * 1024 * 1024)
 
 /*
  * Loads the records of env into *ret (owned by the caller). Missing file: an empty

@@ -207,6 +207,21 @@ gp_strv_has(const struct gp_strv *sorted, const char *s)
 }
 
 void
+gp_strv_uniq(struct gp_strv *sv)
+{
+	size_t k = 0;
+
+	gp_strv_sort(sv);
+	for (size_t i = 0; i < sv->n; i++) {
+		if (k && strcmp(sv->v[k - 1], sv->v[i]) == 0)
+			free(sv->v[i]);
+		else
+			sv->v[k++] = sv->v[i];
+	}
+	sv->n = k;
+}
+
+void
 gp_strv_release(struct gp_strv *sv)
 {
 	for (size_t i = 0; i < sv->n; i++)

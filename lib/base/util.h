@@ -101,6 +101,9 @@ bool gp_strv_contains(const struct gp_strv *sv, const char *s);
 /* Sorts the strings (strcmp order); then gp_strv_has() finds one in O(log n). */
 void gp_strv_sort(struct gp_strv *sv);
 bool gp_strv_has(const struct gp_strv *sorted, const char *s);
+/* Sorts the strings and drops the duplicates: a set built by pushing everything and
+ * deduplicating once, O(n log n), instead of a gp_strv_contains() scan before each push. */
+void gp_strv_uniq(struct gp_strv *sv);
 void gp_strv_release(struct gp_strv *sv);
 
 /*

@@ -179,6 +179,7 @@ gp_observed_sort(struct gp_observed *o)
 	sort_secrets(o->secrets, &o->n_secrets);
 	if (o->n_logins)
 		qsort(o->logins, o->n_logins, sizeof(*o->logins), cmp_login);
+	gp_strv_sort(&o->access_checked);
 	/* deps come sorted from their query (ORDER BY role, database) */
 }
 

@@ -84,7 +84,8 @@ struct gp_observed {
 	struct gp_obs_dbaccess *access;     size_t n_access;     /* sorted by (database, role) */
 	struct gp_obs_secret *secrets;      size_t n_secrets;    /* sorted by name */
 	/* Databases whose in-database privileges were observed in this pass: `access` speaks
-	 * only for these (a database that was not checked has no rows, and that is not drift). */
+	 * only for these (a database that was not checked has no rows, and that is not drift).
+	 * Sorted (gp_observed_sort()), so that the planner finds one in O(log n). */
 	struct gp_strv access_checked;
 	struct gp_obs_login *logins;        size_t n_logins;     /* sorted by role */
 	/* Secrets scheduled for deletion: not in `secrets` (gp_observed_split_deleted()). */

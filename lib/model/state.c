@@ -712,6 +712,23 @@ gp_state_find(struct gp_state_file *s, const char *key)
 	return bsearch(&k, s->v, s->n, sizeof(k), cmp_record);
 }
 
+/* Where key goes in s->v: the index of the first record whose key is not less than it. */
+static size_t
+lower_bound(const struct gp_state_file *s, const char *key)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(s->v[mid].key, key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 int
 gp_state_upsert(struct gp_state_file *s, const char *key, int64_t now, struct gp_record **ret)
 {
@@ -732,9 +749,7 @@ gp_state_upsert(struct gp_state_file *s, const char *key, int64_t now, struct gp
 		return -ENOMEM;
 	}
 	s->v = v;
-	/* Keep the array sorted: find the insertion point. */
-	for (i = 0; i < s->n && strcmp(s->v[i].key, key) < 0; i++)
-		;
+	i = lower_bound(s, key);
 	memmove(&s->v[i + 1], &s->v[i], (s->n - i) * sizeof(*v));
 	s->v[i] = (struct gp_record){.key = k, .state = GP_STATE_PENDING, .since = now};
 	s->n++;
@@ -742,3 +757,66 @@ gp_state_upsert(struct gp_state_file *s, const char *key, int64_t now, struct gp
 	return 0;
 }
 
+static int
+cmp_key_ptr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Merges the sorted, distinct new records add[0..n_add) into s->v (one pass, from the end). */
+static int
+merge_records(struct gp_state_file *s, struct gp_record *add, size_t n_add)
+{
+	struct gp_record *v = realloc(s->v, (s->n + n_add) * sizeof(*v));
+	size_t i = s->n, j = n_add, k = s->n + n_add;
+
+	if (!v)
+		return -ENOMEM;
+	s->v = v;
+	while (j > 0) {
+		if (i > 0 && strcmp(v[i - 1].key, add[j - 1].key) > 0)
+			v[--k] = v[--i];
+		else
+			v[--k] = add[--j];
+	}
+	s->n += n_add;
+	return 0;
+}
+
+int
+gp_state_reserve(struct gp_state_file *s, const char *const *keys, size_t n, int64_t now)
+{
+	_cleanup_free_ const char **miss = calloc(n ? n : 1, sizeof(*miss));
+	_cleanup_free_ struct gp_record *add = NULL;
+	size_t n_miss = 0, n_add = 0;
+	int r;
+
+	if (!miss)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (keys[i] && !gp_state_find(s, keys[i]))
+			miss[n_miss++] = keys[i];
+	if (!n_miss)
+		return 0;
+	qsort(miss, n_miss, sizeof(*miss), cmp_key_ptr);
+	add = calloc(n_miss, sizeof(*add));
+	if (!add)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_miss; i++) {
+		if (i && strcmp(miss[i - 1], miss[i]) == 0)
+			continue;
+		add[n_add] = (struct gp_record){
+			.key = strdup(miss[i]), .state = GP_STATE_PENDING, .since = now};
+		if (!add[n_add++].key) {
+			r = -ENOMEM;
+			goto fail;
+		}
+	}
+	r = merge_records(s, add, n_add);
+	if (r >= 0)
+		return 0;
+fail:
+	for (size_t i = 0; i < n_add; i++)
+		free(add[i].key);
+	return r;
+}

@@ -47,8 +47,14 @@ struct gp_state_file *gp_state_file_new(const char *env);
 void gp_state_file_free(struct gp_state_file *s);
 DEFINE_FREEP(struct gp_state_file, gp_state_file_free)
 struct gp_record *gp_state_find(struct gp_state_file *s, const char *key);
-/* Returns the record for key, creating a pending one (since = now) when missing. */
+/* Returns the record for key, creating a pending one (since = now) when missing. Finding is
+ * O(log n); creating one moves the records after it and may move the array: O(n), and
+ * pointers into s->v are invalid afterwards. To create many, gp_state_reserve() first. */
 int gp_state_upsert(struct gp_state_file *s, const char *key, int64_t now, struct gp_record **ret);
+/* Makes sure every one of keys[0..n) has a record, creating the missing ones as pending
+ * (since = now) with one sort and one merge: O((n + s->n) log n). NULL keys and duplicates are
+ * fine. Pointers into s->v are invalid afterwards. 0, or -ENOMEM (then s is unchanged). */
+int gp_state_reserve(struct gp_state_file *s, const char *const *keys, size_t n, int64_t now);
 void gp_record_release(struct gp_record *r);
 /* A deep copy (NULL on ENOMEM). The daemon copies the records it keeps after a busy pass, so
  * that they sit together in memory instead of scattered among the pass's freed allocations. */

@@ -84,9 +84,9 @@ gp_plan_values_needed(const struct gp_desired *d, const struct gp_observed *o,
 			continue;
 		if (!gp_entry_needs_value(e, o, rec, opts) && !rotating(rot[i].why))
 			continue;
-		if (!gp_strv_contains(names, e->secret_name))
-			r = gp_strv_push(names, e->secret_name);
+		r = gp_strv_push(names, e->secret_name);
 	}
+	gp_strv_uniq(names);
 	return r;
 }
 
@@ -105,9 +105,9 @@ gp_checks_pending_values(const struct gp_desired *d, const struct gp_observed *o
 		if (!entry_planned(e, rec, opts) || !sec || !sec->pending_version ||
 		    gp_streq(sec->pending_version, sec->current_version))
 			continue;
-		if (!gp_strv_contains(names, e->secret_name))
-			r = gp_strv_push(names, e->secret_name);
+		r = gp_strv_push(names, e->secret_name);
 	}
+	gp_strv_uniq(names);
 	return r;
 }
 
@@ -141,7 +141,7 @@ gp_checks_grants(const struct gp_desired *d, const struct gp_state_file *s,
 		 const struct gp_plan_opts *opts, struct gp_strv *dbs)
 {
 	_cleanup_free_ struct due_db *due = calloc(d->n + 1, sizeof(*due));
-	size_t n_due = 0;
+	size_t n_due = 0, must_n;
 	int r = 0;
 
 	if (!due)
@@ -154,19 +154,26 @@ gp_checks_grants(const struct gp_desired *d, const struct gp_state_file *s,
 		if (e->access == GP_ACCESS_OWNER || e->hold != GP_HOLD_NONE || !e->database ||
 		    !grants_due(rec, opts, &must))
 			continue;
-		if (must && !gp_strv_contains(dbs, e->database))
+		if (must)
 			r = gp_strv_push(dbs, e->database);
-		else if (!must)
+		else
 			due[n_due++] = (struct due_db){e->database, rec->grants_checked_at};
 	}
+	gp_strv_uniq(dbs);
+	must_n = dbs->n;
 	qsort(due, n_due, sizeof(*due), cmp_due);
 	for (size_t i = 0, taken = 0; i < n_due && taken < GP_GRANT_CHECKS_PER_PASS && r >= 0;
 	     i++) {
-		if (gp_strv_contains(dbs, due[i].db))
+		struct gp_strv musts = {.v = dbs->v, .n = must_n};
+		struct gp_strv taken_v = {.v = dbs->v + must_n, .n = dbs->n - must_n};
+
+		/* The sorted musts by bisection, the few merely due ones taken so far by a scan. */
+		if (gp_strv_has(&musts, due[i].db) || gp_strv_contains(&taken_v, due[i].db))
 			continue;
 		r = gp_strv_push(dbs, due[i].db);
 		taken++;
 	}
+	gp_strv_uniq(dbs);
 	return r;
 }
 

@@ -51,16 +51,18 @@ bool gp_entry_needs_value(const struct gp_entry *e, const struct gp_observed *o,
  * Which entries need their secret's value fetched before planning: the secret exists and
  * (the entry is new to gprdsd, or the AWSCURRENT version differs from the verified one, or
  * the role is missing, or a login check is due, or a rotation starts: its new version is
- * rendered from the current one). Appends the secret names to names.
+ * rendered from the current one). Adds the secret names to names, which it leaves sorted and
+ * without duplicates.
  */
 int gp_plan_values_needed(const struct gp_desired *d, const struct gp_observed *o,
 			  const struct gp_state_file *s, const struct gp_plan_opts *opts,
 			  struct gp_strv *names);
 
 /*
- * The databases whose in-database privileges are read in this pass (appended to dbs, each
- * once): those of editor/reader entries that may be provisioned and are not yet active or
- * never checked, and at most GP_GRANT_CHECKS_PER_PASS databases merely due, oldest first.
+ * The databases whose in-database privileges are read in this pass (added to dbs, which it
+ * leaves sorted and without duplicates): those of editor/reader entries that may be
+ * provisioned and are not yet active or never checked, and at most GP_GRANT_CHECKS_PER_PASS
+ * databases merely due, oldest first.
  */
 int gp_checks_grants(const struct gp_desired *d, const struct gp_state_file *s,
 		     const struct gp_plan_opts *opts, struct gp_strv *dbs);
@@ -98,7 +100,8 @@ int gp_checks_decommission_roles(const struct gp_desired *d, const struct gp_obs
 				 struct gp_strv *roles);
 
 /* The secrets whose AWSPENDING value the observe step reads: a rotation in progress
- * (rotation.h) on an entry that may be provisioned. Appended to names. */
+ * (rotation.h) on an entry that may be provisioned. Added to names, left sorted and without
+ * duplicates. */
 int gp_checks_pending_values(const struct gp_desired *d, const struct gp_observed *o,
 			     const struct gp_state_file *s, const struct gp_plan_opts *opts,
 			     struct gp_strv *names);

@@ -61,6 +61,9 @@ struct join {
 	size_t n_cat;
 	const char **tf_dbs, **tf_keys; /* the tfvars' databases and keys, sorted */
 	size_t n_tf_dbs, n_tf_keys;
+	/* The entries joined with each catalog entry (validate_entries()): the first one by the
+	 * catalog entry's index, the next ones linked in index order; NO_NEXT ends a list. */
+	size_t *cat_first, *cat_next;
 };
 
 /* Position of a tfvars field, falling back to the member's key when the field is absent. */
@@ -114,13 +117,12 @@ reject(struct join *j, size_t i, enum gp_hold h, const struct gp_pos *p, const c
 static int
 hold_catalog(struct join *j, const struct gp_catalog_entry *cat, size_t n_before)
 {
+	size_t first = j->cat_first[cat - j->in->catalog->v];
 	int r = 0;
 
 	for (size_t k = n_before; r >= 0 && k < j->diags->n; k++)
-		for (size_t i = 0; r >= 0 && i < j->d->n; i++)
-			if (j->src[i].cat == cat)
-				r = gp_entry_hold(&j->d->v[i], GP_HOLD_INVALID,
-						  j->diags->v[k].message);
+		for (size_t i = first; r >= 0 && i != NO_NEXT; i = j->cat_next[i])
+			r = gp_entry_hold(&j->d->v[i], GP_HOLD_INVALID, j->diags->v[k].message);
 	return r;
 }
 
@@ -458,13 +460,30 @@ validate_catalog_only_entry(struct join *j, size_t i)
 	return r;
 }
 
-static bool
-catalog_used(const struct join *j, const struct gp_catalog_entry *cat)
+/* Links the entries of each catalog entry (struct join), in O(n): the checks of a catalog
+ * entry then reach its entries without scanning all of them. */
+static int
+link_catalog(struct join *j)
 {
-	for (size_t i = 0; i < j->d->n; i++)
-		if (j->src[i].cat == cat)
-			return true;
-	return false;
+	size_t n_cat = j->in->catalog ? j->in->catalog->n : 0;
+
+	j->cat_first = malloc((n_cat + 1) * sizeof(*j->cat_first));
+	j->cat_next = malloc((j->d->n + 1) * sizeof(*j->cat_next));
+	if (!j->cat_first || !j->cat_next)
+		return -ENOMEM;
+	for (size_t k = 0; k < n_cat; k++)
+		j->cat_first[k] = NO_NEXT;
+	for (size_t i = j->d->n; i-- > 0;) {
+		size_t k;
+
+		j->cat_next[i] = NO_NEXT;
+		if (!j->src[i].cat)
+			continue;
+		k = (size_t)(j->src[i].cat - j->in->catalog->v);
+		j->cat_next[i] = j->cat_first[k];
+		j->cat_first[k] = i;
+	}
+	return 0;
 }
 
 /* Enum values and requester format of one joined catalog entry. */
@@ -482,13 +501,16 @@ static int
 validate_entries(struct join *j)
 {
 	const struct gp_catalog *c = j->in->catalog;
-	int r = 0;
+	int r = link_catalog(j);
 
 	for (size_t i = 0; r >= 0 && i < j->d->n; i++)
 		r = j->src[i].tf ? validate_tfvars_entry(j, i) : validate_catalog_only_entry(j, i);
 	for (size_t i = 0; r >= 0 && c && i < c->n; i++)
-		if (catalog_used(j, &c->v[i]))
+		if (j->cat_first[i] != NO_NEXT)
 			r = validate_catalog_entry(j, &c->v[i]);
+	free(j->cat_first);
+	free(j->cat_next);
+	j->cat_first = j->cat_next = NULL;
 	return r;
 }
 

@@ -310,7 +310,7 @@ plan_privileges(struct gp_entry_ctx *c, bool db_new)
 
 	if (e->access == GP_ACCESS_OWNER)
 		return; /* the owner owns the database and, on PostgreSQL 15, its public schema */
-	if (!db_new && !c->role_created && !gp_strv_contains(&c->o->access_checked, e->database))
+	if (!db_new && !c->role_created && !gp_strv_has(&c->o->access_checked, e->database))
 		return; /* not checked in this pass (see verify_interval): nothing to compare */
 	a = gp_observed_access(c->o, e->database, e->username);
 	if (db_new || c->role_created || !a) {
@@ -561,8 +561,8 @@ plan_entry(struct build *b, size_t i)
 	plan_rotation_start(&c);
 	plan_verify(&c);
 	free(c.current_role);
-	ep->grants_checked = e->access != GP_ACCESS_OWNER &&
-			     gp_strv_contains(&b->o->access_checked, e->database);
+	ep->grants_checked =
+		e->access != GP_ACCESS_OWNER && gp_strv_has(&b->o->access_checked, e->database);
 	if (creator >= 0 && c.r >= 0) {
 		ep->depends_on = creator;
 		c.r = entry_wait_note(ep, e->database, "its owner entry failed");

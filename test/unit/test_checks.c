@@ -199,7 +199,12 @@ test_grant_checks_paced(void **state)
 	}
 	assert_int_equal(gp_checks_grants(&f->d, f->s, &f->opts, &dbs), 0);
 	assert_int_equal(dbs.n, GP_GRANT_CHECKS_PER_PASS);
-	assert_string_equal(dbs.v[0], "db119"); /* the oldest check */
+	/* the oldest checks, db119 down to db070; the result is sorted */
+	assert_true(gp_strv_has(&dbs, "db119"));
+	assert_true(gp_strv_has(&dbs, "db070"));
+	assert_false(gp_strv_has(&dbs, "db069"));
+	for (size_t i = 1; i < dbs.n; i++)
+		assert_true(strcmp(dbs.v[i - 1], dbs.v[i]) < 0);
 	gp_strv_release(&dbs);
 	/* a reader not yet active is checked on top of the paced ones */
 	gp_state_find(f->s, "c")->state = GP_STATE_PROVISIONING;

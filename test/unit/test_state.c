@@ -452,6 +452,53 @@ test_digest(void **state)
 	gp_state_file_free(s);
 }
 
+/* Many records at once: one sort and one merge, the result as sorted as upserts make it. */
+static void
+test_reserve(void **state)
+{
+	struct gp_state_file *s = gp_state_file_new("dev");
+	const char *keys[] = {"orders", "alpha", NULL, "zeta", "orders", "mid", "alpha"};
+	struct gp_record *r;
+	char key[16];
+
+	(void)state;
+	assert_int_equal(gp_state_reserve(s, keys, 0, 5), 0);
+	assert_int_equal(s->n, 0);
+	add_record(s, "mid", "db", "u", GP_STATE_ACTIVE, 1);
+	add_record(s, "beta", "db2", "u2", GP_STATE_FAILED, 2);
+	assert_int_equal(gp_state_reserve(s, keys, ELEMENTSOF(keys), 7), 0);
+	assert_int_equal(s->n, 5); /* beta, mid kept; alpha, orders, zeta new, once each */
+	assert_string_equal(s->v[0].key, "alpha");
+	assert_string_equal(s->v[1].key, "beta");
+	assert_string_equal(s->v[2].key, "mid");
+	assert_string_equal(s->v[3].key, "orders");
+	assert_string_equal(s->v[4].key, "zeta");
+	assert_int_equal(s->v[0].state, GP_STATE_PENDING);
+	assert_int_equal(s->v[0].since, 7);
+	assert_int_equal(s->v[1].state, GP_STATE_FAILED); /* existing records untouched */
+	assert_int_equal(s->v[2].state, GP_STATE_ACTIVE);
+	assert_int_equal(s->v[2].since, 1);
+	assert_string_equal(s->v[2].database, "db");
+	/* upsert finds them now, and still inserts in order */
+	assert_int_equal(gp_state_upsert(s, "orders", 9, &r), 0);
+	assert_ptr_equal(r, &s->v[3]);
+	assert_int_equal(gp_state_upsert(s, "omega", 9, &r), 0);
+	assert_string_equal(s->v[3].key, "omega");
+	assert_ptr_equal(gp_state_find(s, "zeta"), &s->v[5]);
+	/* a few thousand in reverse order: all found, in order */
+	for (int i = 3000; i > 0; i--) {
+		const char *k = key;
+
+		snprintf(key, sizeof(key), "k%05d", i);
+		assert_int_equal(gp_state_reserve(s, &k, 1, 1), 0);
+	}
+	for (size_t i = 1; i < s->n; i++)
+		assert_true(strcmp(s->v[i - 1].key, s->v[i].key) < 0);
+	assert_int_equal(s->n, 3006);
+	assert_non_null(gp_state_find(s, "k01234"));
+	gp_state_file_free(s);
+}
+
 static void
 test_dup(void **state)
 {
@@ -493,6 +540,7 @@ main(void)
 		cmocka_unit_test(test_parse_bad_entries),
 		cmocka_unit_test(test_parse_reports_all),
 		cmocka_unit_test(test_digest),
+		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_dup),
 	};
 

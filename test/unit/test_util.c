@@ -109,6 +109,29 @@ test_strv_sorted(void **state)
 }
 
 static void
+test_strv_uniq(void **state)
+{
+	struct gp_strv sv = {0};
+	const char *in[] = {"orders", "billing", "orders", "alpha", "billing", "orders"};
+
+	(void)state;
+	gp_strv_uniq(&sv); /* empty: nothing to do */
+	assert_int_equal(sv.n, 0);
+	for (size_t i = 0; i < ELEMENTSOF(in); i++)
+		assert_int_equal(gp_strv_push(&sv, in[i]), 0);
+	gp_strv_uniq(&sv);
+	assert_int_equal(sv.n, 3);
+	assert_string_equal(sv.v[0], "alpha");
+	assert_string_equal(sv.v[1], "billing");
+	assert_string_equal(sv.v[2], "orders");
+	assert_true(gp_strv_has(&sv, "orders"));
+	/* still a growable array: pushing after it works */
+	assert_int_equal(gp_strv_push(&sv, "zeta"), 0);
+	assert_int_equal(sv.n, 4);
+	gp_strv_release(&sv); /* valgrind: the duplicates were freed, nothing twice */
+}
+
+static void
 test_strv(void **state)
 {
 	struct gp_strv sv = {0};
@@ -449,6 +472,7 @@ main(void)
 		cmocka_unit_test(test_buf_oom_sticky),
 		cmocka_unit_test(test_strv),
 		cmocka_unit_test(test_strv_sorted),
+		cmocka_unit_test(test_strv_uniq),
 		cmocka_unit_test(test_string_helpers),
 		cmocka_unit_test(test_take_ptr),
 		cmocka_unit_test(test_duration_parse_ok),
