@@ -20,7 +20,8 @@
 #
 # Environment: GPRDSD_BUILD_DIR (default build-ci), PYTEST_ADDOPTS (extra pytest options,
 # e.g. `-k drift`), GPRDSD_TEST_KEEP=1 keeps the servers' logs and temp dirs,
-# GPRDSD_VALGRIND=0 skips the daemon-under-valgrind test, GPRDSD_FUZZ=0 the fuzz stage.
+# GPRDSD_VALGRIND=0 skips the daemon-under-valgrind test, GPRDSD_FUZZ=0 the fuzz stage,
+# GPRDSD_ASAN=0 the unit tests under ASan/UBSan (build-asan).
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -127,6 +128,32 @@ for f in "$build"/meson-logs/unit-testlog*.json; do
 	[ -e "$f" ] && cp "$f" "$results/unit-testlog.json"
 done
 
+# --- 3b. unit tests under ASan/UBSan -------------------------------------------------------
+# The same programs built with -fsanitize=address,undefined (build-asan): a leak, an
+# out-of-bounds access or undefined behaviour fails the program. Each program counts as one
+# test. GPRDSD_ASAN=0 skips the stage.
+asan_rc=0
+if [ "${GPRDSD_ASAN:-1}" = 0 ]; then
+	echo "=== unit tests under ASan/UBSan (skipped: GPRDSD_ASAN=0)"
+else
+	echo "=== unit tests under ASan/UBSan (build-asan)"
+	asan=$root/build-asan
+	rm -f "$asan"/meson-logs/asan-testlog*
+	if { [ -f "$asan/build.ninja" ] ||
+	     meson setup "$asan" -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true \
+		>/dev/null; } && ninja -C "$asan"; then
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+			meson test -C "$asan" --suite unit --print-errorlogs --logbase asan-testlog
+		asan_rc=$?
+	else
+		asan_rc=1
+	fi
+	for f in "$asan"/meson-logs/asan-testlog*.json; do
+		[ -e "$f" ] && cp "$f" "$results/asan-testlog.json"
+	done
+fi
+
 # --- 4. fuzz -------------------------------------------------------------------------------
 # A short run on every CI pass (about two minutes with two CPUs); the long one is
 # `test/fuzz/run.sh 600`. The harnesses' corpus stays in build-fuzz between runs.
@@ -157,12 +184,14 @@ integ_rc=$?
 stop_started
 
 # --- 6. count ------------------------------------------------------------------------------
-counts=$("$py" - "$results" "$unit_rc" "$integ_rc" "${GPRDSD_FUZZ:-1}" "$fuzz_rc" <<'PY'
+counts=$("$py" - "$results" "$unit_rc" "$integ_rc" "${GPRDSD_FUZZ:-1}" "$fuzz_rc" \
+	"${GPRDSD_ASAN:-1}" "$asan_rc" <<'PY'
 import glob, json, os, sys
 import xml.etree.ElementTree as ET
 
 results, unit_rc, integ_rc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 fuzz_on, fuzz_rc = sys.argv[4] != "0", int(sys.argv[5])
+asan_on, asan_rc = sys.argv[6] != "0", int(sys.argv[7])
 out = sys.stderr
 
 def cases(path):
@@ -245,17 +274,41 @@ if fuzz_on:
         ff += 1
         ffails.append(f"test/fuzz/run.sh wrote no results (exit {fuzz_rc}, 124 = timed out)")
 
+# Unit under ASan/UBSan: one case per program, from meson's log.
+ap = af = 0
+afails = []
+if asan_on:
+    alog = os.path.join(results, "asan-testlog.json")
+    atests = []
+    if os.path.exists(alog):
+        with open(alog) as fh:
+            atests = [json.loads(l) for l in fh if l.strip()]
+    for t in atests:
+        if t.get("result") == "OK":
+            ap += 1
+        elif t.get("result") != "SKIP":
+            af += 1
+            afails.append(f"{t['name']}: {t.get('result')} (exit {t.get('returncode')})")
+    if not atests:
+        af += 1
+        afails.append(f"the ASan/UBSan build or its unit tests produced no results "
+                      f"(exit {asan_rc})")
+
 print(f"unit:        {up} passed, {uf} failed, {us} skipped", file=out)
+if asan_on:
+    print(f"unit (asan): {ap} passed, {af} failed", file=out)
 if fuzz_on:
     print(f"fuzz:        {fp} passed, {ff} failed", file=out)
 print(f"integration: {ip} passed, {if_} failed, {is_} skipped", file=out)
 for n in ufails:
     print(f"FAILED unit {n}", file=out)
+for n in afails:
+    print(f"FAILED unit-asan {n}", file=out)
 for n in ffails:
     print(f"FAILED fuzz {n}", file=out)
 for n in ifails:
     print(f"FAILED integration {n}", file=out)
-print(up + fp + ip, uf + ff + if_, us + is_)
+print(up + ap + fp + ip, uf + af + ff + if_, us + is_)
 PY
 ) || counts="0 1 0"
 read -r passed failed skipped <<<"$counts"
