@@ -57,12 +57,8 @@ die() { say "bench: $*"; exit 2; }
 # ---------------------------------------------------------------------------------------
 # Prerequisites
 
-for n in "$@"; do [[ $n =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer: $n"; done
-if [ ! -x "$GPRDSD" ]; then
-	say "bench: $GPRDSD missing: building it (release)"
-	[ -d "$ROOT/build-bench" ] || meson setup "$ROOT/build-bench" "$ROOT" -Dbuildtype=release >&2
-	ninja -C "$ROOT/build-bench" >&2
-fi
+. "$HERE/common.sh"
+bench_prepare "$@"
 if [ ! -x /usr/bin/time ]; then
 	[ "$(id -u)" = 0 ] || die "/usr/bin/time missing: install the package 'time'"
 	say "bench: installing the package 'time'"

@@ -40,12 +40,8 @@ ENV_NAME=dev
 say() { printf '%s\n' "$*" >&2; }
 die() { say "scale: $*"; exit 2; }
 
-for n in "$@"; do [[ $n =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer: $n"; done
-if [ ! -x "$GPRDSD" ]; then
-	say "scale: $GPRDSD missing: building it (release)"
-	[ -d "$ROOT/build-bench" ] || meson setup "$ROOT/build-bench" "$ROOT" -Dbuildtype=release >&2
-	ninja -C "$ROOT/build-bench" >&2
-fi
+. "$HERE/common.sh"
+bench_prepare "$@"
 [ -x /usr/bin/time ] || die "/usr/bin/time missing: install the package 'time'"
 [ -x "$PG_BIN/initdb" ] || die "no PostgreSQL server binaries in $PG_BIN"
 [ -x "$VENV/bin/moto_server" ] || die "no moto_server in $VENV (pip install 'moto[server]' boto3)"

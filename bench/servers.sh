@@ -83,3 +83,4 @@ moto_fresh() {
 		    host="127.0.0.1", port=pgport, username=user, password=pw, dbname="postgres")))
 	EOF
 }
+
