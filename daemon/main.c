@@ -10,7 +10,9 @@
  *   gprdsd --check-config             parse and validate the config file
  *
  * Exit codes (--once): 0 converged or waiting at a gate, 1 some entries failed or are
- * invalid or an environment could not be reconciled, 2 usage or config error.
+ * invalid or an environment could not be reconciled, 2 usage or config error. With plan
+ * --detailed-exitcode: 0 nothing to do, 2 changes pending, 1 any error (usage and config
+ * errors too).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -24,8 +26,6 @@
 #include "daemon.h"
 #include "fileio.h"
 #include "log.h"
-
-#define EXIT_USAGE 2
 
 static const char usage_text[] =
 	"Usage: gprdsd [COMMAND] [OPTIONS]\n"
@@ -49,7 +49,7 @@ static const char usage_text[] =
 	"      --repo DIR         validate: the checkout to validate (no config needed)\n"
 	"      --format FMT       validate: text (default) or github\n"
 	"      --json             plan, status: JSON output\n"
-	"      --detailed-exitcode  plan: 0 nothing to do, 1 error, 2 changes pending\n"
+	"      --detailed-exitcode  plan: 0 nothing to do, 1 any error, 2 changes pending\n"
 	"      --confirm-mass-change  --once: proceed although the mass-change guard refuses\n"
 	"      --log-target T     auto, journal or console (overrides log_target)\n"
 	"      --log-level L      debug, info, notice, warning or error\n"
@@ -57,8 +57,8 @@ static const char usage_text[] =
 	"  -V, --version          the version\n"
 	"\n"
 	"Exit codes: 0 success; 1 entries failed or invalid, an environment not reconciled, or\n"
-	"validate found errors; 2 usage or config error (plan --detailed-exitcode: 2 changes\n"
-	"pending). See gprdsd(8).\n";
+	"validate found errors; 2 usage or config error (plan --detailed-exitcode: 1 any error,\n"
+	"2 changes pending). See gprdsd(8).\n";
 
 static int
 parse_command(int argc, char **argv, struct gpd_cli *cli)
@@ -81,8 +81,10 @@ parse_command(int argc, char **argv, struct gpd_cli *cli)
 		{"version", no_argument, NULL, 'V'},
 		{0},
 	};
-	int c;
+	int c, r = 0;
 
+	/* An error does not stop the parse: a --detailed-exitcode after it still decides the
+	 * exit code. */
 	while ((c = getopt_long(argc, argv, "c:e:hV", opts, NULL)) >= 0) {
 		switch (c) {
 		case 'c':
@@ -98,7 +100,7 @@ parse_command(int argc, char **argv, struct gpd_cli *cli)
 		case OPT_FORMAT:
 			if (strcmp(optarg, "text") != 0 && strcmp(optarg, "github") != 0) {
 				fprintf(stderr, "gprdsd: --format must be text or github\n");
-				return -EINVAL;
+				r = -EINVAL;
 			}
 			cli->github = strcmp(optarg, "github") == 0;
 			break;
@@ -130,10 +132,11 @@ parse_command(int argc, char **argv, struct gpd_cli *cli)
 			cli->command = GPD_CMD_VERSION;
 			break;
 		default:
-			return -EINVAL;
+			r = -EINVAL;
+			break;
 		}
 	}
-	return 0;
+	return r;
 }
 
 static int
@@ -194,7 +197,7 @@ main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &cli) < 0) {
 		fprintf(stderr, "Try 'gprdsd --help'.\n");
-		return EXIT_USAGE;
+		return gpd_cli_usage_exit(&cli);
 	}
 	switch (cli.command) {
 	case GPD_CMD_HELP:

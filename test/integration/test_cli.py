@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from world import to_yaml
 
 
@@ -66,3 +68,30 @@ def test_version_and_help(world):
     assert r.rc == 0, r
     for word in ("--once", "plan", "validate", "status", "--config"):
         assert word in r.out + r.err, f"--help does not mention {word}:{r}"
+
+
+@pytest.mark.parametrize("args", [
+    ("plan", "--no-such-option", "--detailed-exitcode"),
+    ("plan", "--detailed-exitcode", "--no-such-option"),
+    ("plan", "--detailed-exitcode", "--config", "{tmp}/nope.yaml"),
+    ("plan", "--detailed-exitcode", "--env", "nowhere"),
+    ("plan", "--detailed-exitcode", "--format", "nope"),
+    ("plan", "--detailed-exitcode", "stray"),
+    ("status", "--detailed-exitcode"),
+])
+def test_detailed_exitcode_errors_are_exit_1(world, args):
+    """With --detailed-exitcode, 2 says only "changes pending": every error is 1."""
+    world.gd.write_config()
+    args = [a.format(tmp=world.tmp) for a in args]
+    if "--config" not in args:
+        args += ["--config", world.gd.config_path]
+    r = world.gd.run(*args, config=False)
+    assert r.rc == 1, r
+    assert r.err, r
+
+
+def test_without_detailed_exitcode_errors_stay_exit_2(world):
+    world.gd.write_config()
+    assert world.gd.plan("--no-such-option").rc == 2
+    assert world.gd.plan("--env", "nowhere").rc == 2
+    assert world.gd.run("plan", "--config", world.tmp + "/nope.yaml", config=False).rc == 2
