@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from world import to_yaml
+from world import standard_layout, to_yaml
 
 
 def _config_with_unknown_key(world):
@@ -95,3 +95,32 @@ def test_without_detailed_exitcode_errors_stay_exit_2(world):
     assert world.gd.plan("--no-such-option").rc == 2
     assert world.gd.plan("--env", "nowhere").rc == 2
     assert world.gd.run("plan", "--config", world.tmp + "/nope.yaml", config=False).rc == 2
+
+
+@pytest.mark.parametrize("command", [("plan",), ("validate",), ("status",), ("plan", "--json")])
+def test_global_options_before_or_after_the_command(world, command):
+    """As git's and terraform's: `gprdsd --config X plan` is `gprdsd plan --config X`."""
+    world.repo.write_layout(standard_layout(world.uid))
+    cfg = world.gd.write_config()
+    after = world.gd.run(*command, "--config", cfg, config=False)
+    before = world.gd.run("--config", cfg, *command, config=False)
+    equals = world.gd.run("--config=" + cfg, "--env", "dev", *command, config=False)
+    assert after.rc == 0, after
+    assert before.rc == after.rc and before.out == after.out, (before, after)
+    assert equals.rc == 0 and "unexpected argument" not in equals.err, equals
+
+
+def test_once_with_config_before_it(world):
+    world.repo.write_layout(standard_layout(world.uid))
+    cfg = world.gd.write_config()
+    r = world.gd.run("--config=" + cfg, "--once", config=False)
+    assert r.rc == 0, r
+    r = world.gd.run("-c", cfg, "--once", config=False)
+    assert r.rc == 0, r
+
+
+def test_command_word_and_option_conflict_or_stray_word(world):
+    cfg = world.gd.write_config()
+    for args in (("--once", "plan"), ("plan", "extra"), ("bogus",), ("--config", cfg, "bogus")):
+        r = world.gd.run(*args, config=False)
+        assert r.rc == 2, r
