@@ -29,6 +29,12 @@
 #include "plan/join.h"
 
 int
+gpd_cli_usage_exit(const struct gpd_cli *cli)
+{
+	return cli->detailed_exitcode ? 1 : 2;
+}
+
+int
 gpd_config_load(const char *path, struct gp_config **ret)
 {
 	_cleanup_free_ char *buf = NULL, *abs = NULL;
@@ -329,7 +335,7 @@ gpd_cmd_run(const struct gpd_cli *cli)
 
 	if (gpd_config_load(cli->config, &cfg) < 0 || gpd_cli_check_envs(cli, cfg) < 0 ||
 	    gpd_cli_log_setup(cli, cfg) < 0)
-		return 2;
+		return gpd_cli_usage_exit(cli);
 	gpd_run_id(run_id);
 	if (cli->command == GPD_CMD_ONCE) {
 		install_stop_handlers();
@@ -453,7 +459,7 @@ validate_manifest(const struct gpd_cli *cli, struct gp_config **cfg, struct gp_m
 		return 0;
 	}
 	if (gpd_config_load(cli->config, cfg) < 0 || gpd_cli_check_envs(cli, *cfg) < 0)
-		return 2;
+		return gpd_cli_usage_exit(cli);
 	if (gp_manifest_new(*cfg, m) < 0)
 		return 1;
 	for (size_t i = 0; i < (*m)->n_envs; i++)
@@ -655,7 +661,7 @@ gpd_cmd_status(const struct gpd_cli *cli)
 	int rc = 0;
 
 	if (gpd_config_load(cli->config, &cfg) < 0 || gpd_cli_check_envs(cli, cfg) < 0)
-		return 2;
+		return gpd_cli_usage_exit(cli);
 	if (cli->json) {
 		root = cJSON_CreateObject();
 		envs = cJSON_AddArrayToObject(root, "environments");
@@ -721,7 +727,7 @@ gpd_cmd_check_config(const struct gpd_cli *cli)
 	_cleanup_(gp_config_freep) struct gp_config *cfg = NULL;
 
 	if (gpd_config_load(cli->config, &cfg) < 0)
-		return 2;
+		return gpd_cli_usage_exit(cli);
 	printf("%s: ok (%zu environment%s)\n", cfg->file, cfg->n_envs, cfg->n_envs == 1 ? "" : "s");
 	return 0;
 }
@@ -845,14 +851,14 @@ gpd_cmd_rotate(const struct gpd_cli *cli)
 
 	if (gpd_config_load(cli->config, &cfg) < 0 || gpd_cli_check_envs(cli, cfg) < 0 ||
 	    gpd_cli_log_setup(cli, cfg) < 0)
-		return 2;
+		return gpd_cli_usage_exit(cli);
 	env = cli->envs.n ? cli->envs.v[0] : "";
 	if (cli->envs.n == 1 && gpd_state_load(cfg->state_dir, env, &s, &err) < 0) {
 		fprintf(stderr, "gprdsd: %s\n", err ? err : "cannot read the records");
 		return 1;
 	}
 	if (rotate_args(cli, cfg, s) < 0)
-		return 2;
+		return gpd_cli_usage_exit(cli);
 	requester(by, sizeof(by));
 	if (gpd_requests_add_rotate(cfg->state_dir, env, &cli->keys, at, by, s, &err) < 0) {
 		fprintf(stderr, "gprdsd: cannot record the request: %s\n", err ? err : "error");

@@ -37,8 +37,13 @@ struct gpd_cli {
 };
 
 /*
+ * The exit code of a usage or config error: 2, or 1 under --detailed-exitcode, whose 2 says
+ * only "changes pending" (terraform's convention).
+ */
+int gpd_cli_usage_exit(const struct gpd_cli *cli);
+/*
  * Reads and parses the config file; prints every diagnostic to stderr. Returns 0 and
- * *ret, or a negative errno (the caller exits 2).
+ * *ret, or a negative errno (the caller exits gpd_cli_usage_exit()).
  */
 int gpd_config_load(const char *path, struct gp_config **ret);
 /* Sets up logging from the command line and the config (command line wins). */

@@ -10,7 +10,9 @@
  *   gprdsd --check-config             parse and validate the config file
  *
  * Exit codes (--once): 0 converged or waiting at a gate, 1 some entries failed or are
- * invalid or an environment could not be reconciled, 2 usage or config error.
+ * invalid or an environment could not be reconciled, 2 usage or config error. With plan
+ * --detailed-exitcode: 0 nothing to do, 2 changes pending, 1 any error (usage and config
+ * errors too).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -24,8 +26,6 @@
 #include "daemon.h"
 #include "fileio.h"
 #include "log.h"
-
-#define EXIT_USAGE 2
 
 static const char usage_text[] =
 	"Usage: gprdsd [COMMAND] [OPTIONS]\n"
@@ -49,7 +49,7 @@ static const char usage_text[] =
 	"      --repo DIR         validate: the checkout to validate (no config needed)\n"
 	"      --format FMT       validate: text (default) or github\n"
 	"      --json             plan, status: JSON output\n"
-	"      --detailed-exitcode  plan: 0 nothing to do, 1 error, 2 changes pending\n"
+	"      --detailed-exitcode  plan: 0 nothing to do, 1 any error, 2 changes pending\n"
 	"      --confirm-mass-change  --once: proceed although the mass-change guard refuses\n"
 	"      --log-target T     auto, journal or console (overrides log_target)\n"
 	"      --log-level L      debug, info, notice, warning or error\n"
@@ -57,8 +57,53 @@ static const char usage_text[] =
 	"  -V, --version          the version\n"
 	"\n"
 	"Exit codes: 0 success; 1 entries failed or invalid, an environment not reconciled, or\n"
-	"validate found errors; 2 usage or config error (plan --detailed-exitcode: 2 changes\n"
-	"pending). See gprdsd(8).\n";
+	"validate found errors; 2 usage or config error (plan --detailed-exitcode: 1 any error,\n"
+	"2 changes pending). See gprdsd(8).\n";
+
+/* A non-option argument: the command (git's and terraform's way: options before and after
+ * it), then, for rotate, its keys. */
+static int
+parse_word(const char *arg, struct gpd_cli *cli, bool *have_verb)
+{
+	static const struct {
+		const char *name;
+		enum gpd_command cmd;
+	} verbs[] = {
+		{"plan", GPD_CMD_PLAN},
+		{"validate", GPD_CMD_VALIDATE},
+		{"status", GPD_CMD_STATUS},
+		{"rotate", GPD_CMD_ROTATE},
+	};
+
+	if (*have_verb && cli->command == GPD_CMD_ROTATE)
+		return gp_strv_push(&cli->keys, arg);
+	if (*have_verb) {
+		fprintf(stderr, "gprdsd: unexpected argument \"%s\"\n", arg);
+		return -EINVAL;
+	}
+	*have_verb = true;
+	for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+		if (strcmp(arg, verbs[i].name) == 0) {
+			cli->command = verbs[i].cmd;
+			return 0;
+		}
+	fprintf(stderr, "gprdsd: unknown command \"%s\" (see gprdsd --help)\n", arg);
+	return -EINVAL;
+}
+
+/* One command: a word or an option (of those, the last); --help and --version win. */
+static int
+command_of(struct gpd_cli *cli, enum gpd_command opt_cmd, bool have_verb)
+{
+	if (opt_cmd == GPD_CMD_DAEMON)
+		return 0; /* the word's command, or the daemon */
+	if (have_verb && opt_cmd != GPD_CMD_HELP && opt_cmd != GPD_CMD_VERSION) {
+		fprintf(stderr, "gprdsd: two commands: a word and --once or --check-config\n");
+		return -EINVAL;
+	}
+	cli->command = opt_cmd;
+	return 0;
+}
 
 static int
 parse_command(int argc, char **argv, struct gpd_cli *cli)
@@ -81,10 +126,18 @@ parse_command(int argc, char **argv, struct gpd_cli *cli)
 		{"version", no_argument, NULL, 'V'},
 		{0},
 	};
-	int c;
+	enum gpd_command opt_cmd = GPD_CMD_DAEMON;
+	bool have_verb = false;
+	int c, r = 0;
 
-	while ((c = getopt_long(argc, argv, "c:e:hV", opts, NULL)) >= 0) {
+	/* An error does not stop the parse: a --detailed-exitcode after it still decides the
+	 * exit code. "-": arguments in order, whatever POSIXLY_CORRECT says. */
+	while ((c = getopt_long(argc, argv, "-c:e:hV", opts, NULL)) >= 0) {
 		switch (c) {
+		case 1:
+			if (parse_word(optarg, cli, &have_verb) < 0)
+				r = -EINVAL;
+			break;
 		case 'c':
 			cli->config = optarg;
 			break;
@@ -98,7 +151,7 @@ parse_command(int argc, char **argv, struct gpd_cli *cli)
 		case OPT_FORMAT:
 			if (strcmp(optarg, "text") != 0 && strcmp(optarg, "github") != 0) {
 				fprintf(stderr, "gprdsd: --format must be text or github\n");
-				return -EINVAL;
+				r = -EINVAL;
 			}
 			cli->github = strcmp(optarg, "github") == 0;
 			break;
@@ -109,10 +162,10 @@ parse_command(int argc, char **argv, struct gpd_cli *cli)
 			cli->detailed_exitcode = true;
 			break;
 		case OPT_CHECK:
-			cli->command = GPD_CMD_CHECK_CONFIG;
+			opt_cmd = GPD_CMD_CHECK_CONFIG;
 			break;
 		case OPT_ONCE:
-			cli->command = GPD_CMD_ONCE;
+			opt_cmd = GPD_CMD_ONCE;
 			break;
 		case OPT_CONFIRM:
 			cli->confirm_mass_change = true;
@@ -124,53 +177,30 @@ parse_command(int argc, char **argv, struct gpd_cli *cli)
 			cli->log_level = optarg;
 			break;
 		case 'h':
-			cli->command = GPD_CMD_HELP;
+			opt_cmd = GPD_CMD_HELP;
 			break;
 		case 'V':
-			cli->command = GPD_CMD_VERSION;
+			opt_cmd = GPD_CMD_VERSION;
 			break;
 		default:
-			return -EINVAL;
+			r = -EINVAL;
+			break;
 		}
 	}
-	return 0;
+	for (; optind < argc; optind++) /* after "--" */
+		if (parse_word(argv[optind], cli, &have_verb) < 0)
+			r = -EINVAL;
+	return r < 0 ? r : command_of(cli, opt_cmd, have_verb);
 }
 
 static int
 parse_args(int argc, char **argv, struct gpd_cli *cli)
 {
-	static const struct {
-		const char *name;
-		enum gpd_command cmd;
-	} verbs[] = {
-		{"plan", GPD_CMD_PLAN},
-		{"validate", GPD_CMD_VALIDATE},
-		{"status", GPD_CMD_STATUS},
-		{"rotate", GPD_CMD_ROTATE},
-	};
 	int r;
 
 	cli->command = GPD_CMD_DAEMON;
 	cli->config = GPD_DEFAULT_CONFIG;
-	if (argc > 1 && argv[1][0] != '-') {
-		for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-			if (strcmp(argv[1], verbs[i].name) == 0)
-				cli->command = verbs[i].cmd;
-		if (cli->command == GPD_CMD_DAEMON) {
-			fprintf(stderr, "gprdsd: unknown command \"%s\" (see gprdsd --help)\n",
-				argv[1]);
-			return -EINVAL;
-		}
-		argc--;
-		argv++;
-	}
 	r = parse_command(argc, argv, cli);
-	while (r >= 0 && cli->command == GPD_CMD_ROTATE && optind < argc)
-		r = gp_strv_push(&cli->keys, argv[optind++]);
-	if (r >= 0 && optind < argc) {
-		fprintf(stderr, "gprdsd: unexpected argument \"%s\"\n", argv[optind]);
-		return -EINVAL;
-	}
 	if (r >= 0 && cli->json && cli->command != GPD_CMD_PLAN && cli->command != GPD_CMD_STATUS) {
 		fprintf(stderr, "gprdsd: --json goes with plan or status\n");
 		return -EINVAL;
@@ -194,7 +224,7 @@ main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &cli) < 0) {
 		fprintf(stderr, "Try 'gprdsd --help'.\n");
-		return EXIT_USAGE;
+		return gpd_cli_usage_exit(&cli);
 	}
 	switch (cli.command) {
 	case GPD_CMD_HELP:

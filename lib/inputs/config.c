@@ -253,7 +253,7 @@ static const struct ckey env_keys[] = {
 	{.path = "defaults.risk", .type = K_ENUM, .offset = E(defaults.risk), .def = "medium",
 	 .enum_name = risk_name, .doc = "Risk of entries that have no catalog entry."},
 	{.path = "defaults.createdb", .type = K_BOOL, .offset = E(defaults.createdb),
-	 .def = "true", .doc = "Whether application roles get CREATEDB."},
+	 .def = "true", .doc = "Whether owner roles get CREATEDB (editor and reader roles never do)."},
 	{.path = "rotation.none", .type = K_DURATION, .offset = E(rotation_ms[GP_RISK_NONE]),
 	 .def = "30d", .min = HOUR, .doc = "Password rotation period for risk none."},
 	{.path = "rotation.low", .type = K_DURATION, .offset = E(rotation_ms[GP_RISK_LOW]),

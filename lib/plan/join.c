@@ -231,7 +231,9 @@ fill_entry(struct join *j, size_t i)
 	e->risk = default_risk(j);
 	e->size = GP_SIZE_SMALL;
 	e->requested = GP_STATE_PENDING;
-	e->createdb = j->in->env_config ? j->in->env_config->defaults.createdb : true;
+	/* Least privilege (DESIGN §3): CREATEDB only for owners, per defaults.createdb. */
+	e->createdb = e->access == GP_ACCESS_OWNER &&
+		      (j->in->env_config ? j->in->env_config->defaults.createdb : true);
 	e->has_catalog = cat != NULL;
 	e->secret_name = secret_name(j, e->key);
 	e->strategy = j->in->env_config ? j->in->env_config->rotation.strategy

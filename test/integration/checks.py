@@ -43,7 +43,10 @@ def assert_secret(w, e, pg=None):
     return s
 
 
-def assert_role(w, e, pg=None, createdb=True):
+def assert_role(w, e, pg=None, createdb=None):
+    """createdb: by default as DESIGN §3 says, only owner entries have CREATEDB."""
+    if createdb is None:
+        createdb = e.access == "owner"
     r = (pg or w.pg).role(e.username)
     assert r is not None, f"role {e.username} does not exist"
     assert r["login"], r

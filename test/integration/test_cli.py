@@ -2,7 +2,9 @@
 
 import re
 
-from world import to_yaml
+import pytest
+
+from world import standard_layout, to_yaml
 
 
 def _config_with_unknown_key(world):
@@ -66,3 +68,59 @@ def test_version_and_help(world):
     assert r.rc == 0, r
     for word in ("--once", "plan", "validate", "status", "--config"):
         assert word in r.out + r.err, f"--help does not mention {word}:{r}"
+
+
+@pytest.mark.parametrize("args", [
+    ("plan", "--no-such-option", "--detailed-exitcode"),
+    ("plan", "--detailed-exitcode", "--no-such-option"),
+    ("plan", "--detailed-exitcode", "--config", "{tmp}/nope.yaml"),
+    ("plan", "--detailed-exitcode", "--env", "nowhere"),
+    ("plan", "--detailed-exitcode", "--format", "nope"),
+    ("plan", "--detailed-exitcode", "stray"),
+    ("status", "--detailed-exitcode"),
+])
+def test_detailed_exitcode_errors_are_exit_1(world, args):
+    """With --detailed-exitcode, 2 says only "changes pending": every error is 1."""
+    world.gd.write_config()
+    args = [a.format(tmp=world.tmp) for a in args]
+    if "--config" not in args:
+        args += ["--config", world.gd.config_path]
+    r = world.gd.run(*args, config=False)
+    assert r.rc == 1, r
+    assert r.err, r
+
+
+def test_without_detailed_exitcode_errors_stay_exit_2(world):
+    world.gd.write_config()
+    assert world.gd.plan("--no-such-option").rc == 2
+    assert world.gd.plan("--env", "nowhere").rc == 2
+    assert world.gd.run("plan", "--config", world.tmp + "/nope.yaml", config=False).rc == 2
+
+
+@pytest.mark.parametrize("command", [("plan",), ("validate",), ("status",), ("plan", "--json")])
+def test_global_options_before_or_after_the_command(world, command):
+    """As git's and terraform's: `gprdsd --config X plan` is `gprdsd plan --config X`."""
+    world.repo.write_layout(standard_layout(world.uid))
+    cfg = world.gd.write_config()
+    after = world.gd.run(*command, "--config", cfg, config=False)
+    before = world.gd.run("--config", cfg, *command, config=False)
+    equals = world.gd.run("--config=" + cfg, "--env", "dev", *command, config=False)
+    assert after.rc == 0, after
+    assert before.rc == after.rc and before.out == after.out, (before, after)
+    assert equals.rc == 0 and "unexpected argument" not in equals.err, equals
+
+
+def test_once_with_config_before_it(world):
+    world.repo.write_layout(standard_layout(world.uid))
+    cfg = world.gd.write_config()
+    r = world.gd.run("--config=" + cfg, "--once", config=False)
+    assert r.rc == 0, r
+    r = world.gd.run("-c", cfg, "--once", config=False)
+    assert r.rc == 0, r
+
+
+def test_command_word_and_option_conflict_or_stray_word(world):
+    cfg = world.gd.write_config()
+    for args in (("--once", "plan"), ("plan", "extra"), ("bogus",), ("--config", cfg, "bogus")):
+        r = world.gd.run(*args, config=False)
+        assert r.rc == 2, r

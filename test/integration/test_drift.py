@@ -44,14 +44,16 @@ def q(ident):
     return sql.Identifier(ident)
 
 
-@pytest.mark.parametrize("change,field,good", [
-    ("CREATEROLE", "createrole", False),
-    ("NOLOGIN", "login", True),
-    ("NOCREATEDB", "createdb", True),
+@pytest.mark.parametrize("access,change,field,good", [
+    ("editor", "CREATEROLE", "createrole", False),
+    ("editor", "NOLOGIN", "login", True),
+    ("owner", "NOCREATEDB", "createdb", True),
+    ("editor", "CREATEDB", "createdb", False),
+    ("reader", "CREATEDB", "createdb", False),
 ])
-def test_role_attribute_repaired(converged, change, field, good):
+def test_role_attribute_repaired(converged, access, change, field, good):
     world, lay, db, before = converged
-    e = lay.by_access("dev", db, "editor")
+    e = lay.by_access("dev", db, access)
     world.pg.execute(sql.SQL("ALTER ROLE {} " + change).format(q(e.username)))
     assert world.pg.role(e.username)[field] is not good
     repair_pass(world)
@@ -187,3 +189,20 @@ def test_privilege_checks_follow_verify_interval(world):
     c = world.login(e)
     assert run_sql(c, "SELECT count(*) FROM items") == [(1,)]
     c.close()
+
+
+def test_reader_createdb_is_planned_then_repaired(converged):
+    """Least privilege (DESIGN §3): an editor has NOCREATEDB; CREATEDB given to a reader by
+    hand shows in plan as an alter_role repair, and the pass takes it away."""
+    world, lay, db, before = converged
+    assert not world.pg.role(lay.by_access("dev", db, "editor").username)["createdb"]
+    e = lay.by_access("dev", db, "reader")
+    assert not world.pg.role(e.username)["createdb"]
+    world.pg.execute(sql.SQL("ALTER ROLE {} CREATEDB").format(q(e.username)))
+    r = world.gd.plan("--env", "dev", "--detailed-exitcode")
+    assert r.rc == 2, r
+    assert f"alter_role {e.username} (drift): createdb is on" in r.out, r
+    assert world.pg.role(e.username)["createdb"], "plan changed the role"
+    repair_pass(world)
+    assert_role(world, e)
+    assert_repair_audited(world, before, "dev", username=e.username)

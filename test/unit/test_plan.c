@@ -43,7 +43,7 @@ add_entry(struct fixture *f, const char *key, const char *db, const char *user,
 		.has_catalog = true,
 		.owner_role = strdup(owner),
 		.secret_name = strdup(name),
-		.createdb = true,
+		.createdb = access == GP_ACCESS_OWNER, /* as the join decides */
 	};
 }
 
@@ -123,7 +123,7 @@ observe_converged(struct fixture *f)
 
 		snprintf(comment, sizeof(comment), "managed by gprdsd: env=dev key=%s", e->key);
 		o->roles[i] = (struct gp_obs_role){.name = strdup(e->username), .login = true,
-						   .createdb = true, .inherit = true,
+						   .createdb = e->createdb, .inherit = true,
 						   .comment = strdup(comment)};
 		o->secrets[i] = (struct gp_obs_secret){.name = strdup(e->secret_name),
 						       .current_version = strdup("v1"),
@@ -275,6 +275,8 @@ test_drift(void **state)
 	r = (struct gp_obs_role *)gp_observed_role(f->o, "inventory_user");
 	r->createrole = true;
 	r->createdb = false;
+	/* CREATEDB given to the reader by hand: least privilege is restored (DESIGN §3) */
+	((struct gp_obs_role *)gp_observed_role(f->o, "reporting_ro"))->createdb = true;
 	/* CONNECT re-granted to PUBLIC on inventory_service, owner changed on billing */
 	{
 		struct gp_obs_database *db =
@@ -301,6 +303,7 @@ test_drift(void **state)
 	assert_non_null(strstr(text, "revoke_public on inventory_service (drift)"));
 	assert_non_null(strstr(text, "alter_database_owner billing (drift)"));
 	assert_non_null(strstr(text, "apply_grants reporting_ro on inventory_service (drift)"));
+	assert_non_null(strstr(text, "alter_role reporting_ro (drift): createdb is on"));
 	free(text);
 }
 
