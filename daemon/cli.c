@@ -367,6 +367,11 @@ gpd_cmd_run(const struct gpd_cli *cli)
 		cJSON_Delete(root);
 	}
 	gpd_inputs_release(&inputs);
+	if (atomic_load(&once_stop)) {
+		/* What was applied is in the audit and the state file; the rest was not tried. */
+		fputs("gprdsd: stopped by a signal before the run finished\n", stderr);
+		return 1;
+	}
 	return run_exit_code(cli, &tot);
 }
 

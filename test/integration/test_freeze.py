@@ -10,6 +10,7 @@ the configured timeouts."""
 
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -181,3 +182,26 @@ def test_secrets_manager_sigstopped_ends_the_pass(world, moto):
         assert st.pids, "moto was never stopped: nothing was tested"
     assert r.rc == 1, r
     _recovers(world, lay)
+
+
+def test_sigterm_during_a_stuck_pass_exits_1(world):
+    """SIGTERM while a statement waits on a frozen server: the run ends within the
+    statement's bound and does not claim success."""
+    _layout(world)
+    relay = Relay(world.pg.port, freeze_at=12)
+    try:
+        _pg_via(world, relay, statement_timeout="2s")
+        p = subprocess.Popen([world.gd.bin, "--once", "--config", world.gd.config_path],
+                             env=world.gd.environ(), cwd=world.gd.workdir,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        end = time.monotonic() + 30
+        while not relay.frozen and time.monotonic() < end:
+            time.sleep(0.05)
+        assert relay.frozen, "the pass never reached the frozen statement"
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=30)
+    finally:
+        relay.close()
+    assert p.returncode == 1, (p.returncode, out, err)
+    assert b"stopped" in err, err
