@@ -893,6 +893,7 @@ gpd_daemon_main(const struct gpd_cli *cli)
 	}
 	srand((unsigned)(time(NULL) ^ getpid()));
 	d.loop = uv_default_loop();
+	gp_cancel_watch(&d.stop); /* a 40 MB catalog's parse ends on SIGTERM too */
 	init_handles(&d);
 	if (apply_config(&d, cfg) < 0)
 		return 1;

@@ -520,3 +520,17 @@ gp_utf8_valid(const char *s, size_t len)
 	}
 	return true;
 }
+
+static const atomic_bool *cancel_flag;
+
+void
+gp_cancel_watch(const atomic_bool *flag)
+{
+	cancel_flag = flag;
+}
+
+bool
+gp_cancelled(void)
+{
+	return cancel_flag && atomic_load(cancel_flag);
+}

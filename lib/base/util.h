@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -128,5 +129,13 @@ bool gp_window_contains(unsigned start, unsigned end, int64_t t);
 
 /* True when s is valid UTF-8 without NUL bytes (len bytes). */
 bool gp_utf8_valid(const char *s, size_t len);
+
+/*
+ * A process-wide stop request for the loops of lib/ that run for seconds on large inputs
+ * (parsing a 40 MB catalog): the shell points it at its SIGTERM flag once, before any thread
+ * starts; those loops then end with -ECANCELED within milliseconds. NULL (the default): never.
+ */
+void gp_cancel_watch(const atomic_bool *flag);
+bool gp_cancelled(void);
 
 #endif

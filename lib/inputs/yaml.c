@@ -349,6 +349,7 @@ run_parser(struct yparse *p)
 {
 	yaml_parser_t yp;
 	yaml_event_t ev;
+	unsigned events = 0;
 	int r;
 
 	if (!yaml_parser_initialize(&yp))
@@ -356,6 +357,10 @@ run_parser(struct yparse *p)
 	yaml_parser_set_input_string(&yp, (const unsigned char *)p->buf, p->len);
 	yaml_parser_set_encoding(&yp, YAML_UTF8_ENCODING);
 	for (;;) {
+		if ((++events & 4095) == 0 && gp_cancelled()) {
+			r = -ECANCELED;
+			break;
+		}
 		if (!yaml_parser_parse(&yp, &ev)) {
 			r = report_libyaml(p, &yp);
 			break;

@@ -227,6 +227,30 @@ test_many_keys(void **state)
 	gp_buf_release(&b);
 }
 
+/* A stop request (the daemon's SIGTERM flag) ends a long parse with -ECANCELED; cleared, the
+ * same input parses. */
+static void
+test_cancelled(void **state)
+{
+	atomic_bool stop = true;
+	struct gp_buf b = {0};
+	struct parsed p;
+
+	for (int i = 0; i < 10000; i++)
+		gp_buf_printf(&b, "k%d: %d\n", i, i);
+	gp_cancel_watch(&stop);
+	parse_len(&p, b.p, b.len);
+	assert_int_equal(p.r, -ECANCELED);
+	assert_null(p.doc);
+	done(&p);
+	atomic_store(&stop, false);
+	parse_len(&p, b.p, b.len);
+	assert_int_equal(p.r, 0);
+	done(&p);
+	gp_cancel_watch(NULL);
+	gp_buf_release(&b);
+}
+
 static void
 test_aliases(void **state)
 {
@@ -375,6 +399,7 @@ main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_duplicate_keys),
 		cmocka_unit_test(test_many_keys),
+		cmocka_unit_test(test_cancelled),
 		cmocka_unit_test(test_aliases),
 		cmocka_unit_test(test_multiple_documents),
 		cmocka_unit_test(test_depth),
