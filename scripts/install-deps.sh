@@ -12,6 +12,7 @@ GP_APT_PACKAGES=(
 	libcjson-dev libcmocka-dev
 	postgresql postgresql-client
 	python3-venv git openssl systemd valgrind libfaketime
+	bash-completion # the completion's test
 	clang libclang-rt-14-dev # test/fuzz: clang 14 and its libFuzzer runtime
 )
 
