@@ -34,6 +34,21 @@ gpd_cli_usage_exit(const struct gpd_cli *cli)
 	return cli->detailed_exitcode ? 1 : 2;
 }
 
+/* A first start after `meson install`: the example sits beside the missing file. */
+static void
+config_missing_hint(const char *path)
+{
+	_cleanup_free_ char *example = gp_strprintf("%s.example", path);
+
+	if (example && access(example, R_OK) == 0)
+		fprintf(stderr, "%s: note: start from the example installed beside it: cp %s %s, "
+			"then set repository.path and the environments (gprdsd.yaml(5)) and run "
+			"gprdsd --check-config\n", path, example, path);
+	else
+		fprintf(stderr, "%s: note: see gprdsd.yaml(5) for the file's keys; the source's "
+			"config/gprdsd.yaml is a complete example\n", path);
+}
+
 int
 gpd_config_load(const char *path, struct gp_config **ret)
 {
@@ -49,6 +64,8 @@ gpd_config_load(const char *path, struct gp_config **ret)
 	r = gpd_read_file(path, GPD_MAX_INPUT_SIZE, &buf, &len);
 	if (r < 0) {
 		fprintf(stderr, "%s: error: cannot read the config file: %s\n", path, strerror(-r));
+		if (r == -ENOENT)
+			config_missing_hint(path);
 		return r;
 	}
 	r = gp_config_parse(buf, len, path, ret, &diags);

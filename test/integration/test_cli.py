@@ -1,5 +1,6 @@
 """(l) Exit codes and config errors."""
 
+import os
 import re
 
 import pytest
@@ -124,3 +125,17 @@ def test_command_word_and_option_conflict_or_stray_word(world):
     for args in (("--once", "plan"), ("plan", "extra"), ("bogus",), ("--config", cfg, "bogus")):
         r = world.gd.run(*args, config=False)
         assert r.rc == 2, r
+
+
+def test_missing_config_names_the_example_beside_it(world):
+    """A first start after `meson install`: gprdsd.yaml.example sits where gprdsd.yaml is
+    looked for; the error says what to do, and nothing was written."""
+    d = os.path.join(world.tmp, "etc-gprdsd")
+    os.makedirs(d)
+    with open(os.path.join(d, "gprdsd.yaml.example"), "w") as f:
+        f.write("# example\n")
+    r = world.gd.run("--check-config", "--config", os.path.join(d, "gprdsd.yaml"),
+                     config=False)
+    assert r.rc == 2, r
+    assert f"cp {d}/gprdsd.yaml.example {d}/gprdsd.yaml" in r.err, r
+    assert sorted(os.listdir(d)) == ["gprdsd.yaml.example"]
