@@ -219,7 +219,7 @@ notify_status(struct daemon *d)
 		if (!first)
 			gp_buf_puts(&b, "; ");
 		first = false;
-		gpd_metrics_status_line(er->name, &er->m, (int64_t)time(NULL), &b);
+		gpd_metrics_status_line(er->name, &er->m, &b);
 	}
 	sd_notifyf(0, "STATUS=%s", b.p ? b.p : "no environment configured");
 	gp_buf_release(&b);

@@ -76,17 +76,19 @@ gpd_metrics_release(struct gpd_env_metrics *m)
 }
 
 void
-gpd_metrics_status_line(const char *env, const struct gpd_env_metrics *m, int64_t now,
-			struct gp_buf *out)
+gpd_metrics_status_line(const char *env, const struct gpd_env_metrics *m, struct gp_buf *out)
 {
+	char at[21];
+
 	if (!m->last_pass) {
 		gp_buf_printf(out, "%s: first pass running", env);
 		return;
 	}
+	/* A time, not an age: STATUS= is sent after each pass only, and an age would freeze. */
+	gp_time_format(m->last_pass, at);
 	if (m->leader_known && !m->leader) {
-		gp_buf_printf(out,
-			      "%s: standby (another gprdsd holds the lock), last check %llds ago",
-			      env, (long long)(now - m->last_pass));
+		gp_buf_printf(out, "%s: standby (another gprdsd holds the lock), last check %s", env,
+			      at);
 		return;
 	}
 	gp_buf_printf(out, "%s: %zu active, %zu pending, %zu failed", env,
@@ -96,7 +98,7 @@ gpd_metrics_status_line(const char *env, const struct gpd_env_metrics *m, int64_
 		gp_buf_printf(out, ", error: %s", m->last_error);
 	else if (m->top_reason[0])
 		gp_buf_printf(out, " (%s)", m->top_reason);
-	gp_buf_printf(out, ", last pass %llds ago", (long long)(now - m->last_pass));
+	gp_buf_printf(out, ", last pass %s", at);
 }
 
 /* Label values: backslash, double quote and newline escaped (text exposition format). Runs

@@ -44,9 +44,9 @@ void gpd_metrics_account(struct gpd_env_metrics *m, struct gpd_pass_result *res,
 			 int64_t now);
 /* Frees what m owns and zeroes it. */
 void gpd_metrics_release(struct gpd_env_metrics *m);
-/* "dev: 12 active, 1 pending, 0 failed (top reason), last pass 14s ago", or "dev: standby". */
-void gpd_metrics_status_line(const char *env, const struct gpd_env_metrics *m, int64_t now,
-			     struct gp_buf *out);
+/* "dev: 12 active, 1 pending, 0 failed (top reason), last pass 2026-01-01T12:00:00Z", or
+ * "dev: standby (...), last check <time>". */
+void gpd_metrics_status_line(const char *env, const struct gpd_env_metrics *m, struct gp_buf *out);
 /* Prometheus text exposition format 0.0.4 of every environment; now (seconds) is used for
  * the count of overdue rotations. Returns 0 or -ENOMEM. */
 int gpd_metrics_render(const char *const *names, const struct gpd_env_metrics *const *ms, size_t n,
