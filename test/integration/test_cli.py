@@ -124,3 +124,10 @@ def test_command_word_and_option_conflict_or_stray_word(world):
     for args in (("--once", "plan"), ("plan", "extra"), ("bogus",), ("--config", cfg, "bogus")):
         r = world.gd.run(*args, config=False)
         assert r.rc == 2, r
+
+
+def test_verify_goes_with_once_or_plan(world):
+    cfg = world.gd.write_config()
+    for command in (("status",), ("validate",), ("--check-config",), ()):
+        r = world.gd.run(*command, "--verify", "--config", cfg, config=False)
+        assert r.rc == 2 and "--verify goes with --once or plan" in r.err, r
