@@ -91,12 +91,27 @@ audit_row(struct pass *p, const struct gp_entry *e, const char *action, enum gp_
 	}
 }
 
+#define ENTRY_NAME_BUF (2 * GP_QUOTE_BUF)
+
+/* How a journal message names its entry: "<env>/<key>", so that a recipe by database or key
+ * does not mix entries of the same name in two environments. Both escaped as reasons show
+ * them: the key of an invalid entry is the rejected name itself. */
+static const char *
+entry_name(char buf[static ENTRY_NAME_BUF], const struct pass *p, const struct gp_entry *e)
+{
+	char qe[GP_QUOTE_BUF], qk[GP_QUOTE_BUF];
+
+	snprintf(buf, ENTRY_NAME_BUF, "%s/%s", gp_escape(qe, p->env, false),
+		 gp_escape(qk, e->key, false));
+	return buf;
+}
+
 static void
 record_transitions(struct pass *p, const struct gp_entry *e, const struct gp_transitions *t,
 		   const char *reason)
 {
 	struct gpd_logctx c;
-	char msg[700];
+	char msg[700], name[ENTRY_NAME_BUF];
 
 	for (size_t i = 0; i < t->n; i++) {
 		const char *from = gp_state_to_string(t->v[i].from);
@@ -111,7 +126,8 @@ record_transitions(struct pass *p, const struct gp_entry *e, const struct gp_tra
 		c.state_from = from;
 		c.state_to = to;
 		if (p->o->mode == GPD_PASS_APPLY)
-			gpd_log(LOG_NOTICE, GPD_MID_TRANSITION, &c, "%s: %s", e->key, msg);
+			gpd_log(LOG_NOTICE, GPD_MID_TRANSITION, &c, "%s: %s",
+				entry_name(name, p, e), msg);
 	}
 }
 
@@ -453,7 +469,7 @@ exec_dump_database(struct entry_run *er, const struct gp_action *a)
 {
 	struct gpd_error err = {0};
 	struct gpd_logctx c;
-	char *path = NULL;
+	char *path = NULL, name[ENTRY_NAME_BUF];
 	int r = gpd_dump_database(&er->p->target, er->p->o->env->dump_dir, er->p->env, a->database,
 				  er->p->o->now, er->p->o->stop, &path, &err);
 
@@ -464,7 +480,8 @@ exec_dump_database(struct entry_run *er, const struct gp_action *a)
 		return r;
 	}
 	gpd_pass_logctx(er->p, er->e, &c);
-	gpd_log(LOG_NOTICE, NULL, &c, "database %s dumped to %s", a->database, path);
+	gpd_log(LOG_NOTICE, NULL, &c, "%s: database %s dumped to %s", entry_name(name, er->p, er->e),
+		a->database, path);
 	free(path);
 	return 0;
 }
@@ -551,8 +568,10 @@ report_action(struct entry_run *er, const struct gp_action *a, int r, uint64_t m
 	bool drift = a->why == GP_WHY_DRIFT, rotation = a->why == GP_WHY_ROTATE;
 	struct gp_buf desc = {0};
 	struct gpd_logctx c;
+	char name[ENTRY_NAME_BUF];
 
 	gp_action_describe(a, &desc);
+	entry_name(name, p, er->e);
 	gpd_pass_logctx(p, er->e, &c);
 	c.action = gp_action_kind_to_string(a->kind);
 	if (r < 0) {
@@ -561,15 +580,15 @@ report_action(struct entry_run *er, const struct gp_action *a, int r, uint64_t m
 		count_error(p->res, er->code[0] ? er->code : "internal");
 		c.error = er->code[0] ? er->code : NULL;
 		gpd_log(LOG_ERR, rotation ? GPD_MID_ROTATION_FAILED : GPD_MID_ACTION_FAILED, &c,
-			"%s failed: %s", desc.p, er->reason);
+			"%s: %s failed: %s", name, desc.p, er->reason);
 		audit_row(p, er->e, gp_action_audit_name(a), GP_AUDIT_ERROR, ms, er->reason);
 	} else if (a->why != GP_WHY_CHECK || er->rec->state != GP_STATE_ACTIVE) {
 		if (a->why != GP_WHY_CHECK)
 			p->res->n_applied++;
 		p->res->n_rotations += a->kind == GP_ACT_ROTATE_PROMOTE;
 		gpd_log(drift || rotation ? LOG_NOTICE : LOG_INFO,
-			mid ? mid : drift ? GPD_MID_DRIFT_REPAIRED : GPD_MID_ACTION_APPLIED, &c, "%s%s",
-			drift ? "repaired: " : "", desc.p);
+			mid ? mid : drift ? GPD_MID_DRIFT_REPAIRED : GPD_MID_ACTION_APPLIED, &c,
+			"%s: %s%s", name, drift ? "repaired: " : "", desc.p);
 		audit_row(p, er->e, gp_action_audit_name(a), GP_AUDIT_SUCCESS, ms, desc.p);
 	}
 	gp_buf_release(&desc);
@@ -674,7 +693,7 @@ hold_entry(struct pass *p, const struct gp_entry *e, struct gp_record *rec)
 {
 	struct gp_transitions t = {0};
 	struct gpd_logctx c;
-	char q[GP_QUOTE_BUF];
+	char name[ENTRY_NAME_BUF];
 	bool changed = !gp_streq(rec->reason, e->reason);
 
 	gp_lifecycle_hold(rec, e->reason, p->o->now, &t);
@@ -687,8 +706,8 @@ hold_entry(struct pass *p, const struct gp_entry *e, struct gp_record *rec)
 		gpd_pass_logctx(p, e, &c);
 		/* The key of an invalid entry is the rejected name itself: escaped, as the reason
 		 * shows it. */
-		gpd_log(LOG_NOTICE, GPD_MID_GATE_HOLDING, &c, "%s held [%s]: %s",
-			gp_escape(q, e->key, false), gp_hold_to_string(e->hold),
+		gpd_log(LOG_NOTICE, GPD_MID_GATE_HOLDING, &c, "%s: held [%s]: %s",
+			entry_name(name, p, e), gp_hold_to_string(e->hold),
 			e->reason ? e->reason : "");
 	}
 }
@@ -699,13 +718,15 @@ static int
 refuse_entry(struct entry_run *er)
 {
 	struct gpd_logctx c;
+	char name[ENTRY_NAME_BUF];
 
 	snprintf(er->reason, sizeof(er->reason), "%s", er->ep->refused);
 	snprintf(er->code, sizeof(er->code), "unmanaged");
 	er->transient = false;
 	gpd_pass_logctx(er->p, er->e, &c);
 	c.error = er->code;
-	gpd_log(LOG_ERR, GPD_MID_ACTION_FAILED, &c, "%s: %s", er->e->key, er->reason);
+	gpd_log(LOG_ERR, GPD_MID_ACTION_FAILED, &c, "%s: %s", entry_name(name, er->p, er->e),
+		er->reason);
 	audit_row(er->p, er->e, "decommission", GP_AUDIT_ERROR, 0, er->reason);
 	er->p->res->n_errors++;
 	count_error(er->p->res, er->code);

@@ -285,6 +285,7 @@ run_env(const struct gpd_cli *cli, const struct gp_config *cfg, const struct gp_
 		.now = (int64_t)time(NULL),
 		.retry_now = true, /* asked for by hand: no waiting for the backoff */
 		.confirm_mass_change = cli->confirm_mass_change,
+		.verify_all = cli->verify,
 		.stop = &once_stop,
 		.ha = plan ? NULL : &ha, /* --once acts only while holding the lock, as the daemon */
 	};

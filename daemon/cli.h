@@ -34,6 +34,7 @@ struct gpd_cli {
 	bool github;
 	bool detailed_exitcode;
 	bool confirm_mass_change;
+	bool verify; /* --once, plan: every login and privilege checked now */
 };
 
 /*

@@ -4,6 +4,7 @@
  *   gprdsd [--config PATH]            the daemon (foreground; systemd Type=notify)
  *   gprdsd --once                     one reconcile pass per environment, then exit
  *   gprdsd plan                       what a pass would do; changes nothing
+ *   gprdsd --once --verify, plan --verify   likewise, every check made now (not paced)
  *   gprdsd validate                   inputs only, no network (CI on pull requests)
  *   gprdsd status                     the lifecycle records in the state directory
  *   gprdsd rotate --env ENV KEY...    rotate these entries' passwords now
@@ -51,6 +52,8 @@ static const char usage_text[] =
 	"      --json             plan, status: JSON output\n"
 	"      --detailed-exitcode  plan: 0 nothing to do, 1 any error, 2 changes pending\n"
 	"      --confirm-mass-change  --once: proceed although the mass-change guard refuses\n"
+	"      --verify           --once, plan: check every login and privilege now, not when\n"
+	"                         reconcile.verify_interval says\n"
 	"      --log-target T     auto, journal or console (overrides log_target)\n"
 	"      --log-level L      debug, info, notice, warning or error\n"
 	"  -h, --help             this text\n"
@@ -109,7 +112,7 @@ static int
 parse_command(int argc, char **argv, struct gpd_cli *cli)
 {
 	enum { OPT_REPO = 256, OPT_FORMAT, OPT_JSON, OPT_DETAILED, OPT_CHECK, OPT_ONCE,
-	       OPT_LOG_TARGET, OPT_LOG_LEVEL, OPT_CONFIRM };
+	       OPT_LOG_TARGET, OPT_LOG_LEVEL, OPT_CONFIRM, OPT_VERIFY };
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"env", required_argument, NULL, 'e'},
@@ -120,6 +123,7 @@ parse_command(int argc, char **argv, struct gpd_cli *cli)
 		{"check-config", no_argument, NULL, OPT_CHECK},
 		{"once", no_argument, NULL, OPT_ONCE},
 		{"confirm-mass-change", no_argument, NULL, OPT_CONFIRM},
+		{"verify", no_argument, NULL, OPT_VERIFY},
 		{"log-target", required_argument, NULL, OPT_LOG_TARGET},
 		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 		{"help", no_argument, NULL, 'h'},
@@ -170,6 +174,9 @@ parse_command(int argc, char **argv, struct gpd_cli *cli)
 		case OPT_CONFIRM:
 			cli->confirm_mass_change = true;
 			break;
+		case OPT_VERIFY:
+			cli->verify = true;
+			break;
 		case OPT_LOG_TARGET:
 			cli->log_target = optarg;
 			break;
@@ -207,6 +214,10 @@ parse_args(int argc, char **argv, struct gpd_cli *cli)
 	}
 	if (r >= 0 && cli->confirm_mass_change && cli->command != GPD_CMD_ONCE) {
 		fprintf(stderr, "gprdsd: --confirm-mass-change goes with --once\n");
+		return -EINVAL;
+	}
+	if (r >= 0 && cli->verify && cli->command != GPD_CMD_ONCE && cli->command != GPD_CMD_PLAN) {
+		fprintf(stderr, "gprdsd: --verify goes with --once or plan\n");
 		return -EINVAL;
 	}
 	if (r >= 0 && cli->detailed_exitcode && cli->command != GPD_CMD_PLAN) {

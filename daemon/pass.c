@@ -286,6 +286,7 @@ gpd_pass_plan_opts(const struct pass *p, struct gp_plan_opts *po)
 		.requests = p->requests.rotate,
 		.n_requests = p->requests.n_rotate,
 		.confirm_mass_change = p->o->confirm_mass_change || confirmed_by_request(p),
+		.verify_all = p->o->verify_all,
 	};
 }
 

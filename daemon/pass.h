@@ -66,6 +66,7 @@ struct gpd_pass_opts {
 	int64_t now;             /* seconds since the epoch, taken by the caller */
 	bool retry_now;          /* --once, plan: failed entries are retried without waiting */
 	bool confirm_mass_change; /* --confirm-mass-change: the mass-change guard lets it pass */
+	bool verify_all;          /* --verify: every login and privilege checked now */
 	/* The daemon: the state file is rewritten only when a record or the environment's error
 	 * changed, not for the pass times alone (last_pass and last_success are in its runtime
 	 * file, and `gprdsd status` shows the newer of the two). */

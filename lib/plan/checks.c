@@ -33,7 +33,7 @@ bool
 gp_login_due(const struct gp_entry *e, const struct gp_record *rec,
 	     const struct gp_obs_secret *s, const struct gp_plan_opts *opts)
 {
-	if (!rec || rec->state != GP_STATE_ACTIVE || !rec->verified_version)
+	if (opts->verify_all || !rec || rec->state != GP_STATE_ACTIVE || !rec->verified_version)
 		return true;
 	if (s && !gp_streq(rec->verified_version, s->current_version))
 		return true;
@@ -131,7 +131,8 @@ cmp_due(const void *a, const void *b)
 static bool
 grants_due(const struct gp_record *rec, const struct gp_plan_opts *opts, bool *must)
 {
-	*must = !rec || rec->state != GP_STATE_ACTIVE || !rec->grants_checked_at;
+	*must = opts->verify_all || !rec || rec->state != GP_STATE_ACTIVE ||
+		!rec->grants_checked_at;
 	return *must ||
 	       gp_check_due(opts->now, rec->grants_checked_at, opts->verify_interval_ms, rec->key);
 }

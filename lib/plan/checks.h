@@ -10,6 +10,8 @@
  * tenth of it early by an offset fixed by the entry's key (gp_check_due()), so that entries
  * checked together spread out instead of coming due together forever; an entry that is not
  * active, or whose secret version changed since it was verified, is checked at once.
+ * opts->verify_all (`--once --verify`, `plan --verify`): every check is due now, and every
+ * database with an editor or reader entry is entered, beyond GP_GRANT_CHECKS_PER_PASS.
  */
 #ifndef GP_PLAN_CHECKS_H
 #define GP_PLAN_CHECKS_H
@@ -39,7 +41,8 @@ bool gp_check_due(int64_t now, int64_t last, uint64_t interval_ms, const char *k
 bool gp_entry_waiting(const struct gp_record *rec, const struct gp_plan_opts *opts);
 
 /* Whether the entry's credentials need checking by login: not active, never verified, its
- * secret's AWSCURRENT version differs from the one verified, or verify_interval passed. */
+ * secret's AWSCURRENT version differs from the one verified, verify_interval passed, or
+ * opts->verify_all. */
 bool gp_login_due(const struct gp_entry *e, const struct gp_record *rec,
 		  const struct gp_obs_secret *s, const struct gp_plan_opts *opts);
 

@@ -20,6 +20,7 @@ struct gp_plan_opts {
 	const struct gp_rotate_request *requests; /* `gprdsd rotate`, sorted by key */
 	size_t n_requests;
 	bool confirm_mass_change; /* the operator confirmed: the mass-change guard lets it pass */
+	bool verify_all; /* --verify: every login and privilege is checked now, not when due */
 };
 
 #endif

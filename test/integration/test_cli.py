@@ -139,3 +139,10 @@ def test_missing_config_names_the_example_beside_it(world):
     assert r.rc == 2, r
     assert f"cp {d}/gprdsd.yaml.example {d}/gprdsd.yaml" in r.err, r
     assert sorted(os.listdir(d)) == ["gprdsd.yaml.example"]
+
+
+def test_verify_goes_with_once_or_plan(world):
+    cfg = world.gd.write_config()
+    for command in (("status",), ("validate",), ("--check-config",), ()):
+        r = world.gd.run(*command, "--verify", "--config", cfg, config=False)
+        assert r.rc == 2 and "--verify goes with --once or plan" in r.err, r

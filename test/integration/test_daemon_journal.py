@@ -81,6 +81,7 @@ def test_journald_receives_structured_entries(world, daemons, journald):
         assert x["SYSLOG_IDENTIFIER"] == "gprdsd", x
         assert x["_PID"] == str(d.pid), x
         assert x["GPRDSD_ENV"] == "dev" and x["GPRDSD_KEY"] == second.key, x
+        assert x["MESSAGE"].startswith(f"dev/{second.key}: "), x
         assert x["GPRDSD_COMMIT"] == commit2, x
         assert x.get("GPRDSD_RUN"), x
     actions = {x.get("GPRDSD_ACTION") for x in hist if x["MESSAGE_ID"] == MID_ACTION_APPLIED}
@@ -102,3 +103,27 @@ def test_journald_receives_structured_entries(world, daemons, journald):
     assert f"Subject: gprdsd applied create_role to {second.database} in dev" in r.stdout, \
         r.stdout
     assert "Defined-By: gprdsd" in r.stdout, r.stdout
+
+
+def test_entry_messages_name_the_environment(world):
+    """Issue 12: a message about an entry starts with `<env>/<key>: `, so that text filters
+    of a per-database recipe keep dev and prod entries of the same name apart. The same key
+    in two environments gives two names."""
+    u = world.uid
+    lay = Layout(modes={"dev": "standalone", "test": "coupled"})
+    for env in ("dev", "test"):
+        e = Entry(env, f"ledger-{u}", f"ledger_{env}_{u}", f"ledger_{env}_own_{u}")
+        lay.entries.append(e)
+        lay.catalog.setdefault(e.database, catalog_entry(env, e.database, e.username,
+                                                         key=e.key, status="approved"))
+    world.repo.write_layout(lay)
+    world.gd.write_config()
+    r = world.gd.once()
+    assert r.rc == 0, r
+    for env in ("dev", "test"):
+        name = f"{env}/ledger-{u}"
+        assert f"{name}: provisioning -> active" in r.err, r.err[-3000:]
+        assert f"{name}: create_role ledger_{env}_own_{u} (new)" in r.err, r.err[-3000:]
+    lines = [ln for ln in r.err.splitlines() if f"ledger-{u}" in ln and "->" in ln]
+    assert lines and all(f"dev/ledger-{u}: " in ln or f"test/ledger-{u}: " in ln
+                         for ln in lines), lines

@@ -206,3 +206,35 @@ def test_reader_createdb_is_planned_then_repaired(converged):
     repair_pass(world)
     assert_role(world, e)
     assert_repair_audited(world, before, "dev", username=e.username)
+
+
+def test_verify_checks_now(world):
+    """`--once --verify` (issue 12): an operator who changed a password by hand has it
+    checked now, not at the next verify_interval. `plan --verify` shows the repair and
+    changes nothing; a plain --once within the interval does not notice."""
+    lay, _, _ = provision(world, reconcile={"verify_interval": "24h"})
+    db = f"inventory_{world.uid}"
+    assert world.gd.once().rc == 0           # the new databases' first privilege check
+    e = lay.by_access("dev", db, "editor")
+    password = world.secret(e.secret_name)["password"]
+    world.pg.execute(sql.SQL("ALTER ROLE {} PASSWORD 'changed-by-hand'").format(
+        q(e.username)))
+    r = world.gd.plan("--env", "dev")
+    assert r.rc == 0 and "set_password" not in r.out, r.out
+    assert world.gd.once().rc == 0
+    assert not world.can_login(e.username, password, db), "a plain --once checked the login"
+
+    before = {"dev": world.gd.audit_rows("dev")}
+    r = world.gd.plan("--env", "dev", "--verify", "--detailed-exitcode")
+    assert r.rc == 2, r
+    assert f"set_password {e.username} (drift)" in r.out, r.out
+    assert not world.can_login(e.username, password, db), "plan --verify changed the role"
+    assert world.gd.audit_rows("dev") == before["dev"], "plan --verify wrote audit rows"
+
+    r = world.gd.once("--verify")
+    assert r.rc == 0, r
+    assert world.can_login(e.username, password, db)
+    assert world.secret(e.secret_name)["password"] == password
+    assert_repair_audited(world, before, "dev", username=e.username)
+    r = world.gd.plan("--env", "dev", "--verify", "--detailed-exitcode")
+    assert r.rc == 0, r

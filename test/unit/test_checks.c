@@ -221,6 +221,57 @@ test_grant_checks_paced(void **state)
 	gp_strv_release(&dbs);
 }
 
+/* --verify: every login and every editor/reader database now, though all were checked a
+ * minute ago and more databases are due than GP_GRANT_CHECKS_PER_PASS; held and waiting
+ * entries still are not. */
+static void
+test_verify_checks_everything(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_strv dbs = {0}, names = {0};
+	size_t *idx = NULL;
+	char key[32], db[32];
+
+	for (int i = 0; i < 120; i++) {
+		snprintf(key, sizeof(key), "r%03d", i);
+		snprintf(db, sizeof(db), "db%03d", i);
+		add(f, key, db, GP_ACCESS_READER);
+	}
+	gp_observed_free(f->o);
+	f->o = gp_observed_new();
+	observe(f);
+	assert_int_equal(logins(f, &idx), 0);
+	free(idx);
+	assert_int_equal(gp_checks_grants(&f->d, f->s, &f->opts, &dbs), 0);
+	assert_int_equal(dbs.n, 0);
+
+	f->opts.verify_all = true;
+	assert_int_equal(logins(f, &idx), f->d.n);
+	for (size_t i = 0; i < f->d.n; i++)
+		assert_int_equal(idx[i], i);
+	free(idx);
+	assert_int_equal(gp_plan_values_needed(&f->d, f->o, f->s, &f->opts, &names), 0);
+	assert_int_equal(names.n, f->d.n);
+	gp_strv_release(&names);
+	assert_int_equal(gp_checks_grants(&f->d, f->s, &f->opts, &dbs), 0);
+	assert_int_equal(dbs.n, 121); /* db000..db119 and c's db_a; owners' db_b not */
+	assert_true(gp_strv_has(&dbs, "db_a"));
+	assert_false(gp_strv_has(&dbs, "db_b"));
+	gp_strv_release(&dbs);
+
+	f->d.v[2].hold = GP_HOLD_INVALID;
+	gp_state_find(f->s, "a")->state = GP_STATE_FAILED;
+	gp_state_find(f->s, "a")->next_retry = NOW + 60;
+	gp_state_find(f->s, "a")->last_commit = strdup("c0ffee");
+	assert_int_equal(logins(f, &idx), f->d.n - 2);
+	assert_int_equal(idx[0], 1);
+	free(idx);
+	assert_int_equal(gp_checks_grants(&f->d, f->s, &f->opts, &dbs), 0);
+	assert_int_equal(dbs.n, 120);
+	assert_false(gp_strv_has(&dbs, "db_a"));
+	gp_strv_release(&dbs);
+}
+
 /* Secrets left under a former secret.name stay observed (and so reported as orphans) while a
  * managed one is there; a former prefix with none left, or only the current prefix's secrets
  * under it, is forgotten. A secret listed under two overlapping prefixes is kept once. */
@@ -270,6 +321,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_waiting_entries_are_not_observed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_grant_checks_paced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_checks_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_former_secret_prefixes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
