@@ -33,6 +33,7 @@ def test_commands_options_and_envs():
     assert complete("gprdsd ") == ["plan", "rotate", "status", "validate"]
     assert complete("gprdsd st") == ["status"]
     assert complete("gprdsd plan --det") == ["--detailed-exitcode"]
+    assert complete("gprdsd --once --ver") == ["--verify", "--version"]
     assert complete("gprdsd plan ") == []          # one command per line
     assert complete("gprdsd --log-level w") == ["warning"]
     assert complete("gprdsd --config config/gprdsd.yaml --env ") == ["dev", "test"]
