@@ -441,15 +441,23 @@ print_diags_unique(const struct gp_diags *all, bool github)
 	gp_strv_release(&seen);
 }
 
+/* With --repo (ec NULL) the repository's environments need not all have RDS: one whose tfvars
+ * enable no application databases has none, which is said, not an error. */
 static void
 validate_env(const struct gp_manifest *m, const char *env, const struct gp_env_config *ec,
-	     const struct gpd_repo_inputs *inputs, struct gp_diags *all)
+	     const struct gpd_repo_inputs *inputs, bool github, struct gp_diags *all)
 {
-	struct gpd_load_req req = {.manifest = m, .env = env, .env_config = ec, .shared = inputs};
+	struct gpd_load_req req = {
+		.manifest = m, .env = env, .env_config = ec, .shared = inputs, .none_ok = !ec};
 	struct gpd_load_res ld;
 
-	if (gpd_inputs_load_desired(&req, &ld, all) >= 0)
-		gp_desired_free(ld.desired);
+	if (gpd_inputs_load_desired(&req, &ld, all) < 0)
+		return;
+	if (ld.none && !github)
+		fprintf(stderr, "%s: no databases (no tfvars file with application_databases or "
+				"rds_config.enabled = true)\n",
+			env);
+	gp_desired_free(ld.desired);
 }
 
 /* The manifest to validate, and the environments in it: the configured ones, or with
@@ -503,7 +511,7 @@ gpd_cmd_validate(const struct gpd_cli *cli)
 	for (size_t i = 0; i < envs.n && !inputs.failed; i++)
 		if (gpd_cli_env_selected(cli, envs.v[i]))
 			validate_env(m, envs.v[i], cfg ? gp_config_env(cfg, envs.v[i]) : NULL,
-				     &inputs, &all);
+				     &inputs, cli->github, &all);
 	if (envs.n == 0 && !inputs.failed)
 		no_environments(m->repo, &all);
 	print_diags_unique(&all, cli->github);
