@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -467,7 +468,11 @@ validate_manifest(const struct gpd_cli *cli, struct gp_config **cfg, struct gp_m
 		  struct gp_strv *envs)
 {
 	if (cli->repo) {
-		if (gp_manifest_new_default(cli->repo, m) < 0 || gpd_inputs_envs(*m, envs) < 0)
+		/* Absolute, so that a message can name the full path of a file that is missing. */
+		_cleanup_free_ char *abs = realpath(cli->repo, NULL);
+
+		if (gp_manifest_new_default(abs ? abs : cli->repo, m) < 0 ||
+		    gpd_inputs_envs(*m, envs) < 0)
 			return 1;
 		return 0;
 	}
@@ -734,12 +739,35 @@ gpd_cmd_status(const struct gpd_cli *cli)
 	return rc;
 }
 
+/* repository.path must be a git checkout (a .git directory, or the file of a worktree): the
+ * daemon reads nothing else, and would otherwise start only to fail at every pass. */
+static int
+check_repository(const struct gp_config *cfg)
+{
+	_cleanup_free_ char *git = gpd_path_join(cfg->repository.path, ".git");
+	struct stat st = {0};
+
+	if (stat(cfg->repository.path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "%s: error: repository.path %s: %s\n", cfg->file,
+			cfg->repository.path, st.st_mode ? "not a directory" : strerror(errno));
+		return -ENOENT;
+	}
+	if (!git)
+		return -ENOMEM;
+	if (!gpd_file_exists(git)) {
+		fprintf(stderr, "%s: error: repository.path %s is not a git checkout (no %s)\n",
+			cfg->file, cfg->repository.path, git);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 int
 gpd_cmd_check_config(const struct gpd_cli *cli)
 {
 	_cleanup_(gp_config_freep) struct gp_config *cfg = NULL;
 
-	if (gpd_config_load(cli->config, &cfg) < 0)
+	if (gpd_config_load(cli->config, &cfg) < 0 || check_repository(cfg) < 0)
 		return gpd_cli_usage_exit(cli);
 	printf("%s: ok (%zu environment%s)\n", cfg->file, cfg->n_envs, cfg->n_envs == 1 ? "" : "s");
 	return 0;

@@ -86,10 +86,13 @@ load_shared(const struct gp_manifest *m, const struct gp_input_file *f,
 
 	if (r == -ENOENT && !f->required)
 		return 0;
-	if (r == -ENOENT)
+	if (r == -ENOENT) {
+		_cleanup_free_ char *full = gp_manifest_path(m, f);
+
 		gp_diag_error(&in->diags, r, f->path, 0, 0,
-			      "%s not found: every environment is skipped",
-			      gp_input_role_to_string(f->role));
+			      "%s not found at %s: every environment is skipped",
+			      gp_input_role_to_string(f->role), full ? full : f->path);
+	}
 	if (r < 0)
 		return r;
 	if (f->role == GP_INPUT_CATALOG)

@@ -1,10 +1,11 @@
 """(l) Exit codes and config errors."""
 
+import os
 import re
 
 import pytest
 
-from world import standard_layout, to_yaml
+from world import CATALOG, standard_layout, to_yaml
 
 
 def _config_with_unknown_key(world):
@@ -36,6 +37,32 @@ def test_check_config(world):
     r = world.gd.run("--check-config")
     assert r.rc == 2, r
     assert "gprdsd.yaml:3:" in r.err, r
+
+
+def test_check_config_repository_must_be_git_checkout(world):
+    missing = os.path.join(world.tmp, "no-such-checkout")
+    world.gd.write_config(repository={"path": missing})
+    r = world.gd.run("--check-config")
+    assert r.rc == 2, r
+    assert f"repository.path {missing}:" in r.err, r
+    plain = os.path.join(world.tmp, "not-a-checkout")
+    os.makedirs(plain)
+    world.gd.write_config(repository={"path": plain})
+    r = world.gd.run("--check-config")
+    assert r.rc == 2, r
+    assert f"repository.path {plain} is not a git checkout" in r.err, r
+    world.gd.write_config()
+    assert world.gd.run("--check-config").rc == 0
+
+
+def test_catalog_not_found_names_full_path(world):
+    world.repo.write_layout(standard_layout(world.uid))
+    world.repo.remove(CATALOG)
+    world.repo.commit("no catalog")
+    r = world.gd.run("validate", "--repo", world.repo.path, config=False)
+    assert r.rc == 1, r
+    full = os.path.join(os.path.realpath(world.repo.path), CATALOG)
+    assert f"catalog not found at {full}" in r.out + r.err, r
 
 
 def test_plan_and_status_with_bad_config_exit_2(world):
