@@ -88,6 +88,24 @@ def test_unknown_env_is_usage_error(world):
     assert r.rc == 2, r
 
 
+@pytest.mark.parametrize("option,value,allowed", [
+    ("--log-level", "verbose", "debug, info, notice, warning or error"),
+    ("--log-target", "file", "auto, journal or console"),
+])
+def test_bad_log_option_names_it_and_allowed_values(world, option, value, allowed):
+    world.gd.write_config()
+    r = world.gd.run("--check-config", option, value)
+    assert r.rc == 2, r
+    assert f'{option} "{value}": must be {allowed}' in r.err, r
+
+
+def test_unknown_command_hints_once(world):
+    r = world.gd.run("version", config=False)
+    assert r.rc == 2, r
+    assert 'unknown command "version"' in r.err, r
+    assert r.err.count("--help") == 1, r
+
+
 def test_version_and_help(world):
     r = world.gd.run("--version", config=False)
     assert r.rc == 0 and re.search(r"\d+\.\d+\.\d+", r.out + r.err), r
