@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -459,15 +460,23 @@ print_diags_unique(const struct gp_diags *all, bool github)
 	gp_strv_release(&seen);
 }
 
+/* With --repo (ec NULL) the repository's environments need not all have RDS: one whose tfvars
+ * enable no application databases has none, which is said, not an error. */
 static void
 validate_env(const struct gp_manifest *m, const char *env, const struct gp_env_config *ec,
-	     const struct gpd_repo_inputs *inputs, struct gp_diags *all)
+	     const struct gpd_repo_inputs *inputs, bool github, struct gp_diags *all)
 {
-	struct gpd_load_req req = {.manifest = m, .env = env, .env_config = ec, .shared = inputs};
+	struct gpd_load_req req = {
+		.manifest = m, .env = env, .env_config = ec, .shared = inputs, .none_ok = !ec};
 	struct gpd_load_res ld;
 
-	if (gpd_inputs_load_desired(&req, &ld, all) >= 0)
-		gp_desired_free(ld.desired);
+	if (gpd_inputs_load_desired(&req, &ld, all) < 0)
+		return;
+	if (ld.none && !github)
+		fprintf(stderr, "%s: no databases (no tfvars file with application_databases or "
+				"rds_config.enabled = true)\n",
+			env);
+	gp_desired_free(ld.desired);
 }
 
 /* The manifest to validate, and the environments in it: the configured ones, or with
@@ -477,7 +486,11 @@ validate_manifest(const struct gpd_cli *cli, struct gp_config **cfg, struct gp_m
 		  struct gp_strv *envs)
 {
 	if (cli->repo) {
-		if (gp_manifest_new_default(cli->repo, m) < 0 || gpd_inputs_envs(*m, envs) < 0)
+		/* Absolute, so that a message can name the full path of a file that is missing. */
+		_cleanup_free_ char *abs = realpath(cli->repo, NULL);
+
+		if (gp_manifest_new_default(abs ? abs : cli->repo, m) < 0 ||
+		    gpd_inputs_envs(*m, envs) < 0)
 			return 1;
 		return 0;
 	}
@@ -521,7 +534,7 @@ gpd_cmd_validate(const struct gpd_cli *cli)
 	for (size_t i = 0; i < envs.n && !inputs.failed; i++)
 		if (gpd_cli_env_selected(cli, envs.v[i]))
 			validate_env(m, envs.v[i], cfg ? gp_config_env(cfg, envs.v[i]) : NULL,
-				     &inputs, &all);
+				     &inputs, cli->github, &all);
 	if (envs.n == 0 && !inputs.failed)
 		no_environments(m->repo, &all);
 	print_diags_unique(&all, cli->github);
@@ -744,12 +757,35 @@ gpd_cmd_status(const struct gpd_cli *cli)
 	return rc;
 }
 
+/* repository.path must be a git checkout (a .git directory, or the file of a worktree): the
+ * daemon reads nothing else, and would otherwise start only to fail at every pass. */
+static int
+check_repository(const struct gp_config *cfg)
+{
+	_cleanup_free_ char *git = gpd_path_join(cfg->repository.path, ".git");
+	struct stat st = {0};
+
+	if (stat(cfg->repository.path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "%s: error: repository.path %s: %s\n", cfg->file,
+			cfg->repository.path, st.st_mode ? "not a directory" : strerror(errno));
+		return -ENOENT;
+	}
+	if (!git)
+		return -ENOMEM;
+	if (!gpd_file_exists(git)) {
+		fprintf(stderr, "%s: error: repository.path %s is not a git checkout (no %s)\n",
+			cfg->file, cfg->repository.path, git);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 int
 gpd_cmd_check_config(const struct gpd_cli *cli)
 {
 	_cleanup_(gp_config_freep) struct gp_config *cfg = NULL;
 
-	if (gpd_config_load(cli->config, &cfg) < 0)
+	if (gpd_config_load(cli->config, &cfg) < 0 || check_repository(cfg) < 0)
 		return gpd_cli_usage_exit(cli);
 	printf("%s: ok (%zu environment%s)\n", cfg->file, cfg->n_envs, cfg->n_envs == 1 ? "" : "s");
 	return 0;

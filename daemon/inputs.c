@@ -86,10 +86,13 @@ load_shared(const struct gp_manifest *m, const struct gp_input_file *f,
 
 	if (r == -ENOENT && !f->required)
 		return 0;
-	if (r == -ENOENT)
+	if (r == -ENOENT) {
+		_cleanup_free_ char *full = gp_manifest_path(m, f);
+
 		gp_diag_error(&in->diags, r, f->path, 0, 0,
-			      "%s not found: every environment is skipped",
-			      gp_input_role_to_string(f->role));
+			      "%s not found at %s: every environment is skipped",
+			      gp_input_role_to_string(f->role), full ? full : f->path);
+	}
 	if (r < 0)
 		return r;
 	if (f->role == GP_INPUT_CATALOG)
@@ -168,10 +171,11 @@ no_tfvars(const struct gp_manifest_env *e, const struct gp_input_file *last,
 }
 
 /* The first of e's tfvars files that applies: a required one when it exists, an optional one
- * when it exists and enables its application databases (a standalone file always does). */
+ * when it exists and enables its application databases (a standalone file always does).
+ * None: -ENOENT, with a diagnostic unless none_ok. */
 static int
-read_tfvars(const struct gp_manifest *m, const struct gp_manifest_env *e, struct gp_tfvars **ret,
-	    struct gp_diags *diags)
+read_tfvars(const struct gp_manifest *m, const struct gp_manifest_env *e, bool none_ok,
+	    struct gp_tfvars **ret, struct gp_diags *diags)
 {
 	const struct gp_input_file *last = NULL;
 
@@ -195,7 +199,7 @@ read_tfvars(const struct gp_manifest *m, const struct gp_manifest_env *e, struct
 			return 0;
 		}
 	}
-	return no_tfvars(e, last, diags);
+	return none_ok ? -ENOENT : no_tfvars(e, last, diags);
 }
 
 static int say_why(struct gpd_load_res *res, int r, const char *fmt, ...) _printf_(3, 4);
@@ -223,7 +227,11 @@ join(const struct gpd_load_req *req, const struct gp_manifest_env *e,
 
 	if (shared->failed)
 		return say_why(res, -EINVAL, "%s", GPD_INPUTS_SHARED_FAILED);
-	r = read_tfvars(req->manifest, e, &t, diags);
+	r = read_tfvars(req->manifest, e, req->none_ok, &t, diags);
+	if (r == -ENOENT && req->none_ok) {
+		res->none = true;
+		return 0;
+	}
 	if (r < 0)
 		return say_why(res, r, "%s",
 			       r == -ENOENT ? "its tfvars file is missing"

@@ -47,6 +47,9 @@ struct gpd_load_req {
 	const char *master_user, *master_db;    /* reserved names; NULL when unknown */
 	/* The shared inputs, read once by the caller (gpd_inputs_load()); NULL: read here. */
 	const struct gpd_repo_inputs *shared;
+	/* `validate --repo`: an environment none of whose tfvars files applies (no
+	 * application_databases, rds_config not enabled) has no databases, not an error. */
+	bool none_ok;
 	/*
 	 * Reuse, for a caller that reads the files here: NULL, or a desired state kept from an
 	 * earlier call, reused while the digest of its inputs (the environment's files in the
@@ -61,6 +64,7 @@ struct gpd_load_req {
 struct gpd_load_res {
 	struct gp_desired *desired; /* NULL on failure */
 	bool kept;                  /* desired belongs to *req->kept, not to the caller */
+	bool none;                  /* req->none_ok and no tfvars file applies: desired NULL */
 	char why[128];              /* on failure: why the environment has no desired state */
 };
 
@@ -69,7 +73,7 @@ struct gpd_load_res {
  * added to diags; the shared files' own, when they are read here, only when they fail (the
  * join reports what concerns the environment). Nothing is logged: the caller logs diags.
  * Returns 0, or with res->why set: -EINVAL (shared inputs unusable, a tfvars file that does
- * not parse), -ENOENT (no tfvars file applies), -errno (a file that cannot be read), -ENOMEM.
+ * not parse), -ENOENT (no tfvars file applies; 0 with res->none under req->none_ok), -errno (a file that cannot be read), -ENOMEM.
  */
 int gpd_inputs_load_desired(const struct gpd_load_req *req, struct gpd_load_res *res,
 			    struct gp_diags *diags);

@@ -90,7 +90,7 @@ parse_word(const char *arg, struct gpd_cli *cli, bool *have_verb)
 			cli->command = verbs[i].cmd;
 			return 0;
 		}
-	fprintf(stderr, "gprdsd: unknown command \"%s\" (see gprdsd --help)\n", arg);
+	fprintf(stderr, "gprdsd: unknown command \"%s\"\n", arg); /* main() says: Try --help */
 	return -EINVAL;
 }
 
@@ -178,9 +178,19 @@ parse_command(int argc, char **argv, struct gpd_cli *cli)
 			cli->verify = true;
 			break;
 		case OPT_LOG_TARGET:
+			if (gpd_log_target_from_string(optarg) < 0) {
+				fprintf(stderr, "gprdsd: --log-target \"%s\": must be auto, journal "
+					"or console\n", optarg);
+				r = -EINVAL;
+			}
 			cli->log_target = optarg;
 			break;
 		case OPT_LOG_LEVEL:
+			if (gpd_log_level_from_string(optarg) < 0) {
+				fprintf(stderr, "gprdsd: --log-level \"%s\": must be debug, info, "
+					"notice, warning or error\n", optarg);
+				r = -EINVAL;
+			}
 			cli->log_level = optarg;
 			break;
 		case 'h':

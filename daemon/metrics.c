@@ -188,6 +188,33 @@ overdue(const struct gpd_env_metrics *m, int64_t now, bool soon)
 	return k;
 }
 
+/* The codes of errors that have none of their own (apply.c): a series at 0 from the start,
+ * so that a rate or increase() over the family sees the first error of that kind. */
+static const char *const action_error_codes[] = {"internal", "pg_connection", "aws_transport"};
+
+static void
+action_errors(struct gp_buf *out, const char *e, const struct gpd_env_metrics *m)
+{
+	for (size_t c = 0; c < ELEMENTSOF(action_error_codes); c++) {
+		uint64_t v = 0;
+
+		for (size_t k = 0; k < m->n_errors; k++)
+			if (strcmp(m->errors[k].kind, action_error_codes[c]) == 0)
+				v = m->errors[k].n;
+		sample(out, "gprdsd_action_errors_total", e, "code", action_error_codes[c],
+		       (double)v);
+	}
+	for (size_t k = 0; k < m->n_errors; k++) {
+		bool seeded = false;
+
+		for (size_t c = 0; c < ELEMENTSOF(action_error_codes); c++)
+			seeded |= strcmp(m->errors[k].kind, action_error_codes[c]) == 0;
+		if (!seeded)
+			sample(out, "gprdsd_action_errors_total", e, "code", m->errors[k].kind,
+			       (double)m->errors[k].n);
+	}
+}
+
 int
 gpd_metrics_render(const char *const *names, const struct gpd_env_metrics *const *ms, size_t n,
 		   int64_t now, struct gp_buf *out)
@@ -221,9 +248,7 @@ gpd_metrics_render(const char *const *names, const struct gpd_env_metrics *const
 	help(out, "gprdsd_actions_total", "counter", "Actions applied.");
 	FOR_ENVS(sample(out, "gprdsd_actions_total", e, NULL, NULL, (double)m->actions_total));
 	help(out, "gprdsd_action_errors_total", "counter", "Actions that failed, by error code.");
-	FOR_ENVS(for (size_t k = 0; k < m->n_errors; k++)
-			 sample(out, "gprdsd_action_errors_total", e, "code", m->errors[k].kind,
-				(double)m->errors[k].n));
+	FOR_ENVS(action_errors(out, e, m));
 	help(out, "gprdsd_secretsmanager_calls_total", "counter", "Secrets Manager API calls.");
 	FOR_ENVS(sample(out, "gprdsd_secretsmanager_calls_total", e, NULL, NULL,
 			(double)m->sm_calls_total));

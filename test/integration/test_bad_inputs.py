@@ -265,15 +265,42 @@ def test_validate_needs_no_network(world):
     assert r.rc == 0, r
 
 
-def test_coupled_disabled_without_standalone_is_env_error(world):
-    """auto mode: rds_config.enabled = false and no envs/test-rds → the inputs are missing,
-    which is an error for that environment and changes nothing (DESIGN §1.1)."""
+def _test_rds_disabled(world):
+    """Standard layout, except that test's rds_config is disabled (not committed)."""
     lay = standard_layout(world.uid)
     world.repo.write_layout(lay)
     entries = {e.key: {"database_name": e.database, "username": e.username,
                        "access_level": e.access} for e in lay.env_entries("test")}
     world.repo.write("envs/test/terraform.tfvars", coupled_tfvars("test", entries,
                                                                   enabled=False))
+    return lay
+
+
+def test_validate_repo_env_without_rds_has_no_databases(world):
+    """validate --repo on a platform repository where only dev has RDS: test's tfvars has
+    rds_config disabled, staging's has no rds_config at all, prod has no tfvars. They have
+    no databases; that is said, and is not an error."""
+    _test_rds_disabled(world)
+    world.repo.write("envs/staging/terraform.tfvars",
+                     'cluster_name = "goldenpath-staging"\n'
+                     'eks_config = { node_count = 2 }\n')
+    world.repo.commit("only dev has rds")
+    r = world.gd.run("validate", "--repo", world.repo.path, config=False)
+    assert_no_crash(r)
+    assert r.rc == 0, r
+    assert "0 errors" in r.err, r
+    assert re.search(r"^test: no databases", r.err, re.M), r
+    assert re.search(r"^staging: no databases", r.err, re.M), r
+    assert "dev: no databases" not in r.err and "prod" not in r.out + r.err, r
+    r = world.gd.run("validate", "--repo", world.repo.path, "--format=github", config=False)
+    assert r.rc == 0, r
+    assert "::error" not in r.out + r.err, r
+
+
+def test_coupled_disabled_without_standalone_is_env_error(world):
+    """auto mode: rds_config.enabled = false and no envs/test-rds → the inputs are missing,
+    which is an error for that environment and changes nothing (DESIGN §1.1)."""
+    lay = _test_rds_disabled(world)
     world.repo.commit("test: rds disabled")
     world.gd.write_config()
     r = world.gd.once()

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from world import standard_layout, to_yaml
+from world import CATALOG, standard_layout, to_yaml
 
 
 def _config_with_unknown_key(world):
@@ -39,6 +39,32 @@ def test_check_config(world):
     assert "gprdsd.yaml:3:" in r.err, r
 
 
+def test_check_config_repository_must_be_git_checkout(world):
+    missing = os.path.join(world.tmp, "no-such-checkout")
+    world.gd.write_config(repository={"path": missing})
+    r = world.gd.run("--check-config")
+    assert r.rc == 2, r
+    assert f"repository.path {missing}:" in r.err, r
+    plain = os.path.join(world.tmp, "not-a-checkout")
+    os.makedirs(plain)
+    world.gd.write_config(repository={"path": plain})
+    r = world.gd.run("--check-config")
+    assert r.rc == 2, r
+    assert f"repository.path {plain} is not a git checkout" in r.err, r
+    world.gd.write_config()
+    assert world.gd.run("--check-config").rc == 0
+
+
+def test_catalog_not_found_names_full_path(world):
+    world.repo.write_layout(standard_layout(world.uid))
+    world.repo.remove(CATALOG)
+    world.repo.commit("no catalog")
+    r = world.gd.run("validate", "--repo", world.repo.path, config=False)
+    assert r.rc == 1, r
+    full = os.path.join(os.path.realpath(world.repo.path), CATALOG)
+    assert f"catalog not found at {full}" in r.out + r.err, r
+
+
 def test_plan_and_status_with_bad_config_exit_2(world):
     _config_with_unknown_key(world)
     assert world.gd.plan().rc == 2
@@ -60,6 +86,24 @@ def test_unknown_env_is_usage_error(world):
     world.gd.write_config()
     r = world.gd.once("--env", "nowhere")
     assert r.rc == 2, r
+
+
+@pytest.mark.parametrize("option,value,allowed", [
+    ("--log-level", "verbose", "debug, info, notice, warning or error"),
+    ("--log-target", "file", "auto, journal or console"),
+])
+def test_bad_log_option_names_it_and_allowed_values(world, option, value, allowed):
+    world.gd.write_config()
+    r = world.gd.run("--check-config", option, value)
+    assert r.rc == 2, r
+    assert f'{option} "{value}": must be {allowed}' in r.err, r
+
+
+def test_unknown_command_hints_once(world):
+    r = world.gd.run("version", config=False)
+    assert r.rc == 2, r
+    assert 'unknown command "version"' in r.err, r
+    assert r.err.count("--help") == 1, r
 
 
 def test_version_and_help(world):

@@ -127,6 +127,12 @@ def test_metrics_file_parses_as_prometheus_text(world, daemons):
     assert families["gprdsd_passes"].type == "counter"
     assert value("gprdsd_passes", env="dev", result="ok") >= 1
     assert value("gprdsd_actions", env="dev") > 0
+    # Error counters have a series at 0 before the first error.
+    assert families["gprdsd_action_errors"].type == "counter"
+    for code in ("internal", "pg_connection", "aws_transport"):
+        assert value("gprdsd_action_errors", env="dev", code=code) == 0
+    assert value("gprdsd_passes", env="dev", result="error") == 0
+    assert value("gprdsd_secret_rotations", env="dev", result="error") == 0
     assert value("gprdsd_secretsmanager_calls", env="dev") > 0
     assert abs(value("gprdsd_last_success_timestamp_seconds", env="dev") - time.time()) < 120
     assert value("gprdsd_pass_duration_seconds", env="dev") > 0
