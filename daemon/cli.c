@@ -373,6 +373,7 @@ gpd_cmd_run(const struct gpd_cli *cli)
 	gpd_log_diags(&inputs.diags, NULL);
 	if (cli->json) {
 		root = cJSON_CreateObject();
+		cJSON_AddNumberToObject(root, "format_version", GPD_JSON_FORMAT_VERSION);
 		envs = cJSON_AddArrayToObject(root, "environments");
 	}
 	for (size_t i = 0; i < cfg->n_envs && !atomic_load(&once_stop); i++)
@@ -700,6 +701,7 @@ gpd_cmd_status(const struct gpd_cli *cli)
 		return gpd_cli_usage_exit(cli);
 	if (cli->json) {
 		root = cJSON_CreateObject();
+		cJSON_AddNumberToObject(root, "format_version", GPD_JSON_FORMAT_VERSION);
 		envs = cJSON_AddArrayToObject(root, "environments");
 	} else {
 		printf("%-10s %-24s %-24s %-20s %-14s %-20s %3s  %-20s %-6s %-10s %s\n", "ENV",

@@ -54,6 +54,7 @@ def test_plan_json(world):
     r = world.gd.plan("--json")
     assert r.rc == 0, r
     doc = r.json()
+    assert doc["format_version"] == 1, doc.keys()
     envs = {e["env"]: e for e in doc["environments"]}
     assert set(envs) == {"dev", "test"}, envs.keys()
     for env_name, env in envs.items():

@@ -40,6 +40,7 @@ def test_status_json_after_a_pass(world):
     assert r.rc == 0, f"entries waiting at a gate are not failures:{r}"
 
     doc = world.gd.status_json()
+    assert doc["format_version"] == 1, doc.keys()
     assert {e["env"] for e in doc["environments"]} == {"dev", "test", "prod"}
     entries = _entries(doc)
     for e in lay.entries:
