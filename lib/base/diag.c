@@ -7,12 +7,11 @@
 #include <stdio.h>
 
 int
-gp_diags_add(struct gp_diags *d, enum gp_severity sev, int code, const char *file, unsigned line,
-	     unsigned col, const char *fmt, ...)
+gp_diags_vadd(struct gp_diags *d, enum gp_severity sev, int code, const char *file, unsigned line,
+	      unsigned col, const char *fmt, va_list ap)
 {
 	struct gp_buf msg = {0};
 	struct gp_diag *e;
-	va_list ap;
 
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 8;
@@ -23,9 +22,7 @@ gp_diags_add(struct gp_diags *d, enum gp_severity sev, int code, const char *fil
 		d->v = v;
 		d->cap = cap;
 	}
-	va_start(ap, fmt);
 	gp_buf_vprintf(&msg, fmt, ap);
-	va_end(ap);
 	e = &d->v[d->n];
 	*e = (struct gp_diag){
 		.severity = sev,
@@ -44,6 +41,19 @@ gp_diags_add(struct gp_diags *d, enum gp_severity sev, int code, const char *fil
 	if (sev == GP_SEV_ERROR)
 		d->errors++;
 	return 0;
+}
+
+int
+gp_diags_add(struct gp_diags *d, enum gp_severity sev, int code, const char *file, unsigned line,
+	     unsigned col, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = gp_diags_vadd(d, sev, code, file, line, col, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 int

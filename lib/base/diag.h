@@ -35,6 +35,9 @@ struct gp_diags {
 /* Appends one diagnostic; returns 0 or -ENOMEM. file may be NULL. */
 int gp_diags_add(struct gp_diags *d, enum gp_severity sev, int code, const char *file,
 		 unsigned line, unsigned col, const char *fmt, ...) _printf_(7, 8);
+/* The same with a va_list, for the parsers' own printf-like error helpers. */
+int gp_diags_vadd(struct gp_diags *d, enum gp_severity sev, int code, const char *file,
+		  unsigned line, unsigned col, const char *fmt, va_list ap) _printf_(7, 0);
 #define gp_diag_error(d, code, file, line, col, ...)                                               \
 	gp_diags_add((d), GP_SEV_ERROR, (code), (file), (line), (col), __VA_ARGS__)
 #define gp_diag_warning(d, file, line, col, ...)                                                   \

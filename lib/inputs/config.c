@@ -595,12 +595,8 @@ add_error_v(struct cparse *x, unsigned line, unsigned col, const char *fmt, va_l
 static void
 add_error_v(struct cparse *x, unsigned line, unsigned col, const char *fmt, va_list ap)
 {
-	struct gp_buf msg = {0};
-
-	gp_buf_vprintf(&msg, fmt, ap);
-	if (msg.oom || gp_diag_error(x->diags, -EINVAL, x->doc->name, line, col, "%s", msg.p) < 0)
+	if (gp_diags_vadd(x->diags, GP_SEV_ERROR, -EINVAL, x->doc->name, line, col, fmt, ap) < 0)
 		x->oom = -ENOMEM;
-	gp_buf_release(&msg);
 }
 
 /* An error at a node (its first character), or without a position when at is NULL. */

@@ -76,16 +76,12 @@ static int perr(struct parser *p, unsigned line, unsigned col, const char *fmt, 
 static int
 perr(struct parser *p, unsigned line, unsigned col, const char *fmt, ...)
 {
-	struct gp_buf b = {0};
 	va_list ap;
 	int r;
 
 	va_start(ap, fmt);
-	r = gp_buf_vprintf(&b, fmt, ap);
+	r = gp_diags_vadd(p->diags, GP_SEV_ERROR, -EINVAL, p->name, line, col, fmt, ap);
 	va_end(ap);
-	if (r >= 0)
-		r = gp_diag_error(p->diags, -EINVAL, p->name, line, col, "%s", b.p);
-	gp_buf_release(&b);
 	return r < 0 ? r : -EINVAL;
 }
 

@@ -40,16 +40,12 @@ static int document_error(struct extract *x, const struct gp_node *n, const char
 static int
 document_error(struct extract *x, const struct gp_node *n, const char *fmt, ...)
 {
-	struct gp_buf msg = {0};
 	va_list ap;
 	int r;
 
 	va_start(ap, fmt);
-	r = gp_buf_vprintf(&msg, fmt, ap);
+	r = gp_diags_vadd(x->diags, GP_SEV_ERROR, -EINVAL, x->file, n->line, n->col, fmt, ap);
 	va_end(ap);
-	if (r >= 0)
-		r = gp_diag_error(x->diags, -EINVAL, x->file, n->line, n->col, "%s", msg.p);
-	gp_buf_release(&msg);
 	return r < 0 ? r : -EINVAL;
 }
 

@@ -102,16 +102,13 @@ yerror(struct yparse *p, const yaml_mark_t *m, const char *fmt, ...) _printf_(3,
 static void
 yerror(struct yparse *p, const yaml_mark_t *m, const char *fmt, ...)
 {
-	struct gp_buf msg = {0};
 	va_list ap;
 
-	va_start(ap, fmt);
-	gp_buf_vprintf(&msg, fmt, ap);
-	va_end(ap);
 	p->errors++;
-	gp_diag_error(p->diags, -EINVAL, p->doc->name, (unsigned)m->line + 1,
-		      (unsigned)m->column + 1, "%s", msg.p ? msg.p : "out of memory");
-	gp_buf_release(&msg);
+	va_start(ap, fmt);
+	gp_diags_vadd(p->diags, GP_SEV_ERROR, -EINVAL, p->doc->name, (unsigned)m->line + 1,
+		      (unsigned)m->column + 1, fmt, ap);
+	va_end(ap);
 }
 
 /* Turns libyaml's error state into one positioned diagnostic. */
