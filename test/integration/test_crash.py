@@ -9,25 +9,20 @@ over AWSPENDING, no version was written twice, and every audit CSV parses."""
 
 import os
 import signal
-import subprocess
 
 import pytest
 
 from checks import assert_can_login
 from relay import Relay
-from test_rotation import FAKETIME_LIB, labels, layout as rotation_layout, run_shifted
-from world import standard_layout
+from test_rotation import labels, layout as rotation_layout, run_shifted
+from world import FAKETIME_LIB, standard_layout
 
 
-def _moto_port(world):
-    return int(world.gd.moto_url.rsplit(":", 1)[1].split("/")[0])
-
-
-def _run_killed(world, kind, k, env=None, envs=None):
+def _run_killed(world, kind, k, shift=None, envs=None):
     """Runs `--once` with PostgreSQL or Secrets Manager behind a relay that kills the process
     with SIGKILL as the k-th request passes; returns the relay's request count (the pass's
     whole count when it ended before k)."""
-    relay = Relay(world.pg.port if kind == "pg" else _moto_port(world),
+    relay = Relay(world.pg.port if kind == "pg" else world.gd.moto_port,
                   protocol="pg" if kind == "pg" else "http")
     _via(world, relay, kind, envs)
     box = {}
@@ -38,10 +33,7 @@ def _run_killed(world, kind, k, env=None, envs=None):
             os.kill(p.pid, signal.SIGKILL)
             box["killed"] = True
     relay.on_request = at
-    box["p"] = subprocess.Popen([world.gd.bin, "--once", "--config", world.gd.config_path],
-                                env=env or world.gd.environ(), cwd=world.gd.workdir,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+    box["p"] = world.gd.start("--once", shift=shift)
     try:
         box["p"].wait(timeout=120)
     finally:
@@ -112,10 +104,7 @@ def test_kill_during_rotation_then_converge(world, kind, k):
     world.gd.write_config(envs=("dev",))
     assert world.gd.once().rc == 0
     before = len(world.secret_versions(hi.secret_name))
-    env = world.gd.environ()
-    env.update({"LD_PRELOAD": FAKETIME_LIB, "FAKETIME": "+15d",
-                "FAKETIME_DONT_FAKE_MONOTONIC": "1", "FAKETIME_NO_CACHE": "1"})
-    _run_killed(world, kind, k, env=env, envs=("dev",))
+    _run_killed(world, kind, k, shift="+15d", envs=("dev",))
     rc, out, err = run_shifted(world, "+15d", "--once")
     assert rc == 0, out + err
     # Exactly one new version: written by the killed pass and found by the next, or written

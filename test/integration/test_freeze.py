@@ -35,10 +35,6 @@ def _pg_via(world, relay, statement_timeout="2s"):
     world.gd.write_config(cfg)
 
 
-def _moto_port(world):
-    return int(world.gd.moto_url.rsplit(":", 1)[1].split("/")[0])
-
-
 def _recovers(world, lay):
     """With the relay gone and the normal config back, the next pass converges."""
     world.gd.write_config()
@@ -92,7 +88,7 @@ def test_secrets_manager_frozen_ends_the_pass(world):
     """Mid-pass, from the 4th call on, Secrets Manager never answers: the per-call timeout
     plus the per-pass breaker end the pass instead of waiting once per entry."""
     lay = _layout(world)
-    relay = Relay(_moto_port(world), protocol="http", freeze_at=4)
+    relay = Relay(world.gd.moto_port, protocol="http", freeze_at=4)
     try:
         world.gd.write_config(aws={"endpoint": f"http://127.0.0.1:{relay.port}",
                                    "timeout": "2s"})
@@ -170,7 +166,7 @@ def test_postgres_sigstopped_ends_the_pass(world, when):
 def test_secrets_manager_sigstopped_ends_the_pass(world, moto):
     """moto stopped as the 4th Secrets Manager call reaches it."""
     lay = _layout(world)
-    relay = Relay(_moto_port(world), protocol="http")
+    relay = Relay(world.gd.moto_port, protocol="http")
     with Stopped(lambda: [moto.proc.pid]) as st:
         relay.on_request = lambda k: k == 4 and st.stop()
         try:
@@ -191,10 +187,7 @@ def test_sigterm_during_a_stuck_pass_exits_1(world):
     relay = Relay(world.pg.port, freeze_at=12)
     try:
         _pg_via(world, relay, statement_timeout="2s")
-        p = subprocess.Popen([world.gd.bin, "--once", "--config", world.gd.config_path],
-                             env=world.gd.environ(), cwd=world.gd.workdir,
-                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
+        p = world.gd.start("--once", output=subprocess.PIPE)
         end = time.monotonic() + 30
         while not relay.frozen and time.monotonic() < end:
             time.sleep(0.05)

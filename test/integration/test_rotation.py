@@ -18,9 +18,8 @@ from psycopg2 import sql
 
 from checks import provision, run_sql
 from daemon_helpers import daemon_config, daemons, write_config  # noqa: F401
-from world import Entry, Layout, catalog_entry
+from world import FAKETIME_LIB, Entry, Layout, catalog_entry
 
-FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
 
 def layout(world, strategy=None):
@@ -42,11 +41,8 @@ def layout(world, strategy=None):
 
 def run_shifted(world, shift, *args):
     """The real gprdsd with its clock moved forward by `shift` (libfaketime)."""
-    env = world.gd.environ()
-    env.update({"LD_PRELOAD": FAKETIME_LIB, "FAKETIME": shift,
-                "FAKETIME_DONT_FAKE_MONOTONIC": "1", "FAKETIME_NO_CACHE": "1"})
-    argv = [world.gd.bin, args[0], "--config", world.gd.config_path, *args[1:]]
-    r = subprocess.run(argv, capture_output=True, timeout=120, env=env, cwd=world.gd.workdir,
+    r = subprocess.run(world.gd.argv(*args), capture_output=True, timeout=120,
+                       env=world.gd.environ(shift), cwd=world.gd.workdir,
                        stdin=subprocess.DEVNULL)
     return r.returncode, r.stdout.decode(), r.stderr.decode()
 
@@ -281,12 +277,7 @@ def test_alternating_two_rotations(shiftable):
 
 
 def start_shifted(world, shift, *args):
-    env = world.gd.environ()
-    env.update({"LD_PRELOAD": FAKETIME_LIB, "FAKETIME": shift,
-                "FAKETIME_DONT_FAKE_MONOTONIC": "1", "FAKETIME_NO_CACHE": "1"})
-    argv = [world.gd.bin, args[0], "--config", world.gd.config_path, *args[1:]]
-    return subprocess.Popen(argv, env=env, cwd=world.gd.workdir, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return world.gd.start(*args, shift=shift)
 
 
 def wait_for(pred, timeout, what):

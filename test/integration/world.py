@@ -19,6 +19,8 @@ import psycopg2
 
 from servers import AWS_ENV, MASTER_USER
 
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
 CATALOG = "docs/20-contracts/resource-catalogs/rds-catalog.yaml"
 ENUMS = "schemas/metadata/enums.yaml"
 AUDIT_HEADER = ("timestamp_utc,environment,build_id,run_id,database,username,action,status,"
@@ -357,7 +359,13 @@ class Gprdsd:
             f.write(cfg if isinstance(cfg, str) else "# gprdsd test config\n" + to_yaml(cfg))
         return path
 
-    def environ(self):
+    @property
+    def moto_port(self):
+        return int(self.moto_url.rsplit(":", 1)[1].split("/")[0])
+
+    def environ(self, shift=None):
+        """The environment gprdsd runs with; shift (e.g. "+15d") moves its clock forward
+        with libfaketime."""
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("AWS_", "PG", "NOTIFY_SOCKET", "JOURNAL_STREAM",
                                     "INVOCATION_ID", "LISTEN_"))
@@ -370,18 +378,31 @@ class Gprdsd:
             "NO_PROXY": "127.0.0.1,localhost",
             "no_proxy": "127.0.0.1,localhost",
         })
+        if shift:
+            env.update({"LD_PRELOAD": FAKETIME_LIB, "FAKETIME": shift,
+                        "FAKETIME_DONT_FAKE_MONOTONIC": "1", "FAKETIME_NO_CACHE": "1"})
         return env
 
-    def run(self, *args, config=True, timeout=120, stdin=None):
-        """Runs gprdsd with the config inserted after the first argument (the subcommand or
-        --once). Returns a Result; a timeout is a test failure, never a hang."""
+    def argv(self, *args, config=True):
+        """gprdsd's argv, with the config inserted after the first argument (the subcommand
+        or --once)."""
         args = list(args)
         if config:
             if not os.path.exists(self.config_path):
                 self.write_config()
             cfg = config if isinstance(config, str) else self.config_path
             args = args[:1] + ["--config", cfg] + args[1:]
-        argv = [self.bin] + args
+        return [self.bin] + args
+
+    def start(self, *args, shift=None, output=subprocess.DEVNULL):
+        """Starts gprdsd (argv() as run() builds it) and returns the Popen."""
+        return subprocess.Popen(self.argv(*args), env=self.environ(shift), cwd=self.workdir,
+                                stdin=subprocess.DEVNULL, stdout=output, stderr=output)
+
+    def run(self, *args, config=True, timeout=120, stdin=None):
+        """Runs gprdsd with the config inserted after the first argument (the subcommand or
+        --once). Returns a Result; a timeout is a test failure, never a hang."""
+        argv = self.argv(*args, config=config)
         try:
             r = subprocess.run(argv, capture_output=True, timeout=timeout, env=self.environ(),
                                cwd=self.workdir, stdin=subprocess.DEVNULL if stdin is None
