@@ -9,16 +9,7 @@
 
 #include "golden.h"
 #include "plan/plan.h"
-
-#define NOW 1800000000
-
-struct fixture {
-	struct gp_desired *d;
-	struct gp_observed *o;
-	struct gp_state_file *s;
-	struct gp_env_config env;
-	struct gp_plan_opts opts;
-};
+#include "plan_fixture.h"
 
 static void
 add_entry(struct fixture *f, const char *key, const char *db, const char *user,
@@ -50,18 +41,15 @@ add_entry(struct fixture *f, const char *key, const char *db, const char *user,
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
+	struct fixture *f = fixture_new();
 
-	f->d = calloc(1, sizeof(*f->d));
-	f->d->env = strdup("dev");
-	f->o = gp_observed_new();
-	f->o->master_user = strdup("rdsmaster");
-	f->s = gp_state_file_new("dev");
-	f->env.name = "dev";
-	gp_strv_push(&f->env.secret.password_aliases, "postgres-password");
-	f->opts = (struct gp_plan_opts){.now = NOW, .verify_interval_ms = 3600000,
-					.commit = "c0ffee", .env = &f->env,
-					.secret_host = "db.example", .secret_port = "5432"};
+	/* These plans predate rotation and decommissioning: no rotation periods, no recovery
+	 * window; a login check an hour after the last. */
+	memset(f->env.rotation_ms, 0, sizeof(f->env.rotation_ms));
+	f->env.rotation.max_per_pass = 0;
+	f->env.rotation.warn_before_ms = 0;
+	f->env.secret.recovery_window_ms = 0;
+	f->opts.verify_interval_ms = 3600000;
 	add_entry(f, "inventory", "inventory_service", "inventory_user", GP_ACCESS_OWNER,
 		  "inventory_user");
 	add_entry(f, "billing", "billing", "billing_user", GP_ACCESS_OWNER, "billing_user");
@@ -73,18 +61,6 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	gp_desired_free(f->d);
-	gp_observed_free(f->o);
-	gp_state_file_free(f->s);
-	gp_strv_release(&f->env.secret.password_aliases);
-	free(f);
-	return 0;
-}
 
 static char *
 plan_text(struct fixture *f, struct gp_plan **ret)
@@ -612,23 +588,23 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_fresh, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fresh_json, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_converged_is_noop, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_verify_due, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fresh, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_fresh_json, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_converged_is_noop, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_verify_due, setup, fixture_teardown),
 		cmocka_unit_test(test_check_due_spread),
-		cmocka_unit_test_setup_teardown(test_drift, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drift, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_unchecked_privileges_are_not_drift, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_held_and_waiting, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_orphans, setup, teardown),
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_adopt, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_held_and_waiting, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_orphans, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_superuser_master_needs_no_membership, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_password_drift, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_login_refused_otherwise, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_privilege_drift, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_actions_carry_what_they_need, setup, teardown),
+						fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_password_drift, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_login_refused_otherwise, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_privilege_drift, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_actions_carry_what_they_need, setup, fixture_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
