@@ -59,28 +59,8 @@ die() { say "bench: $*"; exit 2; }
 
 . "$HERE/common.sh"
 bench_prepare "$@"
-if [ ! -x /usr/bin/time ]; then
-	[ "$(id -u)" = 0 ] || die "/usr/bin/time missing: install the package 'time'"
-	say "bench: installing the package 'time'"
-	apt-get install -y -q time >/dev/null
-fi
-[ -x "$PG_BIN/initdb" ] || die "no PostgreSQL server binaries in $PG_BIN"
-[ -x "$VENV/bin/moto_server" ] || die "no moto_server in $VENV (pip install 'moto[server]' boto3)"
 command -v psql >/dev/null || die "psql missing"
 command -v curl >/dev/null || die "curl missing"
-PY=$VENV/bin/python
-
-if [ "$(id -u)" = 0 ]; then
-	asowner() { runuser -u postgres -- "$@"; }
-	PG_OWNER=postgres
-else
-	asowner() { "$@"; }
-	PG_OWNER=$(id -un)
-fi
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # ---------------------------------------------------------------------------------------
 # Work directory and cleanup

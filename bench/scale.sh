@@ -42,21 +42,6 @@ die() { say "scale: $*"; exit 2; }
 
 . "$HERE/common.sh"
 bench_prepare "$@"
-[ -x /usr/bin/time ] || die "/usr/bin/time missing: install the package 'time'"
-[ -x "$PG_BIN/initdb" ] || die "no PostgreSQL server binaries in $PG_BIN"
-[ -x "$VENV/bin/moto_server" ] || die "no moto_server in $VENV (pip install 'moto[server]' boto3)"
-PY=$VENV/bin/python
-
-if [ "$(id -u)" = 0 ]; then
-	asowner() { runuser -u postgres -- "$@"; }
-	PG_OWNER=postgres
-else
-	asowner() { "$@"; }
-	PG_OWNER=$(id -un)
-fi
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 now_ms() { date +%s%3N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1000 }'; }
 
