@@ -534,3 +534,47 @@ gp_cancelled(void)
 {
 	return cancel_flag && atomic_load(cancel_flag);
 }
+
+size_t
+gp_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[65];
+
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = row[j];
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+const char *
+gp_did_you_mean(const char *key, const char *const *cands, size_t n)
+{
+	size_t best = strlen(key) < 3 ? strlen(key) : 3;
+	const char *found = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t d = gp_edit_distance(key, cands[i]);
+
+		if (d < best) {
+			best = d;
+			found = cands[i];
+		}
+	}
+	return found;
+}

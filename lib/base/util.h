@@ -130,6 +130,12 @@ bool gp_window_contains(unsigned start, unsigned end, int64_t t);
 /* True when s is valid UTF-8 without NUL bytes (len bytes). */
 bool gp_utf8_valid(const char *s, size_t len);
 
+/* Levenshtein distance of two short strings (SIZE_MAX when either is over 64 bytes). */
+size_t gp_edit_distance(const char *a, const char *b);
+/* The candidate closest to key, for a "did you mean" hint, or NULL when none is close:
+ * fewer than 3 edits and fewer edits than key has characters ("x" is 2 edits from "aws"). */
+const char *gp_did_you_mean(const char *key, const char *const *cands, size_t n);
+
 /*
  * A process-wide stop request for the loops of lib/ that run for seconds on large inputs
  * (parsing a 40 MB catalog): the shell points it at its SIGTERM flag once, before any thread

@@ -679,34 +679,6 @@ set_from_node(struct cparse *x, const struct scope *s, const struct ckey *k,
 	gp_buf_release(&why);
 }
 
-/* Edit distance of two short keys, for "did you mean" hints. */
-static size_t
-distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[65];
-
-	if (la > 64 || lb > 64)
-		return SIZE_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = row[j];
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}
-
 /* Copies into buf the name at this level (after prefix) closest to key, when it is close. */
 static bool
 suggest(const struct scope *s, const char *prefix, const char *key, char *buf, size_t len)
@@ -718,7 +690,7 @@ suggest(const struct scope *s, const char *prefix, const char *key, char *buf, s
 	/* Two edits turn "x" into "aws": a hint only helps when most of the key survives. */
 	if (strlen(key) < best)
 		best = strlen(key);
-	if (!s->env && !*prefix && distance(key, "environments") < 3) {
+	if (!s->env && !*prefix && gp_edit_distance(key, "environments") < 3) {
 		snprintf(buf, len, "environments");
 		return true;
 	}
@@ -734,7 +706,7 @@ suggest(const struct scope *s, const char *prefix, const char *key, char *buf, s
 			continue;
 		memcpy(cand, rest, n);
 		cand[n] = '\0';
-		d = distance(key, cand);
+		d = gp_edit_distance(key, cand);
 		if (d < best) {
 			best = d;
 			found = true;

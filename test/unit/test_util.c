@@ -172,6 +172,23 @@ test_string_helpers(void **state)
 }
 
 static void
+test_did_you_mean(void **state)
+{
+	static const char *const keys[] = {"username", "database_name", "risk", "aws"};
+
+	assert_int_equal(gp_edit_distance("usernme", "username"), 1);
+	assert_int_equal(gp_edit_distance("", "abc"), 3);
+	assert_int_equal(gp_edit_distance("kitten", "sitting"), 3);
+	assert_string_equal(gp_did_you_mean("usernme", keys, ELEMENTSOF(keys)), "username");
+	assert_string_equal(gp_did_you_mean("databse_name", keys, ELEMENTSOF(keys)), "database_name");
+	assert_string_equal(gp_did_you_mean("rsk", keys, ELEMENTSOF(keys)), "risk");
+	/* Too short to be a typo of anything, or too far from every key. */
+	assert_null(gp_did_you_mean("x", keys, ELEMENTSOF(keys)));
+	assert_null(gp_did_you_mean("owner", keys, ELEMENTSOF(keys)));
+	assert_null(gp_did_you_mean("usernme", keys, 0));
+}
+
+static void
 test_take_ptr(void **state)
 {
 	_cleanup_free_ char *p = strdup("x");
@@ -474,6 +491,7 @@ main(void)
 		cmocka_unit_test(test_strv_sorted),
 		cmocka_unit_test(test_strv_uniq),
 		cmocka_unit_test(test_string_helpers),
+		cmocka_unit_test(test_did_you_mean),
 		cmocka_unit_test(test_take_ptr),
 		cmocka_unit_test(test_duration_parse_ok),
 		cmocka_unit_test(test_duration_parse_bad),
