@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# demo.sh — gprdsd end to end on this machine, in about a minute, leaving nothing behind.
+# demo.sh — gprdsd end to end on this machine, leaving nothing behind.
+#
+# Takes about 10 seconds once the dependencies are installed; the first run on a fresh machine
+# installs the Debian packages and the Python virtualenv first (several minutes, most of it
+# apt-get and pip downloads).
 #
 # Installs what is missing (scripts/install-deps.sh), builds, then starts:
 #   - a throwaway PostgreSQL 15 cluster on a free loopback port (as user `postgres` when run
@@ -10,7 +14,12 @@
 #   - a git copy of config/example-repo (dev standalone, test coupled);
 # and shows: validate, plan, `--once`, status, the databases and roles, the secrets (names and
 # keys, never values), the audit CSV, a second `--once` that changes nothing and a plan that
-# says so. Everything it started is stopped on exit. GPRDSD_DEMO_KEEP=1 keeps the temp dir.
+# says so. Everything it started is stopped on exit.
+#
+# GPRDSD_DEMO_KEEP=1 leaves PostgreSQL and moto running with the demo's data and prints how to
+# go on: `. <dir>/env.sh` puts a `gprdsd` that uses the demo's config first on PATH and sets the
+# emulator's credentials and PGHOST/PGPORT, after which `gprdsd status`, `plan`, `--once`,
+# `rotate` and `psql` work against them; `<dir>/stop.sh` stops both and removes the directory.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,7 +33,7 @@ if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" -Dwerror=true >/dev/null
 fi
 ninja -C "$build" >/dev/null
-gprdsd=$root/$build/daemon/gprdsd
+case $build in /*) gprdsd=$build/daemon/gprdsd ;; *) gprdsd=$root/$build/daemon/gprdsd ;; esac
 py=$root/.venv/bin/python
 pgbin=/usr/lib/postgresql/15/bin
 
@@ -37,11 +46,58 @@ as_pg() {
 	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+keep() {
+	# Hands the running servers over to the operator: an environment file and a stop script.
+	mkdir -p "$demo/bin"
+	printf '#!/bin/sh\nexec %s --config %s "$@"\n' "$gprdsd" "$demo/gprdsd.yaml" >"$demo/bin/gprdsd"
+	chmod 755 "$demo/bin/gprdsd"
+	cat >"$demo/env.sh" <<EOF
+# . this file to use the kept gprdsd demo (scripts/demo.sh with GPRDSD_DEMO_KEEP=1)
+export PATH=$demo/bin:\$PATH
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=eu-west-2
+export AWS_EC2_METADATA_DISABLED=true NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
+export PGHOST=$pgdir PGPORT=$pg_port PGUSER=postgres
+EOF
+	cat >"$demo/stop.sh" <<EOF
+#!/usr/bin/env bash
+# Stops the kept demo's PostgreSQL and moto and removes $demo.
+if [ "\$(id -u)" -eq 0 ]; then
+	runuser -u postgres -- $pgbin/pg_ctl -D $pgdir/data -m fast -w stop >/dev/null
+else
+	$pgbin/pg_ctl -D $pgdir/data -m fast -w stop >/dev/null
+fi
+kill -TERM -- -$moto_pid 2>/dev/null
+for _ in \$(seq 100); do kill -0 $moto_pid 2>/dev/null || break; sleep 0.1; done
+rm -rf $demo
+echo "stopped the gprdsd demo and removed $demo"
+EOF
+	chmod 755 "$demo/stop.sh"
+	step "kept: PostgreSQL on 127.0.0.1:$pg_port and moto on $DEMO_MOTO are still running"
+	cat <<EOF
+. $demo/env.sh   # gprdsd with the demo's config on PATH, the emulator's credentials, PGHOST
+gprdsd status                   # what each entry is doing
+gprdsd plan                     # after editing and committing $demo/repo
+gprdsd --once                   # one pass
+gprdsd rotate --env dev payments_ledger  # a new credential now
+psql -c '\\du'                   # the roles
+$demo/stop.sh   # stops both and removes the directory
+EOF
+}
+
 cleanup() {
+	local rc=$?
 	set +e
+	if [ "${GPRDSD_DEMO_KEEP:-0}" = 1 ] && [ "$rc" -eq 0 ]; then
+		keep
+		return
+	fi
 	[ -f "$pgdir/data/postmaster.pid" ] && as_pg "$pgbin/pg_ctl" -D "$pgdir/data" -m fast -w stop >/dev/null 2>&1
 	[ -n "$moto_pid" ] && kill -TERM -- "-$moto_pid" 2>/dev/null && wait "$moto_pid" 2>/dev/null
-	if [ "${GPRDSD_DEMO_KEEP:-0}" = 1 ]; then echo "kept $demo"; else rm -rf "$demo"; fi
+	if [ "${GPRDSD_DEMO_KEEP:-0}" = 1 ]; then
+		echo "the demo failed; servers stopped, kept $demo for its logs"
+	else
+		rm -rf "$demo"
+	fi
 }
 trap cleanup EXIT
 
@@ -199,4 +255,4 @@ echo "audit lines before: $rows_before, after: $rows_after"
 step "plan --detailed-exitcode: 0 means nothing to do"
 run plan --detailed-exitcode "${cfg[@]}"
 
-step "done; stopping PostgreSQL and moto"
+[ "${GPRDSD_DEMO_KEEP:-0}" = 1 ] || step "done; stopping PostgreSQL and moto"
