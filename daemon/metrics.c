@@ -249,6 +249,10 @@ gpd_metrics_render(const char *const *names, const struct gpd_env_metrics *const
 	FOR_ENVS(sample(out, "gprdsd_actions_total", e, NULL, NULL, (double)m->actions_total));
 	help(out, "gprdsd_action_errors_total", "counter", "Actions that failed, by error code.");
 	FOR_ENVS(action_errors(out, e, m));
+	help(out, "gprdsd_failed_actions_total", "counter",
+	     "Actions that failed, whatever the code (a series from the start, for alerts).");
+	FOR_ENVS(sample(out, "gprdsd_failed_actions_total", e, NULL, NULL,
+			(double)m->action_errors_total));
 	help(out, "gprdsd_secretsmanager_calls_total", "counter", "Secrets Manager API calls.");
 	FOR_ENVS(sample(out, "gprdsd_secretsmanager_calls_total", e, NULL, NULL,
 			(double)m->sm_calls_total));

@@ -131,6 +131,9 @@ def test_metrics_file_parses_as_prometheus_text(world, daemons):
     assert families["gprdsd_action_errors"].type == "counter"
     for code in ("internal", "pg_connection", "aws_transport"):
         assert value("gprdsd_action_errors", env="dev", code=code) == 0
+    # SQLSTATEs and AWS codes cannot be listed in advance: the code-less total is there at 0.
+    assert families["gprdsd_failed_actions"].type == "counter"
+    assert value("gprdsd_failed_actions", env="dev") == 0
     assert value("gprdsd_passes", env="dev", result="error") == 0
     assert value("gprdsd_secret_rotations", env="dev", result="error") == 0
     assert value("gprdsd_secretsmanager_calls", env="dev") > 0
