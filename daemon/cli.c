@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <pwd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -651,27 +652,132 @@ newer_time(int64_t *t, const cJSON *rt, const char *name)
 		*t = x;
 }
 
-static void
-print_record(const char *env, const struct gp_record *r)
-{
-	char since[21], retry[21] = "-", age[32] = "-", due[21] = "-";
-	int64_t changed = r->current_since ? r->current_since : r->secret_changed;
+/* The status table: cells pushed row by row, printed with each column as wide as its widest
+ * cell, so that the usual table fits 100 columns; on a terminal the last column (the reason)
+ * is cut at the terminal's width. */
+enum { STATUS_COLS = 11 };
+static const char *const status_head[STATUS_COLS] = {
+	"ENV", "KEY", "DATABASE", "USERNAME", "STATE", "SINCE", "TRY", "NEXT", "AGE", "ROTATION",
+	"REASON",
+};
 
-	gp_time_format(r->since, since);
-	if (r->next_retry)
-		gp_time_format(r->next_retry, retry);
-	if (changed)
-		snprintf(age, sizeof(age), "%lldd", (long long)((time(NULL) - changed) / 86400));
-	if (r->rotating_since) {
-		snprintf(due, sizeof(due), "rotating");
-	} else if (r->rotation_due) {
-		gp_time_format(r->rotation_due, due);
-		due[10] = '\0'; /* the date is enough */
+static int
+status_row(struct gp_strv *t, const char *env, const struct gp_record *r, int64_t now)
+{
+	char since[24], tries[16], next[32] = "-", age[24] = "-", rot[32] = "-";
+	int64_t changed = r->current_since ? r->current_since : r->secret_changed;
+	const char *cells[STATUS_COLS];
+	int k;
+
+	gp_span_format(now - r->since, since, sizeof(since));
+	snprintf(tries, sizeof(tries), "%u", r->attempts);
+	if (r->next_retry > now) {
+		memcpy(next, "in ", 3);
+		gp_span_format(r->next_retry - now, next + 3, sizeof(next) - 3);
+	} else if (r->next_retry) {
+		snprintf(next, sizeof(next), "now");
 	}
-	printf("%-10s %-24s %-24s %-20s %-14s %-20s %3u  %-20s %-6s %-10s %s\n", env, r->key,
-	       r->database ? r->database : "-", r->username ? r->username : "-",
-	       gp_state_to_string(r->state), since, r->attempts, retry, age, due,
-	       r->reason ? r->reason : "");
+	if (changed)
+		gp_span_format(now - changed, age, sizeof(age));
+	if (r->rotating_since) {
+		snprintf(rot, sizeof(rot), "rotating");
+	} else if (r->rotation_due > now) {
+		memcpy(rot, "in ", 3);
+		gp_span_format(r->rotation_due - now, rot + 3, sizeof(rot) - 3);
+	} else if (r->rotation_due) {
+		memcpy(rot, "overdue ", 8);
+		gp_span_format(now - r->rotation_due, rot + 8, sizeof(rot) - 8);
+	}
+	cells[0] = env;
+	cells[1] = r->key;
+	cells[2] = r->database ? r->database : "-";
+	cells[3] = r->username ? r->username : "-";
+	cells[4] = gp_state_to_string(r->state);
+	cells[5] = since;
+	cells[6] = tries;
+	cells[7] = next;
+	cells[8] = age;
+	cells[9] = rot;
+	cells[10] = r->reason ? r->reason : "";
+	for (size_t i = 0; i < STATUS_COLS; i++)
+		if ((k = gp_strv_push(t, cells[i])) < 0)
+			return k;
+	return 0;
+}
+
+/* The terminal's width when standard output is one, else 0 (no limit). */
+static size_t
+terminal_width(void)
+{
+	struct winsize ws = {0};
+
+	if (!isatty(STDOUT_FILENO) || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0)
+		return 0;
+	return ws.ws_col;
+}
+
+/* On a terminal narrower than the table, columns go until the reason has at least 16
+ * columns: first those that say nothing in any row (no retries pending: TRY all 0, NEXT all
+ * "-"), then the time in state, the password's age, the rotation, the user, the database,
+ * the retry columns; the reason is then cut at the edge. */
+static const unsigned status_drop_order[] = {5, 8, 9, 3, 2, 6, 7};
+
+static bool
+status_column_empty(const struct gp_strv *t, size_t c)
+{
+	for (size_t i = STATUS_COLS + c; i < t->n; i += STATUS_COLS)
+		if (!gp_streq(t->v[i], "-") && !gp_streq(t->v[i], "0"))
+			return false;
+	return true;
+}
+
+static void
+status_print(const struct gp_strv *t)
+{
+	size_t w[STATUS_COLS] = {0}, used = 0, cols = terminal_width(), reason_w;
+	bool shown[STATUS_COLS];
+
+	for (size_t i = 0; i < t->n; i++) {
+		size_t n = strlen(t->v[i]);
+
+		if (n > w[i % STATUS_COLS])
+			w[i % STATUS_COLS] = n;
+	}
+	reason_w = w[STATUS_COLS - 1] < 16 ? w[STATUS_COLS - 1] : 16;
+	for (size_t c = 0; c < STATUS_COLS; c++) {
+		shown[c] = true;
+		if (c + 1 < STATUS_COLS)
+			used += w[c] + 2;
+	}
+	for (size_t pass = 0; pass < 2; pass++)
+		for (size_t k = 0; k < ELEMENTSOF(status_drop_order); k++) {
+			unsigned c = status_drop_order[k];
+
+			if (!cols || used + reason_w <= cols)
+				break;
+			if (!shown[c] || (pass == 0 && !status_column_empty(t, c)))
+				continue;
+			shown[c] = false;
+			used -= w[c] + 2;
+		}
+	for (size_t i = 0; i < t->n; i += STATUS_COLS) {
+		const char *reason = t->v[i + STATUS_COLS - 1];
+		struct gp_buf line = {0};
+
+		for (size_t c = 0; c + 1 < STATUS_COLS; c++)
+			if (shown[c])
+				gp_buf_printf(&line, c == 6 ? "%*s  " : "%-*s  ", (int)w[c],
+					      t->v[i + c]);
+		/* Cut the reason at the terminal's edge, never below a readable stub. */
+		if (cols && used + strlen(reason) > cols && cols >= used + 8)
+			gp_buf_printf(&line, "%.*s...", (int)(cols - used - 3), reason);
+		else
+			gp_buf_puts(&line, reason);
+		while (line.len && line.p[line.len - 1] == ' ')
+			line.p[--line.len] = '\0';
+		puts(line.p ? line.p : "");
+		gp_buf_release(&line);
+	}
 }
 
 static void
@@ -694,7 +800,9 @@ int
 gpd_cmd_status(const struct gpd_cli *cli)
 {
 	_cleanup_(gp_config_freep) struct gp_config *cfg = NULL;
+	_cleanup_(gp_strv_release) struct gp_strv table = {0};
 	cJSON *root = NULL, *envs = NULL;
+	int64_t now = time(NULL);
 	int rc = 0;
 
 	if (gpd_config_load(cli->config, &cfg) < 0 || gpd_cli_check_envs(cli, cfg) < 0)
@@ -704,9 +812,9 @@ gpd_cmd_status(const struct gpd_cli *cli)
 		cJSON_AddNumberToObject(root, "format_version", GPD_JSON_FORMAT_VERSION);
 		envs = cJSON_AddArrayToObject(root, "environments");
 	} else {
-		printf("%-10s %-24s %-24s %-20s %-14s %-20s %3s  %-20s %-6s %-10s %s\n", "ENV",
-		       "KEY", "DATABASE", "USERNAME", "STATE", "SINCE", "TRY", "NEXT RETRY", "AGE",
-		       "ROTATION", "REASON");
+		for (size_t c = 0; c < STATUS_COLS; c++)
+			if (gp_strv_push(&table, status_head[c]) < 0)
+				return 1;
 	}
 	for (size_t i = 0; i < cfg->n_envs; i++) {
 		_cleanup_(gp_state_file_freep) struct gp_state_file *s = NULL;
@@ -730,9 +838,12 @@ gpd_cmd_status(const struct gpd_cli *cli)
 			if (s->last_error)
 				printf("# %s: the last pass could not reconcile it: %s\n",
 				       cfg->envs[i].name, s->last_error);
-			for (size_t j = 0; j < s->n; j++)
-				print_record(cfg->envs[i].name, &s->v[j]);
 			cJSON_Delete(rt);
+			for (size_t j = 0; j < s->n; j++)
+				if (status_row(&table, cfg->envs[i].name, &s->v[j], now) < 0) {
+					fprintf(stderr, "gprdsd: out of memory\n");
+					return 1;
+				}
 			continue;
 		}
 		e = cJSON_CreateObject();
@@ -755,6 +866,8 @@ gpd_cmd_status(const struct gpd_cli *cli)
 		puts(out ? out : "{}");
 		free(out);
 		cJSON_Delete(root);
+	} else {
+		status_print(&table);
 	}
 	return rc;
 }

@@ -290,6 +290,21 @@ gp_duration_format(uint64_t ms, char *buf, size_t len)
 	snprintf(buf, len, "%llums", (unsigned long long)ms);
 }
 
+void
+gp_span_format(int64_t secs, char *buf, size_t len)
+{
+	if (secs < 0)
+		secs = 0;
+	if (secs < 120)
+		snprintf(buf, len, "%llds", (long long)secs);
+	else if (secs < 120 * 60)
+		snprintf(buf, len, "%lldm", (long long)(secs / 60));
+	else if (secs < 48 * 3600)
+		snprintf(buf, len, "%lldh", (long long)(secs / 3600));
+	else
+		snprintf(buf, len, "%lldd", (long long)(secs / 86400));
+}
+
 /*
  * Calendar arithmetic on the proleptic Gregorian calendar (H. Hinnant's days_from_civil and
  * civil_from_days), so that neither direction depends on time_t, the C library's time zone

@@ -115,6 +115,10 @@ int gp_duration_parse(const char *s, uint64_t *ret_ms);
 /* Formats ms as the largest exact unit ("90s", "5m", "14d"). */
 void gp_duration_format(uint64_t ms, char *buf, size_t len);
 
+/* A span of seconds as people read it in a table: "45s", "12m", "5h", "3d" (the largest
+ * unit that leaves at least 2 of it, rounded down; negative spans as 0s). */
+void gp_span_format(int64_t secs, char *buf, size_t len);
+
 /* Seconds since the epoch ↔ "YYYY-MM-DDTHH:MM:SSZ". Pure (no time zone, no clock). */
 void gp_time_format(int64_t t, char buf[static 21]);
 int gp_time_parse(const char *s, int64_t *ret);

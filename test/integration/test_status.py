@@ -101,3 +101,33 @@ def test_catalog_only_entry_is_pending(world):
     assert x is not None, "a catalog-only entry should be listed under its database name"
     assert x["state"] == "pending" and re.search(r"(?i)tfvars", x["reason"] or ""), x
     assert lonely not in world.pg.databases()
+
+
+def test_status_table_fits_the_terminal(world):
+    lay, big, prod = _gated_layout(world)
+    world.repo.write_layout(lay)
+    world.gd.write_config(_config(world))
+    world.gd.once()
+
+    # Piped: every column, each as wide as its widest cell, the reason last and whole.
+    every = ["ENV", "KEY", "DATABASE", "USERNAME", "STATE", "SINCE", "TRY", "NEXT", "AGE",
+             "ROTATION", "REASON"]
+    text = world.gd.status()
+    assert text.rc == 0, text
+    assert text.out.splitlines()[0].split() == every, text.out
+    row = next(x for x in text.out.splitlines() if f" {big.key} " in x)
+    assert re.match(rf"^dev +{big.key} +{big.database} +{big.username} +pending +\d+[smhd] +0 +- +- +-"
+                    r" +\S", row), row
+
+    # On a terminal: never wider than it, the columns that say nothing go first.
+    for cols in (100, 80):
+        t = world.gd.on_pty("status", cols=cols)
+        assert t.rc == 0, t
+        lines = [x for x in t.out.splitlines() if x]
+        assert lines and all(len(x) <= cols for x in lines), (cols, t.out)
+        head = lines[0].split()
+        assert head[:2] == ["ENV", "KEY"] and "STATE" in head and head[-1] == "REASON", head
+        assert "TRY" not in head and "NEXT" not in head, head  # nothing is retrying
+        assert any(big.key in x and "pending" in x for x in lines), t.out
+    wide = world.gd.on_pty("status", cols=250)
+    assert wide.out.splitlines()[0].split() == every, wide.out

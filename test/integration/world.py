@@ -6,13 +6,19 @@ Nothing here asks gprdsd what it did: outcomes are read from PostgreSQL, moto an
 """
 
 import csv
+import fcntl
 import io
 import json
 import os
+import pty
 import re
+import select
 import secrets as pysecrets
 import shutil
+import struct
 import subprocess
+import termios
+import time
 from dataclasses import dataclass, field
 
 import psycopg2
@@ -412,6 +418,36 @@ class Gprdsd:
                                  f"stderr so far: {(e.stderr or b'')[-3000:]!r}")
         return Result(argv, r.returncode, r.stdout.decode("utf-8", "replace"),
                       r.stderr.decode("utf-8", "replace"))
+
+    def on_pty(self, *args, cols=100, env=None, timeout=120):
+        """Runs gprdsd with standard output and error on a pseudo terminal cols wide, as a
+        person at a terminal runs it. Returns a Result whose out holds both streams."""
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, cols, 0, 0))
+        argv = self.argv(*args)
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
+                             env=dict(self.environ(), TERM="xterm", **(env or {})),
+                             cwd=self.workdir)
+        os.close(slave)
+        out, deadline = b"", time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                if not select.select([master], [], [], 1)[0]:
+                    continue
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: every writer closed the terminal
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            else:
+                p.kill()
+                raise AssertionError(f"gprdsd did not finish within {timeout}s: {argv}")
+        finally:
+            os.close(master)
+        rc = p.wait(timeout=10)
+        return Result(argv, rc, out.decode("utf-8", "replace").replace("\r\n", "\n"), "")
 
     def once(self, *args, **kw):
         return self.run("--once", *args, **kw)

@@ -189,6 +189,24 @@ test_did_you_mean(void **state)
 }
 
 static void
+test_span_format(void **state)
+{
+	static const struct {
+		int64_t secs;
+		const char *want;
+	} cases[] = {
+		{-5, "0s"}, {0, "0s"}, {119, "119s"}, {120, "2m"}, {7199, "119m"}, {7200, "2h"},
+		{48 * 3600 - 1, "47h"}, {48 * 3600, "2d"}, {400 * 86400 + 5, "400d"},
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		gp_span_format(cases[i].secs, buf, sizeof(buf));
+		assert_string_equal(buf, cases[i].want);
+	}
+}
+
+static void
 test_take_ptr(void **state)
 {
 	_cleanup_free_ char *p = strdup("x");
@@ -492,6 +510,7 @@ main(void)
 		cmocka_unit_test(test_strv_uniq),
 		cmocka_unit_test(test_string_helpers),
 		cmocka_unit_test(test_did_you_mean),
+		cmocka_unit_test(test_span_format),
 		cmocka_unit_test(test_take_ptr),
 		cmocka_unit_test(test_duration_parse_ok),
 		cmocka_unit_test(test_duration_parse_bad),
