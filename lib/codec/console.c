@@ -178,6 +178,31 @@ gp_console_header(char *dst, size_t size, const char *env, const char *commit, s
 	return len;
 }
 
+size_t
+gp_console_summary(char *dst, size_t size, const char *env, const struct gp_console_counts *c)
+{
+	size_t len = 0;
+
+	if (!size)
+		return 0;
+	dst[0] = '\0';
+	append(dst, size, &len, "%s: %zu active, %zu pending", env ? env : "?", c->active,
+	       c->pending);
+	if (c->gated && c->invalid)
+		append(dst, size, &len, " (%zu at a gate, %zu invalid)", c->gated, c->invalid);
+	else if (c->gated || c->invalid)
+		append(dst, size, &len, c->gated ? " (%zu at a gate)" : " (%zu invalid)",
+		       c->gated ? c->gated : c->invalid);
+	append(dst, size, &len, ", %zu failed; %zu change%s, %zu error%s", c->failed, c->applied,
+	       c->applied == 1 ? "" : "s", c->errors, c->errors == 1 ? "" : "s");
+	if (c->orphans)
+		append(dst, size, &len, "; %zu orphaned", c->orphans);
+	append(dst, size, &len, "; %.3fs, %lu SQL, %u Secrets Manager call%s",
+	       (double)c->duration_ms / 1000.0, c->statements, c->sm_calls,
+	       c->sm_calls == 1 ? "" : "s");
+	return len;
+}
+
 bool
 gp_console_progress_due(uint64_t now_ms, uint64_t started_ms, uint64_t drawn_ms)
 {

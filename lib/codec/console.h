@@ -53,6 +53,24 @@ size_t gp_console_format(char *dst, size_t size, const struct gp_console_line *l
 size_t gp_console_header(char *dst, size_t size, const char *env, const char *commit,
 			 size_t commit_len, const char *run, size_t entries);
 
+/* What a one-shot pass did, for gp_console_summary(). */
+struct gp_console_counts {
+	size_t active, pending, gated, invalid, failed; /* entries */
+	size_t applied, errors, orphans;
+	uint64_t duration_ms;
+	unsigned long statements; /* SQL statements */
+	unsigned sm_calls;	  /* Secrets Manager calls */
+};
+
+/*
+ * The end of a pass on a terminal, short enough for one line: "dev: 5 active, 1 pending (1 at
+ * a gate), 0 failed; 31 changes, 0 errors; 0.544s, 55 SQL, 7 Secrets Manager calls". Counts
+ * that are rarely other than zero (at a gate, invalid, orphaned) are left out when zero.
+ * Returns the length, as gp_console_format() does.
+ */
+size_t gp_console_summary(char *dst, size_t size, const char *env,
+			  const struct gp_console_counts *c);
+
 /* The progress line waits this long into a pass (a short pass never shows one) and is
  * redrawn at most this often. */
 #define GP_CONSOLE_PROGRESS_DELAY_MS 1000

@@ -162,6 +162,39 @@ test_header(void **state)
 }
 
 static void
+test_summary(void **state)
+{
+	struct gp_console_counts c = {.active = 5,
+				      .pending = 1,
+				      .gated = 1,
+				      .applied = 31,
+				      .duration_ms = 544,
+				      .statements = 55,
+				      .sm_calls = 7};
+	char buf[256];
+
+	(void)state;
+	gp_console_summary(buf, sizeof(buf), "dev", &c);
+	assert_string_equal(buf, "dev: 5 active, 1 pending (1 at a gate), 0 failed; 31 changes, "
+				 "0 errors; 0.544s, 55 SQL, 7 Secrets Manager calls");
+	c = (struct gp_console_counts){.pending = 3,
+				       .gated = 1,
+				       .invalid = 2,
+				       .failed = 1,
+				       .applied = 1,
+				       .errors = 1,
+				       .orphans = 2,
+				       .sm_calls = 1};
+	gp_console_summary(buf, sizeof(buf), "test", &c);
+	assert_string_equal(buf, "test: 0 active, 3 pending (1 at a gate, 2 invalid), 1 failed; "
+				 "1 change, 1 error; 2 orphaned; 0.000s, 0 SQL, 1 Secrets Manager "
+				 "call");
+	c = (struct gp_console_counts){.invalid = 2};
+	gp_console_summary(buf, sizeof(buf), "dev", &c);
+	assert_non_null(strstr(buf, "0 pending (2 invalid), 0 failed"));
+}
+
+static void
 test_progress_pacing(void **state)
 {
 	(void)state;
@@ -184,6 +217,7 @@ main(void)
 		cmocka_unit_test(test_cut_at_width),
 		cmocka_unit_test(test_small_buffer_and_control_bytes),
 		cmocka_unit_test(test_header),
+		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_progress_pacing),
 	};
 
