@@ -216,8 +216,8 @@ gpd_log_color_from_string(const char *s)
 	return -EINVAL;
 }
 
-/* A terminal that understands colours and "\r\033[K": TERM set, and not "dumb" (what Emacs'
- * shell buffers and some CI runners set). */
+/* A terminal that understands colours and redraws a line: TERM set, and not "dumb" (what
+ * Emacs' shell buffers and some CI runners set). */
 static bool
 gpd_log_term_capable(void)
 {
