@@ -566,7 +566,7 @@ report_action(struct entry_run *er, const struct gp_action *a, int r, uint64_t m
 	struct pass *p = er->p;
 	const char *mid = (size_t)a->kind < _GP_ACT_MAX ? executors[a->kind].mid : NULL;
 	bool drift = a->why == GP_WHY_DRIFT, rotation = a->why == GP_WHY_ROTATE;
-	struct gp_buf desc = {0};
+	struct gp_buf desc = {0}, brief = {0};
 	struct gpd_logctx c;
 	char name[ENTRY_NAME_BUF];
 
@@ -574,6 +574,12 @@ report_action(struct entry_run *er, const struct gp_action *a, int r, uint64_t m
 	entry_name(name, p, er->e);
 	gpd_pass_logctx(p, er->e, &c);
 	c.action = gp_action_kind_to_string(a->kind);
+	/* What a terminal shows: "created role x", "create_role x failed: <reason>". */
+	gp_buf_puts(&brief, drift && r >= 0 ? "repaired: " : "");
+	gp_action_summary(a, r < 0, &brief);
+	if (r < 0)
+		gp_buf_printf(&brief, ": %s", er->reason);
+	c.brief = brief.p;
 	if (r < 0) {
 		p->res->n_errors++;
 		p->res->n_rotations_failed += rotation;
@@ -592,6 +598,7 @@ report_action(struct entry_run *er, const struct gp_action *a, int r, uint64_t m
 		audit_row(p, er->e, gp_action_audit_name(a), GP_AUDIT_SUCCESS, ms, desc.p);
 	}
 	gp_buf_release(&desc);
+	gp_buf_release(&brief);
 }
 
 static int
@@ -956,9 +963,11 @@ gpd_pass_apply(struct pass *p)
 	const struct gp_plan *plan = p->res->plan;
 	_cleanup_free_ bool *failed = calloc(plan->n + 1, sizeof(*failed));
 	bool tripped = false;
+	struct gpd_logctx c;
 
 	if (!failed)
 		return -ENOMEM;
+	gpd_pass_logctx(p, NULL, &c);
 	if (plan->refused) {
 		/* The mass-change guard: nothing in this environment changes. */
 		p->res->refused = true;
@@ -973,6 +982,7 @@ gpd_pass_apply(struct pass *p)
 	for (size_t i = 0; i < plan->n && !gpd_pass_stopping(p); i++) {
 		char code[64] = "";
 
+		gpd_log_progress(&c, "entry", i + 1, plan->n);
 		failed[i] = !apply_entry(p, &plan->v[i], failed, code);
 		if (breaker(p, failed[i], code, plan->n - i - 1)) {
 			tripped = true;

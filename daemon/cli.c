@@ -28,6 +28,7 @@
 #include "metrics.h"
 #include "pass.h"
 #include "state_store.h"
+#include "codec/console.h"
 #include "plan/join.h"
 
 int
@@ -93,6 +94,8 @@ gpd_cli_log_setup(const struct gpd_cli *cli, const struct gp_config *cfg)
 
 	if (r < 0)
 		fprintf(stderr, "gprdsd: bad --log-target or --log-level\n");
+	else
+		gpd_log_console_setup(cli->color, cli->command != GPD_CMD_DAEMON);
 	return r;
 }
 
@@ -136,6 +139,37 @@ gpd_cli_check_envs(const struct gpd_cli *cli, const struct gp_config *cfg)
 
 static bool confirm_hint; /* --confirm-mass-change was given */
 
+/* On a terminal: the summary short enough for one line, red when something failed. */
+static bool
+print_summary_for_people(const char *env, const struct gpd_pass_result *res)
+{
+	struct gp_console_counts n = {
+		.active = res->by_state[GP_STATE_ACTIVE],
+		.pending = res->by_state[GP_STATE_PENDING],
+		.gated = res->n_gated,
+		.invalid = res->n_invalid,
+		.failed = res->n_failed,
+		.applied = res->n_applied,
+		.errors = res->n_errors,
+		.orphans = res->n_orphans,
+		.duration_ms = res->duration_ms,
+		.statements = res->pg_statements,
+		.sm_calls = res->sm_calls,
+	};
+	char text[512], line[640];
+	struct gp_console_line l = {.text = text};
+	bool people;
+
+	gpd_log_console_style(STDOUT_FILENO, &people, &l.color);
+	if (!people)
+		return false;
+	l.tone = res->n_failed || res->n_errors ? GP_TONE_ERROR : GP_TONE_HEADER;
+	gp_console_summary(text, sizeof(text), env, &n);
+	gp_console_format(line, sizeof(line), &l);
+	puts(line);
+	return true;
+}
+
 static void
 print_summary(const char *env, const struct gpd_pass_result *res)
 {
@@ -152,6 +186,8 @@ print_summary(const char *env, const struct gpd_pass_result *res)
 				    : "");
 		return;
 	}
+	if (print_summary_for_people(env, res))
+		return;
 	printf("%s: %zu active, %zu pending (%zu at a gate, %zu invalid), %zu failed; "
 	       "%zu change%s applied, %zu error%s; %zu orphaned; %.3fs, %lu SQL statements, "
 	       "%u Secrets Manager calls\n",

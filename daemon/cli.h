@@ -32,6 +32,7 @@ struct gpd_cli {
 	const char *repo;
 	const char *log_target;
 	const char *log_level;
+	int color; /* --color: enum gpd_log_color (0: auto) */
 	struct gp_strv envs;
 	struct gp_strv keys; /* rotate: the entries */
 	bool json;
@@ -51,7 +52,8 @@ int gpd_cli_usage_exit(const struct gpd_cli *cli);
  * *ret, or a negative errno (the caller exits gpd_cli_usage_exit()).
  */
 int gpd_config_load(const char *path, struct gp_config **ret);
-/* Sets up logging from the command line and the config (command line wins). */
+/* Sets up logging from the command line and the config (command line wins), and how the
+ * console speaks (log.h: --color; the one-shot commands print pass headers at once). */
 int gpd_cli_log_setup(const struct gpd_cli *cli, const struct gp_config *cfg);
 /* Every --env names a configured environment (else a message on stderr and -EINVAL). */
 int gpd_cli_check_envs(const struct gpd_cli *cli, const struct gp_config *cfg);

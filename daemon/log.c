@@ -13,20 +13,28 @@
  * Any thread may log: the settings are atomics, the journal client is thread-safe, and a
  * console line is written with one write(2) under a mutex so lines never interleave.
  *
+ * On a terminal the console line is for people instead (log.h): the entry's name, the
+ * event's brief text or its message without the name, colour by what it says, a cut at the
+ * terminal's width (codec/console.c formats it); a header line per pass; and a progress line
+ * that every other line clears first and puts back after itself.
+ *
  * Deliberately not here: no buffering, no rate limiting (journald does that per service), no
- * colours, no timestamps on the console (whatever collects stderr adds its own), no heap
- * allocation (logging must work when memory is short), and no knowledge of what a secret is.
- * This module prints exactly what callers hand it; keeping secrets out is their job.
+ * timestamps on lines that are not for a terminal (whatever collects stderr adds its own), no
+ * heap allocation (logging must work when memory is short), and no knowledge of what a secret
+ * is. This module prints exactly what callers hand it; keeping secrets out is their job.
  */
 #include "log.h"
 
 #include "base/diag.h"
 #include "base/quote.h"
+#include "codec/console.h"
 
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <pthread.h>
+#include <time.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -51,16 +59,18 @@ static const struct {
 	const char *journal; /* journal field name */
 	const char *console; /* key on a console line */
 	size_t offset;	     /* of the const char * member in struct gpd_logctx */
+	bool per_pass;	     /* the same on every line of a pass: on the console, said once in
+			      * the pass's header, and on each line only at level debug */
 } gpd_log_fields[] = {
-	{"GPRDSD_ENV", "env", offsetof(struct gpd_logctx, env)},
-	{"GPRDSD_DATABASE", "database", offsetof(struct gpd_logctx, database)},
-	{"GPRDSD_KEY", "key", offsetof(struct gpd_logctx, key)},
-	{"GPRDSD_ACTION", "action", offsetof(struct gpd_logctx, action)},
-	{"GPRDSD_STATE_FROM", "from", offsetof(struct gpd_logctx, state_from)},
-	{"GPRDSD_STATE_TO", "to", offsetof(struct gpd_logctx, state_to)},
-	{"GPRDSD_COMMIT", "commit", offsetof(struct gpd_logctx, commit)},
-	{"GPRDSD_RUN", "run", offsetof(struct gpd_logctx, run)},
-	{"GPRDSD_ERROR", "error", offsetof(struct gpd_logctx, error)},
+	{"GPRDSD_ENV", "env", offsetof(struct gpd_logctx, env), false},
+	{"GPRDSD_DATABASE", "database", offsetof(struct gpd_logctx, database), false},
+	{"GPRDSD_KEY", "key", offsetof(struct gpd_logctx, key), false},
+	{"GPRDSD_ACTION", "action", offsetof(struct gpd_logctx, action), false},
+	{"GPRDSD_STATE_FROM", "from", offsetof(struct gpd_logctx, state_from), false},
+	{"GPRDSD_STATE_TO", "to", offsetof(struct gpd_logctx, state_to), false},
+	{"GPRDSD_COMMIT", "commit", offsetof(struct gpd_logctx, commit), true},
+	{"GPRDSD_RUN", "run", offsetof(struct gpd_logctx, run), true},
+	{"GPRDSD_ERROR", "error", offsetof(struct gpd_logctx, error), false},
 };
 
 #define GPD_LOG_NFIELDS ELEMENTSOF(gpd_log_fields)
@@ -85,6 +95,30 @@ static const char *const gpd_log_target_names[] = {
 static atomic_int gpd_log_max_level = LOG_INFO;
 static atomic_int gpd_log_resolved = -1; /* GPD_LOG_JOURNAL or GPD_LOG_CONSOLE once resolved */
 static pthread_mutex_t gpd_log_console_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* How the console speaks (gpd_log_console_setup()). */
+static atomic_int gpd_log_color;    /* --color: enum gpd_log_color */
+static atomic_bool gpd_log_people;  /* lines for people, not the key=value form */
+static atomic_bool gpd_log_colour;  /* SGR colours on those lines */
+static atomic_bool gpd_log_oneshot; /* --once, plan: headers at once, no timestamps */
+static atomic_bool gpd_log_redraw;  /* a progress line may be drawn on stderr */
+
+/* A pass's header, printed at its beginning or kept for its first line. Under the console
+ * lock. One per environment: a pass that begins replaces its environment's previous one. */
+struct gpd_log_header {
+	char env[64], run[16], commit[64];
+	size_t entries;
+	bool pending;
+};
+static struct gpd_log_header gpd_log_headers[8];
+
+/* The progress line of a one-shot run's pass. Under the console lock. */
+struct gpd_log_bar {
+	uint64_t started_ms, drawn_ms; /* monotonic; 0: no pass, never drawn */
+	size_t shown;		       /* columns it takes on the screen now */
+	char text[256];
+};
+static struct gpd_log_bar gpd_log_bar;
 
 int
 gpd_log_level_from_string(const char *s)
@@ -165,6 +199,57 @@ gpd_log_setup(const char *target, const char *level)
 	atomic_store_explicit(&gpd_log_resolved, gpd_log_resolve(t), memory_order_relaxed);
 	atomic_store_explicit(&gpd_log_max_level, l, memory_order_relaxed);
 	return 0;
+}
+
+int
+gpd_log_color_from_string(const char *s)
+{
+	static const char *const names[] = {
+		[GPD_LOG_COLOR_AUTO] = "auto",
+		[GPD_LOG_COLOR_ALWAYS] = "always",
+		[GPD_LOG_COLOR_NEVER] = "never",
+	};
+
+	for (size_t i = 0; s && i < ELEMENTSOF(names); i++)
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
+/* A terminal that understands colours and redraws a line: TERM set, and not "dumb" (what
+ * Emacs' shell buffers and some CI runners set). */
+static bool
+gpd_log_term_capable(void)
+{
+	const char *term = getenv("TERM");
+
+	return !gp_isempty(term) && strcmp(term, "dumb") != 0;
+}
+
+void
+gpd_log_console_style(int fd, bool *people, bool *colour)
+{
+	int color = atomic_load(&gpd_log_color);
+	bool tty = isatty(fd) == 1;
+
+	*people = tty || color == GPD_LOG_COLOR_ALWAYS;
+	*colour = color == GPD_LOG_COLOR_ALWAYS ||
+		  (color == GPD_LOG_COLOR_AUTO && tty && gpd_log_term_capable() &&
+		   gp_isempty(getenv("NO_COLOR")));
+}
+
+void
+gpd_log_console_setup(int color, bool oneshot)
+{
+	bool people, colour;
+
+	atomic_store(&gpd_log_color, color);
+	gpd_log_console_style(STDERR_FILENO, &people, &colour);
+	atomic_store(&gpd_log_people, people);
+	atomic_store(&gpd_log_colour, colour);
+	atomic_store(&gpd_log_oneshot, oneshot);
+	atomic_store(&gpd_log_redraw,
+		     oneshot && isatty(STDERR_FILENO) == 1 && gpd_log_term_capable());
 }
 
 bool
@@ -391,32 +476,326 @@ gpd_log_write_all(const char *p, size_t n)
 }
 
 static void
-gpd_log_console(int prio, const struct gpd_logctx *ctx, const char *message)
+gpd_log_put_text(struct gpd_log_line *l, const char *s)
 {
-	struct gpd_log_line line = {.len = 0};
+	for (; *s; s++)
+		gpd_log_put_escaped(l, (unsigned char)*s, false);
+}
 
-	gpd_log_puts(&line, gpd_log_level_names[prio & LOG_PRIMASK]);
-	gpd_log_put(&line, " ", 1);
-	for (const char *m = message; *m; m++)
-		gpd_log_put_escaped(&line, (unsigned char)*m, false);
+/* Cut short? Then it ends in "…", so a reader knows. */
+static void
+gpd_log_line_end(struct gpd_log_line *l)
+{
+	if (!l->full)
+		return;
+	gpd_log_utf8_trim(l->p, &l->len);
+	memcpy(l->p + l->len, GPD_LOG_ELLIPSIS, sizeof(GPD_LOG_ELLIPSIS) - 1);
+	l->len += sizeof(GPD_LOG_ELLIPSIS) - 1;
+}
+
+/* " key=value ..." of ctx; the per-pass fields (commit, run) only when every is set. */
+static void
+gpd_log_put_fields(struct gpd_log_line *l, const struct gpd_logctx *ctx, bool every)
+{
 	for (size_t i = 0; i < GPD_LOG_NFIELDS; i++) {
 		char esc[GP_QUOTE_BUF];
 		const char *v = gpd_log_field_value(ctx, i, esc);
 
-		if (v)
-			gpd_log_put_field(&line, gpd_log_fields[i].console, v);
+		if (v && (every || !gpd_log_fields[i].per_pass))
+			gpd_log_put_field(l, gpd_log_fields[i].console, v);
 	}
-	if (line.full) {
-		gpd_log_utf8_trim(line.p, &line.len);
-		memcpy(line.p + line.len, GPD_LOG_ELLIPSIS, sizeof(GPD_LOG_ELLIPSIS) - 1);
-		line.len += sizeof(GPD_LOG_ELLIPSIS) - 1;
+}
+
+/* "<level> <message> key=value ...": one line that a program can split back into fields. */
+static void
+gpd_log_plain_line(struct gpd_log_line *l, int prio, const struct gpd_logctx *ctx,
+		   const char *message)
+{
+	gpd_log_puts(l, gpd_log_level_names[prio & LOG_PRIMASK]);
+	gpd_log_put(l, " ", 1);
+	gpd_log_put_text(l, message);
+	gpd_log_put_fields(l, ctx, gpd_log_enabled(LOG_DEBUG));
+	gpd_log_line_end(l);
+}
+
+static unsigned
+gpd_log_columns(void)
+{
+	const char *env = getenv("COLUMNS");
+	struct winsize ws = {0};
+	unsigned long n;
+	char *end;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	if (!gp_isempty(env)) {
+		n = strtoul(env, &end, 10);
+		if (*end == '\0' && n > 0 && n < 10000)
+			return (unsigned)n;
 	}
+	return isatty(STDERR_FILENO) == 1 ? 80 : 0;
+}
+
+static enum gp_tone
+gpd_log_tone(int prio, const struct gpd_logctx *ctx)
+{
+	prio &= LOG_PRIMASK;
+	if (prio <= LOG_ERR || (ctx && gp_streq(ctx->state_to, "failed")))
+		return GP_TONE_ERROR;
+	if (prio == LOG_WARNING)
+		return GP_TONE_WARNING;
+	if (prio == LOG_DEBUG)
+		return GP_TONE_DIM;
+	return ctx && (ctx->action || ctx->state_to) ? GP_TONE_CHANGE : GP_TONE_PLAIN;
+}
+
+/* What an entry's events are about, "<env>/<key>", escaped as apply.c's messages name it,
+ * so that the name at the head of a message can be recognised and left out. */
+static const char *
+gpd_log_subject(const struct gpd_logctx *ctx, char buf[static 2 * GP_QUOTE_BUF])
+{
+	char qe[GP_QUOTE_BUF], qk[GP_QUOTE_BUF];
+
+	if (!ctx || !ctx->env || !ctx->key)
+		return NULL;
+	snprintf(buf, 2 * GP_QUOTE_BUF, "%s/%s", gp_escape(qe, ctx->env, false),
+		 gp_escape(qk, ctx->key, false));
+	return buf;
+}
+
+static void
+gpd_log_clock(char buf[static 16])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!localtime_r(&now, &tm) || strftime(buf, 16, "%H:%M:%S", &tm) == 0)
+		snprintf(buf, 16, "--:--:--");
+}
+
+/* "<clock> <env>/<key>  <brief or message>", for people (log.h). */
+static void
+gpd_log_people_line(struct gpd_log_line *l, int prio, const struct gpd_logctx *ctx,
+		    const char *message)
+{
+	struct gpd_log_line text = {.len = 0}, tail = {.len = 0};
+	char subject[2 * GP_QUOTE_BUF], clock[16];
+	bool debug = gpd_log_enabled(LOG_DEBUG);
+	struct gp_console_line cl = {
+		.subject = gpd_log_subject(ctx, subject),
+		.tone = gpd_log_tone(prio, ctx),
+		.color = atomic_load(&gpd_log_colour),
+	};
+	size_t n = cl.subject ? strlen(cl.subject) : 0;
+
+	if (ctx && ctx->brief)
+		message = ctx->brief;
+	else if (n && strncmp(message, cl.subject, n) == 0 && strncmp(message + n, ": ", 2) == 0)
+		message += n + 2;
+	gpd_log_put_text(&text, message);
+	gpd_log_line_end(&text);
+	text.p[text.len] = '\0';
+	cl.text = text.p;
+	if (debug) {
+		gpd_log_put_fields(&tail, ctx, true);
+		tail.p[tail.len] = '\0';
+		cl.tail = tail.len ? tail.p + 1 : NULL;
+	}
+	if (!atomic_load(&gpd_log_oneshot)) {
+		gpd_log_clock(clock);
+		cl.clock = clock;
+	}
+	/* Problems are read in full, and debug lines are for reading in full. */
+	cl.width = (prio & LOG_PRIMASK) <= LOG_WARNING || debug ? 0 : gpd_log_columns();
+	l->len = gp_console_format(l->p, sizeof(l->p) - 1, &cl);
+}
+
+static void
+gpd_log_write_str(const char *s)
+{
+	gpd_log_write_all(s, strlen(s));
+}
+
+/* Under the console lock: n spaces over what the progress line showed. */
+static void
+gpd_log_bar_blank(size_t n)
+{
+	static const char spaces[] = "                                ";
+
+	for (; n > 0; n -= n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1)
+		gpd_log_write_all(spaces, n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1);
+}
+
+/*
+ * The progress line, under the console lock: drawn over itself with "\r", and cleared by
+ * overwriting it with spaces rather than "\033[K", so that it takes no escape sequence and
+ * NO_COLOR leaves none on the screen. Never as wide as the terminal: the cursor stays on
+ * the line.
+ */
+static void
+gpd_log_bar_draw(void)
+{
+	char buf[sizeof(gpd_log_bar.text) + 16];
+	unsigned cols = gpd_log_columns();
+	struct gp_console_line cl = {.text = gpd_log_bar.text, .width = cols > 1 ? cols - 1 : 0};
+	size_t len = gp_console_format(buf, sizeof(buf), &cl), now = 0;
+
+	for (const char *c = buf; *c; c++)
+		now += ((unsigned char)*c & 0xc0) != 0x80;
+	gpd_log_write_str("\r");
+	gpd_log_write_all(buf, len);
+	if (gpd_log_bar.shown > now)
+		gpd_log_bar_blank(gpd_log_bar.shown - now);
+	gpd_log_bar.shown = gpd_log_bar.shown > now ? gpd_log_bar.shown : now;
+}
+
+static void
+gpd_log_bar_clear(void)
+{
+	if (!gpd_log_bar.shown)
+		return;
+	gpd_log_write_str("\r");
+	gpd_log_bar_blank(gpd_log_bar.shown);
+	gpd_log_write_str("\r");
+	gpd_log_bar.shown = 0;
+}
+
+/* Under the console lock: h as a line, for people or in the key=value form. */
+static void
+gpd_log_header_write(struct gpd_log_header *h)
+{
+	char text[384], line[512], clock[16];
+	bool people = atomic_load(&gpd_log_people);
+	struct gp_console_line cl = {
+		.clock = clock,
+		.text = text,
+		.tone = GP_TONE_HEADER,
+		.color = atomic_load(&gpd_log_colour),
+		.width = gpd_log_columns(),
+	};
+
+	h->pending = false;
+	gp_console_header(text, sizeof(text), h->env, h->commit, people ? 7 : 0, h->run,
+			  h->entries);
+	if (!people) {
+		snprintf(line, sizeof(line), "%s %s\n", gpd_log_level_names[LOG_INFO], text);
+		gpd_log_write_str(line);
+		return;
+	}
+	gpd_log_clock(clock);
+	gp_console_format(line, sizeof(line) - 1, &cl);
+	gpd_log_write_str(line);
+	gpd_log_write_str("\n");
+}
+
+/* Under the console lock: the header kept for ctx's pass, before that pass's first line. */
+static void
+gpd_log_header_flush(const struct gpd_logctx *ctx)
+{
+	if (!ctx || !ctx->env || !ctx->run)
+		return;
+	for (size_t i = 0; i < ELEMENTSOF(gpd_log_headers); i++) {
+		struct gpd_log_header *h = &gpd_log_headers[i];
+
+		if (h->pending && strcmp(h->env, ctx->env) == 0 && strcmp(h->run, ctx->run) == 0)
+			gpd_log_header_write(h);
+	}
+}
+
+static void
+gpd_log_console(int prio, const struct gpd_logctx *ctx, const char *message)
+{
+	struct gpd_log_line line = {.len = 0};
+
+	if (atomic_load(&gpd_log_people))
+		gpd_log_people_line(&line, prio, ctx, message);
+	else
+		gpd_log_plain_line(&line, prio, ctx, message);
 	line.p[line.len++] = '\n';
 
 	/* One write per line under a lock: concurrent worker threads never split each other's
-	 * lines, and stdio's buffering never holds a line back when the process dies. */
+	 * lines, and stdio's buffering never holds a line back when the process dies. A
+	 * progress line steps aside for the line and comes back under it. */
 	pthread_mutex_lock(&gpd_log_console_lock);
+	gpd_log_bar_clear();
+	gpd_log_header_flush(ctx);
 	gpd_log_write_all(line.p, line.len);
+	if (gpd_log_bar.drawn_ms)
+		gpd_log_bar_draw();
+	pthread_mutex_unlock(&gpd_log_console_lock);
+}
+
+static uint64_t
+gpd_log_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Under the console lock: env's header, else a free one, else the first. */
+static struct gpd_log_header *
+gpd_log_header_slot(const char *env)
+{
+	struct gpd_log_header *free_slot = NULL;
+
+	for (size_t i = 0; i < ELEMENTSOF(gpd_log_headers); i++) {
+		if (strcmp(gpd_log_headers[i].env, env) == 0)
+			return &gpd_log_headers[i];
+		if (!free_slot && !gpd_log_headers[i].env[0])
+			free_slot = &gpd_log_headers[i];
+	}
+	return free_slot ? free_slot : &gpd_log_headers[0];
+}
+
+void
+gpd_log_pass_begin(const struct gpd_logctx *ctx, size_t entries)
+{
+	struct gpd_log_header *h;
+
+	if (!ctx || !ctx->env || gpd_log_target_now() != GPD_LOG_CONSOLE)
+		return;
+	pthread_mutex_lock(&gpd_log_console_lock);
+	h = gpd_log_header_slot(ctx->env);
+	snprintf(h->env, sizeof(h->env), "%s", ctx->env);
+	snprintf(h->run, sizeof(h->run), "%s", ctx->run ? ctx->run : "");
+	snprintf(h->commit, sizeof(h->commit), "%s", ctx->commit ? ctx->commit : "");
+	h->entries = entries;
+	h->pending = true;
+	if (atomic_load(&gpd_log_oneshot)) {
+		gpd_log_bar = (struct gpd_log_bar){.started_ms = gpd_log_mono_ms()};
+		if (gpd_log_enabled(LOG_INFO))
+			gpd_log_header_write(h);
+	}
+	pthread_mutex_unlock(&gpd_log_console_lock);
+}
+
+void
+gpd_log_progress(const struct gpd_logctx *ctx, const char *what, size_t i, size_t n)
+{
+	uint64_t now;
+
+	if (!atomic_load(&gpd_log_redraw) || gpd_log_target_now() != GPD_LOG_CONSOLE)
+		return;
+	now = gpd_log_mono_ms();
+	pthread_mutex_lock(&gpd_log_console_lock);
+	if (gpd_log_bar.started_ms &&
+	    gp_console_progress_due(now, gpd_log_bar.started_ms, gpd_log_bar.drawn_ms)) {
+		snprintf(gpd_log_bar.text, sizeof(gpd_log_bar.text), "%s: %s %zu of %zu",
+			 ctx && ctx->env ? ctx->env : "?", what, i, n);
+		gpd_log_bar.drawn_ms = now;
+		gpd_log_bar_draw();
+	}
+	pthread_mutex_unlock(&gpd_log_console_lock);
+}
+
+void
+gpd_log_pass_end(void)
+{
+	pthread_mutex_lock(&gpd_log_console_lock);
+	gpd_log_bar_clear();
+	gpd_log_bar = (struct gpd_log_bar){0};
 	pthread_mutex_unlock(&gpd_log_console_lock);
 }
 

@@ -25,6 +25,17 @@
  * space, '"', '=', '\' or a control character, or an empty one, is double-quoted with '"'
  * escaped, so one event is exactly one line. If the journal cannot be reached, events go to
  * stderr instead.
+ *
+ * The console speaks to people when it can (gpd_log_console_setup()): on a terminal, or with
+ * --color=always, each event is one short line, "dev/ledger  created role ledger_app", in
+ * colour (errors red, warnings yellow, changes green), cut to the terminal's width (errors
+ * and warnings are never cut); a pass announces itself once in a header line, "dev: commit
+ * 2b5fb1f, run b3bb057466c3, 10 entries", and a one-shot command on a terminal keeps a
+ * progress line, "dev: entry 3 of 10", up to date in place. Elsewhere (pipes, files, CI) a
+ * line keeps the "<level> <message> key=value ..." form without colour or progress, and the
+ * pass's commit and run id are in its header instead of on every line; at level debug every
+ * field is on every line in both forms. None of this touches the journal: its entries keep
+ * every field, and it gets no header.
  */
 #ifndef GPD_LOG_H
 #define GPD_LOG_H
@@ -44,6 +55,9 @@ struct gpd_logctx {
 	const char *commit;     /* GPRDSD_COMMIT */
 	const char *run;        /* GPRDSD_RUN */
 	const char *error;      /* GPRDSD_ERROR: SQLSTATE or AWS error code */
+	/* Not a field: what a person at a terminal reads instead of the message, without the
+	 * entry's name ("created role ledger_app"); NULL: the message. */
+	const char *brief;
 };
 
 /* MESSAGE_IDs; explained in contrib/systemd/gprdsd.catalog. */
@@ -85,6 +99,36 @@ bool gpd_log_enabled(int prio);
 
 void gpd_log(int prio, const char *message_id, const struct gpd_logctx *ctx, const char *fmt, ...)
 	_printf_(4, 5);
+
+/* --color: "auto" (the default), "always" or "never". Returns an enum gpd_log_color or
+ * -EINVAL. */
+enum gpd_log_color { GPD_LOG_COLOR_AUTO, GPD_LOG_COLOR_ALWAYS, GPD_LOG_COLOR_NEVER };
+int gpd_log_color_from_string(const char *s);
+/*
+ * How the console speaks, decided once from what stderr is. People's lines when stderr is a
+ * terminal or color is ALWAYS. Colour with ALWAYS; with AUTO only on a terminal whose TERM is
+ * set and not "dumb", and while NO_COLOR is unset or empty (https://no-color.org; an explicit
+ * --color=always wins over it); never with NEVER. oneshot (--once, plan, rotate): each pass's
+ * header is printed when the pass begins, and on a terminal that can redraw a line (TERM not
+ * "dumb") a progress line is kept; the daemon prints a pass's header only before the first
+ * line the pass logs, without timestamps only in one-shot runs, and never a progress line.
+ * Before the first call: the "<level> <message> ..." form, as for a pipe.
+ */
+void gpd_log_console_setup(int color, bool oneshot);
+/* The same rules for a command's own output on fd (its summary on stdout): whether it is for
+ * people, and whether in colour. */
+void gpd_log_console_style(int fd, bool *people, bool *colour);
+
+/*
+ * A pass over ctx->env begins, at ctx->commit, as run ctx->run, over entries entries: its
+ * header is printed now (one-shot) or kept for the first console line of that env and run.
+ * Nothing on the journal (each of its entries has the commit and run).
+ */
+void gpd_log_pass_begin(const struct gpd_logctx *ctx, size_t entries);
+/* "<env>: <what> <i> of <n>" as the progress line, when one is due (codec/console.h). */
+void gpd_log_progress(const struct gpd_logctx *ctx, const char *what, size_t i, size_t n);
+/* The pass is over: its progress line goes, so that what follows starts on a clean line. */
+void gpd_log_pass_end(void);
 
 #define gpd_log_error(ctx, ...) gpd_log(LOG_ERR, NULL, (ctx), __VA_ARGS__)
 #define gpd_log_warning(ctx, ...) gpd_log(LOG_WARNING, NULL, (ctx), __VA_ARGS__)

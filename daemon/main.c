@@ -56,6 +56,7 @@ static const char usage_text[] =
 	"                         reconcile.verify_interval says\n"
 	"      --log-target T     auto, journal or console (overrides log_target)\n"
 	"      --log-level L      debug, info, notice, warning or error\n"
+	"      --color WHEN       auto (default: on a terminal, unless NO_COLOR), always or never\n"
 	"  -h, --help             this text\n"
 	"  -V, --version          the version\n"
 	"\n"
@@ -112,7 +113,7 @@ static int
 parse_command(int argc, char **argv, struct gpd_cli *cli)
 {
 	enum { OPT_REPO = 256, OPT_FORMAT, OPT_JSON, OPT_DETAILED, OPT_CHECK, OPT_ONCE,
-	       OPT_LOG_TARGET, OPT_LOG_LEVEL, OPT_CONFIRM, OPT_VERIFY };
+	       OPT_LOG_TARGET, OPT_LOG_LEVEL, OPT_CONFIRM, OPT_VERIFY, OPT_COLOR };
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"env", required_argument, NULL, 'e'},
@@ -126,6 +127,7 @@ parse_command(int argc, char **argv, struct gpd_cli *cli)
 		{"verify", no_argument, NULL, OPT_VERIFY},
 		{"log-target", required_argument, NULL, OPT_LOG_TARGET},
 		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+		{"color", required_argument, NULL, OPT_COLOR},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0},
@@ -192,6 +194,14 @@ parse_command(int argc, char **argv, struct gpd_cli *cli)
 				r = -EINVAL;
 			}
 			cli->log_level = optarg;
+			break;
+		case OPT_COLOR:
+			cli->color = gpd_log_color_from_string(optarg);
+			if (cli->color < 0) {
+				fprintf(stderr, "gprdsd: --color \"%s\": must be auto, always or "
+					"never\n", optarg);
+				r = -EINVAL;
+			}
 			break;
 		case 'h':
 			opt_cmd = GPD_CMD_HELP;

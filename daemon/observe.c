@@ -176,10 +176,13 @@ check_logins(struct pass *p, const struct gp_plan_opts *po)
 	unsigned unreachable = 0;
 	size_t n = 0;
 	int r = fetch_pending(p, po);
+	struct gpd_logctx c;
 
+	gpd_pass_logctx(p, NULL, &c);
 	if (r >= 0)
 		r = gp_checks_logins(p->res->desired, p->obs, p->state, po, &idx, &n);
 	for (size_t i = 0; i < n && r >= 0 && !gpd_pass_stopping(p); i++) {
+		gpd_log_progress(&c, "login check", i + 1, n);
 		r = try_login(p, &p->res->desired->v[idx[i].entry], idx[i].pending);
 		if (r >= 0 && unreachable_twice(p, &unreachable)) {
 			gpd_pass_error(p, -EHOSTUNREACH, "PostgreSQL did not answer %u logins in a "

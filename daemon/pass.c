@@ -87,6 +87,7 @@ build_desired(struct pass *p, const struct gpd_load_req *req)
 	}
 	p->res->desired = ld.desired;
 	p->res->desired_shared = ld.kept;
+	gpd_log_pass_begin(&c, ld.desired->n);
 	return 0;
 }
 
@@ -449,6 +450,7 @@ gpd_pass_run(const struct gpd_pass_opts *o, struct gpd_pass_result *res)
 	res->pg_statements = gpd_pg_statements() - st0;
 	if (p.sm)
 		gpd_sm_stats(p.sm, &res->sm_calls, &res->sm_throttles, &errors);
+	gpd_log_pass_end();
 	if (p.audit)
 		gpd_audit_close(p.audit);
 	if (p.conn && !p.conn_shared)

@@ -16,86 +16,110 @@
 
 static const struct gp_action_info table[_GP_ACT_MAX] = {
 	[GP_ACT_CREATE_SECRET] = {"create_secret", false, GP_TARGET_SECRET,
-				  GP_AF_KEY | GP_AF_SECRET | GP_AF_ROLE | GP_AF_DATABASE | GP_AF_CRED,
-				  GP_DESC_SECRET, GP_OBJ_SECRET},
+				  GP_AF_KEY | GP_AF_SECRET | GP_AF_ROLE | GP_AF_DATABASE |
+					  GP_AF_CRED,
+				  GP_DESC_SECRET, GP_OBJ_SECRET,
+				  .summary = "created secret {secret}"},
 	[GP_ACT_ADOPT_SECRET] = {"adopt_secret", false, GP_TARGET_SECRET,
-				 GP_AF_KEY | GP_AF_SECRET | GP_AF_ROLE | GP_AF_DATABASE | GP_AF_CRED,
-				 GP_DESC_SECRET, GP_OBJ_SECRET},
+				 GP_AF_KEY | GP_AF_SECRET | GP_AF_ROLE | GP_AF_DATABASE |
+					 GP_AF_CRED,
+				 GP_DESC_SECRET, GP_OBJ_SECRET,
+				 .summary = "adopted secret {secret}"},
 	[GP_ACT_UPDATE_SECRET] = {"update_secret", false, GP_TARGET_SECRET,
 				  GP_AF_SECRET | GP_AF_ROLE | GP_AF_DATABASE | GP_AF_CRED,
-				  GP_DESC_SECRET, GP_OBJ_SECRET},
+				  GP_DESC_SECRET, GP_OBJ_SECRET,
+				  .summary = "rewrote secret {secret}"},
 	[GP_ACT_CREATE_ROLE] = {"create_role", false, GP_TARGET_ROLE,
-				GP_AF_ROLE | GP_AF_CREATEDB | GP_AF_CRED, GP_DESC_ROLE, GP_OBJ_NONE},
+				GP_AF_ROLE | GP_AF_CREATEDB | GP_AF_CRED, GP_DESC_ROLE, GP_OBJ_NONE,
+				.summary = "created role {role}"},
 	[GP_ACT_ALTER_ROLE] = {"alter_role", false, GP_TARGET_ROLE, GP_AF_ROLE | GP_AF_CREATEDB,
-			       GP_DESC_ROLE, GP_OBJ_NONE},
+			       GP_DESC_ROLE, GP_OBJ_NONE, .summary = "altered role {role}"},
 	[GP_ACT_SET_PASSWORD] = {"set_password", false, GP_TARGET_ROLE,
 				 GP_AF_ROLE | GP_AF_CREATEDB | GP_AF_CRED, GP_DESC_ROLE,
-				 GP_OBJ_NONE},
+				 GP_OBJ_NONE, .summary = "set the password of role {role}"},
 	[GP_ACT_COMMENT_ROLE] = {"comment_role", false, GP_TARGET_ROLE, F_ROLE_ID, GP_DESC_ROLE,
-				 GP_OBJ_NONE},
+				 GP_OBJ_NONE, .summary = "marked role {role} as managed"},
 	[GP_ACT_GRANT_MEMBERSHIP] = {"grant_membership", false, GP_TARGET_ROLE,
-				     GP_AF_ROLE | GP_AF_OWNER, GP_DESC_OWNER_TO_ROLE,
-				     GP_OBJ_OWNER},
+				     GP_AF_ROLE | GP_AF_OWNER, GP_DESC_OWNER_TO_ROLE, GP_OBJ_OWNER,
+				     .summary = "granted role {owner} to {role}"},
 	[GP_ACT_CREATE_DATABASE] = {"create_database", false, GP_TARGET_DATABASE,
-				    GP_AF_DATABASE | GP_AF_OWNER, GP_DESC_DATABASE, GP_OBJ_OWNER},
+				    GP_AF_DATABASE | GP_AF_OWNER, GP_DESC_DATABASE, GP_OBJ_OWNER,
+				    .summary = "created database {database} owned by {owner}"},
 	[GP_ACT_ALTER_DATABASE_OWNER] = {"alter_database_owner", false, GP_TARGET_DATABASE,
 					 GP_AF_DATABASE | GP_AF_OWNER, GP_DESC_DATABASE,
-					 GP_OBJ_OWNER},
+					 GP_OBJ_OWNER,
+					 .summary = "gave database {database} back to {owner}"},
 	[GP_ACT_REVOKE_PUBLIC] = {"revoke_public", false, GP_TARGET_DATABASE, GP_AF_DATABASE,
-				  GP_DESC_ON_DATABASE, GP_OBJ_PUBLIC},
+				  GP_DESC_ON_DATABASE, GP_OBJ_PUBLIC,
+				  .summary = "revoked PUBLIC's access to {database}"},
 	[GP_ACT_GRANT_CONNECT] = {"grant_connect", false, GP_TARGET_DATABASE,
-				  GP_AF_DATABASE | GP_AF_ROLE, GP_DESC_ROLE_ON_DB, GP_OBJ_NONE},
+				  GP_AF_DATABASE | GP_AF_ROLE, GP_DESC_ROLE_ON_DB, GP_OBJ_NONE,
+				  .summary = "granted CONNECT on {database} to {role}"},
 	[GP_ACT_APPLY_GRANTS] = {"apply_grants", false, GP_TARGET_DATABASE,
 				 GP_AF_DATABASE | GP_AF_ROLE | GP_AF_OWNER | GP_AF_ACCESS,
-				 GP_DESC_ROLE_ON_DB, GP_OBJ_OWNER},
+				 GP_DESC_ROLE_ON_DB, GP_OBJ_OWNER,
+				 .summary = "granted {access} privileges on {database} to {role}"},
 	[GP_ACT_VERIFY_LOGIN] = {"verify_login", false, GP_TARGET_LOGIN,
 				 GP_AF_DATABASE | GP_AF_ROLE | GP_AF_CRED, GP_DESC_ROLE_ON_DB,
-				 GP_OBJ_NONE},
+				 GP_OBJ_NONE,
+				 .summary = "verified the login of {role} on {database}"},
 	[GP_ACT_SET_ROLE_DEFAULT] = {"set_role_default", false, GP_TARGET_ROLE,
-				     GP_AF_ROLE | GP_AF_OWNER, GP_DESC_ROLE, GP_OBJ_OWNER},
+				     GP_AF_ROLE | GP_AF_OWNER, GP_DESC_ROLE, GP_OBJ_OWNER,
+				     .summary = "made {owner} the default role of {role}"},
 	[GP_ACT_ROTATE_STAGE] = {"rotate_stage", false, GP_TARGET_SECRET,
-				 GP_AF_KEY | GP_AF_SECRET | GP_AF_ROLE | GP_AF_DATABASE | GP_AF_CRED,
-				 GP_DESC_SECRET, GP_OBJ_SECRET, "rotate_secret"},
+				 GP_AF_KEY | GP_AF_SECRET | GP_AF_ROLE | GP_AF_DATABASE |
+					 GP_AF_CRED,
+				 GP_DESC_SECRET, GP_OBJ_SECRET, "rotate_secret",
+				 .summary = "staged a new password in {secret}"},
 	[GP_ACT_ROTATE_SET_PASSWORD] = {"rotate_set_password", false, GP_TARGET_ROLE,
 					GP_AF_ROLE | GP_AF_CREATEDB | GP_AF_CRED, GP_DESC_ROLE,
-					GP_OBJ_NONE, "rotate_secret"},
+					GP_OBJ_NONE, "rotate_secret",
+					.summary = "gave role {role} the new password"},
 	[GP_ACT_ROTATE_VERIFY] = {"rotate_verify", false, GP_TARGET_LOGIN,
 				  GP_AF_DATABASE | GP_AF_ROLE | GP_AF_CRED, GP_DESC_ROLE_ON_DB,
-				  GP_OBJ_NONE, "rotate_secret"},
+				  GP_OBJ_NONE, "rotate_secret",
+				  .summary = "verified the new password of {role} on {database}"},
 	[GP_ACT_ROTATE_PROMOTE] = {"rotate_promote", false, GP_TARGET_SECRET, GP_AF_SECRET,
-				   GP_DESC_SECRET, GP_OBJ_SECRET, "rotate_secret"},
+				   GP_DESC_SECRET, GP_OBJ_SECRET, "rotate_secret",
+				   .summary = "made the new password of {secret} current"},
 	[GP_ACT_ROTATE_UNDO] = {"rotate_undo", false, GP_TARGET_ROLE,
 				GP_AF_ROLE | GP_AF_CREATEDB | GP_AF_CRED, GP_DESC_ROLE, GP_OBJ_NONE,
-				"rotate_secret"},
+				"rotate_secret",
+				.summary = "gave role {role} its current password back"},
 	[GP_ACT_RESTORE_SECRET] = {"restore_secret", false, GP_TARGET_SECRET, GP_AF_SECRET,
-				   GP_DESC_SECRET, GP_OBJ_SECRET, NULL},
+				   GP_DESC_SECRET, GP_OBJ_SECRET, NULL,
+				   .summary = "restored secret {secret}"},
 	[GP_ACT_DUMP_DATABASE] = {"dump_database", false, GP_TARGET_DATABASE, GP_AF_DATABASE,
-				  GP_DESC_DATABASE, GP_OBJ_NONE, "decommission"},
+				  GP_DESC_DATABASE, GP_OBJ_NONE, "decommission",
+				  .summary = "dumped database {database}"},
 	[GP_ACT_LOCK_DATABASE] = {"lock_database", true, GP_TARGET_DATABASE, GP_AF_DATABASE,
-				  GP_DESC_DATABASE, GP_OBJ_NONE, "decommission"},
+				  GP_DESC_DATABASE, GP_OBJ_NONE, "decommission",
+				  .summary = "locked database {database}"},
 	[GP_ACT_REVOKE_CONNECT] = {"revoke_connect", true, GP_TARGET_DATABASE,
 				   GP_AF_DATABASE | GP_AF_ROLE, GP_DESC_ROLE_ON_DB, GP_OBJ_NONE,
-				   "decommission"},
+				   "decommission",
+				   .summary = "revoked CONNECT on {database} from {role}"},
 	[GP_ACT_DISABLE_ROLE] = {"disable_role", true, GP_TARGET_ROLE, GP_AF_KEY | GP_AF_ROLE,
-				 GP_DESC_ROLE, GP_OBJ_NONE, NULL},
+				 GP_DESC_ROLE, GP_OBJ_NONE, NULL,
+				 .summary = "disabled the login of role {role}"},
 	[GP_ACT_DROP_DATABASE] = {"drop_database", true, GP_TARGET_DATABASE, GP_AF_DATABASE,
-				  GP_DESC_DATABASE, GP_OBJ_NONE, "decommission"},
+				  GP_DESC_DATABASE, GP_OBJ_NONE, "decommission",
+				  .summary = "dropped database {database}"},
 	[GP_ACT_DROP_OWNED] = {"drop_owned", true, GP_TARGET_ROLE,
 			       GP_AF_KEY | GP_AF_ROLE | GP_AF_DATABASE | GP_AF_OWNER,
-			       GP_DESC_ROLE_ON_DB, GP_OBJ_OWNER, "decommission"},
+			       GP_DESC_ROLE_ON_DB, GP_OBJ_OWNER, "decommission",
+			       .summary = "dropped what {role} owns in {database}"},
 	[GP_ACT_DROP_ROLE] = {"drop_role", true, GP_TARGET_ROLE, GP_AF_KEY | GP_AF_ROLE,
-			      GP_DESC_ROLE, GP_OBJ_NONE, "decommission"},
+			      GP_DESC_ROLE, GP_OBJ_NONE, "decommission",
+			      .summary = "dropped role {role}"},
 	[GP_ACT_DELETE_SECRET] = {"delete_secret", true, GP_TARGET_SECRET, GP_AF_SECRET,
-				  GP_DESC_SECRET, GP_OBJ_SECRET, "decommission"},
+				  GP_DESC_SECRET, GP_OBJ_SECRET, "decommission",
+				  .summary = "scheduled secret {secret} for deletion"},
 };
 
 static const char *const why_names[_GP_WHY_MAX] = {
-	[GP_WHY_NEW] = "new",
-	[GP_WHY_DRIFT] = "drift",
-	[GP_WHY_ADOPT] = "adopt",
-	[GP_WHY_CHECK] = "check",
-	[GP_WHY_ROTATE] = "rotate",
-	[GP_WHY_REMOVE] = "remove",
+	[GP_WHY_NEW] = "new",	  [GP_WHY_DRIFT] = "drift",   [GP_WHY_ADOPT] = "adopt",
+	[GP_WHY_CHECK] = "check", [GP_WHY_ROTATE] = "rotate", [GP_WHY_REMOVE] = "remove",
 };
 
 static const char *const cred_names[_GP_CRED_MAX] = {
@@ -158,8 +182,9 @@ or_q(const char *s)
 	return s ? s : "?";
 }
 
-int
-gp_action_describe(const struct gp_action *a, struct gp_buf *out)
+/* The kind and the object it names: "grant_connect reporting_ro on inventory_service". */
+static void
+describe_object(const struct gp_action *a, struct gp_buf *out)
 {
 	const struct gp_action_info *info = gp_action_info(a->kind);
 
@@ -184,9 +209,64 @@ gp_action_describe(const struct gp_action *a, struct gp_buf *out)
 		gp_buf_printf(out, " %s", or_q(a->role));
 		break;
 	}
+}
+
+int
+gp_action_describe(const struct gp_action *a, struct gp_buf *out)
+{
+	describe_object(a, out);
 	gp_buf_printf(out, " (%s)", gp_why_to_string(a->why));
 	if (a->detail)
 		gp_buf_printf(out, ": %s", a->detail);
+	return out->oom ? -ENOMEM : 0;
+}
+
+/* The field a summary's "{name}" stands for, or NULL when name is not one. */
+static const char *
+summary_field(const struct gp_action *a, const char *name, size_t len)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} fields[] = {
+		{"role", offsetof(struct gp_action, role)},
+		{"database", offsetof(struct gp_action, database)},
+		{"secret", offsetof(struct gp_action, secret)},
+		{"owner", offsetof(struct gp_action, owner)},
+	};
+
+	if (len == strlen("access") && memcmp(name, "access", len) == 0)
+		return gp_access_to_string(a->access);
+	for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+		if (strlen(fields[i].name) == len && memcmp(fields[i].name, name, len) == 0)
+			return or_q(*(char *const *)((const char *)a + fields[i].offset));
+	return NULL;
+}
+
+int
+gp_action_summary(const struct gp_action *a, bool failed, struct gp_buf *out)
+{
+	const struct gp_action_info *info = gp_action_info(a->kind);
+	const char *t = info ? info->summary : NULL;
+
+	if (failed || !t) {
+		describe_object(a, out);
+		if (failed)
+			gp_buf_puts(out, " failed");
+		return out->oom ? -ENOMEM : 0;
+	}
+	while (*t) {
+		const char *close = *t == '{' ? strchr(t, '}') : NULL;
+		const char *v = close ? summary_field(a, t + 1, (size_t)(close - t - 1)) : NULL;
+
+		if (v) {
+			gp_buf_puts(out, v);
+			t = close + 1;
+		} else {
+			gp_buf_putc(out, *t);
+			t++;
+		}
+	}
 	return out->oom ? -ENOMEM : 0;
 }
 
@@ -268,8 +348,8 @@ guard_secret(const struct gp_action *a, const struct gp_observed *o)
 static const char *
 guard_database(const struct gp_action *a, const char *env, const struct gp_observed *o)
 {
-	const struct gp_obs_database *db = a->database ? gp_observed_database(o, a->database)
-						       : NULL;
+	const struct gp_obs_database *db =
+		a->database ? gp_observed_database(o, a->database) : NULL;
 	const struct gp_obs_role *owner = db && db->owner ? gp_observed_role(o, db->owner) : NULL;
 
 	if (!db)
@@ -280,8 +360,8 @@ guard_database(const struct gp_action *a, const char *env, const struct gp_obser
 }
 
 const char *
-gp_action_guard_row(const struct gp_action_info *info, const struct gp_action *a,
-		    const char *env, const struct gp_observed *o)
+gp_action_guard_row(const struct gp_action_info *info, const struct gp_action *a, const char *env,
+		    const struct gp_observed *o)
 {
 	if (!info || !info->destructive)
 		return NULL;

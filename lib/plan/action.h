@@ -117,6 +117,9 @@ struct gp_action_info {
 	enum gp_object object;
 	const char *audit;         /* the audit row's action column; NULL: the name ("repair" for
 				    * a drift repair) */
+	const char *summary;       /* what was done, in words, for a terminal: "created role
+				    * {role}"; {role}, {database}, {secret}, {owner} and {access}
+				    * stand for the action's fields */
 };
 /* The row of kind k (never NULL for k < _GP_ACT_MAX). */
 const struct gp_action_info *gp_action_info(enum gp_action_kind k);
@@ -147,6 +150,13 @@ const char *gp_action_audit_name(const struct gp_action *a);
 
 /* One line describing an action ("create_role inventory_user (new): ..."). */
 int gp_action_describe(const struct gp_action *a, struct gp_buf *out);
+/*
+ * What a person at a terminal reads about an action: its row's summary with the fields
+ * filled in ("created role inventory_user"), or, when failed, its kind and object
+ * ("create_role inventory_user failed"). Short: no reason, no detail. Appends to out; returns
+ * 0 or -ENOMEM.
+ */
+int gp_action_summary(const struct gp_action *a, bool failed, struct gp_buf *out);
 /* The action as a JSON object (caller owns; NULL on ENOMEM). */
 struct cJSON;
 struct cJSON *gp_action_to_json(const struct gp_action *a);

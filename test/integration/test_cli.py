@@ -91,6 +91,7 @@ def test_unknown_env_is_usage_error(world):
 @pytest.mark.parametrize("option,value,allowed", [
     ("--log-level", "verbose", "debug, info, notice, warning or error"),
     ("--log-target", "file", "auto, journal or console"),
+    ("--color", "bright", "auto, always or never"),
 ])
 def test_bad_log_option_names_it_and_allowed_values(world, option, value, allowed):
     world.gd.write_config()

@@ -8,19 +8,13 @@ import signal
 import time
 
 from daemon_helpers import daemon_config, daemons, role_exists, wait_until, write_config  # noqa
-from world import AUDIT_HEADER, Entry, Layout, catalog_entry
+from world import AUDIT_HEADER, owners_layout
 
 STATEMENT_TIMEOUT = 3
 
 
 def layout(world, n):
-    lay = Layout(modes={"dev": "standalone"})
-    for k in range(n):
-        e = Entry("dev", f"app{k}-{world.uid}", f"app{k}_{world.uid}", f"app{k}_own_{world.uid}")
-        lay.entries.append(e)
-        lay.catalog[e.database] = catalog_entry("dev", e.database, e.username, key=e.key,
-                                                status="approved")
-    return lay
+    return owners_layout(world.uid, n)
 
 
 def assert_audit_whole(world):

@@ -211,6 +211,17 @@ def standard_layout(uid):
     return lay
 
 
+def owners_layout(uid, n, env="dev", prefix="app"):
+    """n approved owner entries in env (standalone), one database each."""
+    lay = Layout(modes={env: "standalone"})
+    for k in range(n):
+        e = Entry(env, f"{prefix}{k}-{uid}", f"{prefix}{k}_{uid}", f"{prefix}{k}_own_{uid}")
+        lay.entries.append(e)
+        lay.catalog[e.database] = catalog_entry(env, e.database, e.username, key=e.key,
+                                                status="approved")
+    return lay
+
+
 # --- the repository --------------------------------------------------------------------------
 
 class Repo:
