@@ -5,14 +5,7 @@ all; through a pipe the grep-able `<level> <message> key=value` lines, without c
 progress or the per-pass commit and run id on each line (they are in the header; every field
 is on every line at --log-level debug)."""
 
-import fcntl
-import os
 import re
-import select
-import struct
-import subprocess
-import termios
-import time
 
 from world import owners_layout, standard_layout
 
@@ -22,39 +15,9 @@ HEADER = r"\d\d:\d\d:\d\d {env}: commit [0-9a-f]{{7}}, run [0-9a-f]{{12}}, {n} e
 
 
 def run_on_terminal(world, *args, timeout=180, **env):
-    """Runs gprdsd with stdout and stderr on a pseudo terminal, as a person at a terminal
-    would; returns (exit code, everything written, as text)."""
-    master, slave = os.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, COLUMNS, 0, 0))
-    attrs = termios.tcgetattr(slave)
-    attrs[1] &= ~termios.ONLCR  # the bytes as written, without the line discipline's \r
-    termios.tcsetattr(slave, termios.TCSANOW, attrs)
-    environ = {k: v for k, v in world.gd.environ().items() if k != "NO_COLOR"}
-    environ.update(TERM="xterm", COLUMNS=str(COLUMNS))
-    environ.update(env)
-    p = subprocess.Popen(world.gd.argv(*args), env=environ, cwd=world.gd.workdir,
-                         stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
-    os.close(slave)
-    out, deadline = b"", time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 1)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: every copy of the slave is closed, gprdsd has exited
-                break
-            if not chunk:
-                break
-            out += chunk
-        rc = p.wait(timeout=max(1, deadline - time.monotonic()))
-    finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        os.close(master)
-    return rc, out.decode("utf-8", "replace")
+    """gprdsd on a pseudo terminal COLUMNS wide: (exit code, everything written, as text)."""
+    r = world.gd.on_pty(*args, cols=COLUMNS, env=env, timeout=timeout)
+    return r.rc, r.out
 
 
 def screen(out):

@@ -10,7 +10,6 @@ import fcntl
 import io
 import json
 import os
-import pty
 import re
 import select
 import secrets as pysecrets
@@ -431,14 +430,21 @@ class Gprdsd:
                       r.stderr.decode("utf-8", "replace"))
 
     def on_pty(self, *args, cols=100, env=None, timeout=120):
-        """Runs gprdsd with standard output and error on a pseudo terminal cols wide, as a
-        person at a terminal runs it. Returns a Result whose out holds both streams."""
-        master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, cols, 0, 0))
+        """Runs gprdsd with standard input, output and error on a pseudo terminal cols wide,
+        TERM=xterm, as a person at a terminal runs it (NO_COLOR from the caller's environment
+        dropped; env adds or overrides). Returns a Result whose out holds everything written,
+        as written (the line discipline adds no \\r)."""
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, cols, 0, 0))
+        attrs = termios.tcgetattr(slave)
+        attrs[1] &= ~termios.ONLCR
+        termios.tcsetattr(slave, termios.TCSANOW, attrs)
+        environ = {k: v for k, v in self.environ().items() if k != "NO_COLOR"}
+        environ.update(TERM="xterm", COLUMNS=str(cols))
+        environ.update(env or {})
         argv = self.argv(*args)
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave,
-                             env=dict(self.environ(), TERM="xterm", **(env or {})),
-                             cwd=self.workdir)
+        p = subprocess.Popen(argv, env=environ, cwd=self.workdir, stdin=slave, stdout=slave,
+                             stderr=slave, start_new_session=True)
         os.close(slave)
         out, deadline = b"", time.monotonic() + timeout
         try:
@@ -447,18 +453,20 @@ class Gprdsd:
                     continue
                 try:
                     chunk = os.read(master, 65536)
-                except OSError:  # EIO: every writer closed the terminal
+                except OSError:  # EIO: every copy of the terminal is closed, gprdsd exited
                     break
                 if not chunk:
                     break
                 out += chunk
-            else:
-                p.kill()
-                raise AssertionError(f"gprdsd did not finish within {timeout}s: {argv}")
+            rc = p.wait(timeout=max(1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"gprdsd did not finish within {timeout}s: {argv}")
         finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
             os.close(master)
-        rc = p.wait(timeout=10)
-        return Result(argv, rc, out.decode("utf-8", "replace").replace("\r\n", "\n"), "")
+        return Result(argv, rc, out.decode("utf-8", "replace"), "")
 
     def once(self, *args, **kw):
         return self.run("--once", *args, **kw)
