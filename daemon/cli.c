@@ -857,14 +857,14 @@ no_such_key(const struct gp_config *cfg, const char *env, const struct gp_state_
 {
 	_cleanup_free_ const char **cands = calloc(s->n + 1, sizeof(*cands));
 	_cleanup_(gp_buf_release) struct gp_buf hint = {0};
-	const char *close = NULL;
+	const char *near = NULL;
 
 	for (size_t i = 0; cands && i < s->n; i++)
 		cands[i] = s->v[i].key;
 	if (cands)
-		close = gp_did_you_mean(key, cands, s->n);
-	if (close)
-		gp_buf_printf(&hint, "; did you mean \"%s\"?", close);
+		near = gp_did_you_mean(key, cands, s->n);
+	if (near)
+		gp_buf_printf(&hint, "; did you mean \"%s\"?", near);
 	for (size_t i = 0; i < cfg->n_envs; i++) {
 		_cleanup_(gp_state_file_freep) struct gp_state_file *o = NULL;
 		const char *name = cfg->envs[i].name;
@@ -1068,11 +1068,16 @@ gpd_cmd_rotate(const struct gpd_cli *cli)
 	return request_command(cli, &cmd);
 }
 
-/* A failed record whose entry left the inputs: no pass plans it, so nothing retries it. */
-static bool
-retryable(const struct gp_record *rec)
+/* Why the entry of rec has nothing to retry, or NULL when it is failed. A failed record
+ * whose entry left the inputs is no pass's business any more. */
+static const char *
+nothing_to_retry(const struct gp_record *rec)
 {
-	return rec->state == GP_STATE_FAILED && !gp_streq(rec->reason, GP_ORPHANED_REASON);
+	if (rec->state != GP_STATE_FAILED)
+		return "not failed";
+	if (gp_streq(rec->reason, GP_ORPHANED_REASON))
+		return "no longer in the inputs";
+	return NULL;
 }
 
 /*
@@ -1096,12 +1101,13 @@ retry_keys(const struct gpd_cli *cli, const struct gp_config *cfg,
 	for (size_t i = 0; i < s->n && r >= 0; i++) {
 		const struct gp_record *rec = &s->v[i];
 		bool named = gp_strv_contains(&cli->keys, rec->key);
+		const char *why = nothing_to_retry(rec);
 
 		if (cli->keys.n && !named)
 			continue;
-		if (!retryable(rec)) {
+		if (why) {
 			if (named)
-				printf("%s/%s: not failed, nothing to retry\n", env, rec->key);
+				printf("%s/%s: %s, nothing to retry\n", env, rec->key, why);
 			continue;
 		}
 		if (rec->retry_used >= *at)
