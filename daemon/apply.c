@@ -751,6 +751,21 @@ wait_entry(struct pass *p, const struct gp_entry *e, struct gp_record *rec, cons
 	p->res->n_gated++;
 }
 
+/* `gprdsd retry` brought a failed entry forward: who asked goes into the audit and the
+ * journal, before the attempt's own rows. */
+static void
+note_retry(struct pass *p, const struct gp_entry *e, const struct gp_retry_request *q)
+{
+	char msg[400], name[ENTRY_NAME_BUF];
+	struct gpd_logctx c;
+
+	snprintf(msg, sizeof(msg), "retry requested by %s: attempted now, not at its retry time",
+		 q->by ? q->by : "?");
+	audit_row(p, e, "retry", GP_AUDIT_SUCCESS, 0, msg);
+	gpd_pass_logctx(p, e, &c);
+	gpd_log(LOG_NOTICE, GPD_MID_RETRY_REQUESTED, &c, "%s: %s", entry_name(name, p, e), msg);
+}
+
 /* Returns whether the entry's actions all succeeded (held and waiting entries: true). */
 static bool
 apply_entry(struct pass *p, const struct gp_entry_plan *ep, const bool *failed,
@@ -772,8 +787,11 @@ apply_entry(struct pass *p, const struct gp_entry_plan *ep, const bool *failed,
 		wait_entry(p, e, er.rec, ep->cascade_note);
 	else if (ep->refused)
 		ok = (refuse_entry(&er), false);
-	else if (!ep->waiting)
+	else if (!ep->waiting) {
+		if (ep->retry && ep->from == GP_STATE_FAILED)
+			note_retry(p, e, ep->retry);
 		ok = apply_actions(&er) >= 0;
+	}
 	for (size_t i = 0; i < _GP_CRED_MAX; i++)
 		gp_secret_free_string(er.cred[i]);
 	free(er.version);

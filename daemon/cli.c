@@ -1,5 +1,6 @@
 /*
- * cli.c — the one-shot commands: --once, plan, validate, status, --check-config.
+ * cli.c — the one-shot commands: --once, plan, validate, status, --check-config, and the
+ * requests of rotate and retry.
  *
  * Each command prints its result on stdout (plans, diagnostics for `validate`, status) and
  * logs what it does through log.c (stderr or the journal). Exit codes are decided here and
@@ -170,8 +171,21 @@ print_summary_for_people(const char *env, const struct gpd_pass_result *res)
 	return true;
 }
 
+/* A standby --once: what to do instead. With a daemon here, a confirmation given is
+ * recorded for it; else `gprdsd retry` asks it for what --once was probably run for. */
 static void
-print_summary(const char *env, const struct gpd_pass_result *res)
+print_standby_hint(const char *env, bool daemon)
+{
+	if (confirm_hint)
+		fputs(" here (a gprdsd daemon on this host proceeds at its next pass: the "
+		      "confirmation is recorded)", stdout);
+	else if (daemon)
+		printf(" (a gprdsd daemon runs on this host: `gprdsd retry --env %s` asks it to retry "
+		       "failed entries now)", env);
+}
+
+static void
+print_summary(const char *env, const struct gpd_pass_result *res, bool daemon)
 {
 	if (res->error < 0) {
 		printf("%s: not reconciled: %s\n", env, res->error_text ? res->error_text : "error");
@@ -179,11 +193,9 @@ print_summary(const char *env, const struct gpd_pass_result *res)
 	}
 	if (res->standby) {
 		printf("%s: not reconciled: another gprdsd holds this environment's lock%s%s; nothing "
-		       "done%s\n",
-		       env, res->lock_holder[0] ? ": " : "", res->lock_holder,
-		       confirm_hint ? " here (a gprdsd daemon on this host proceeds at its next pass: "
-				      "the confirmation is recorded)"
-				    : "");
+		       "done", env, res->lock_holder[0] ? ": " : "", res->lock_holder);
+		print_standby_hint(env, daemon);
+		putchar('\n');
 		return;
 	}
 	if (print_summary_for_people(env, res))
@@ -309,11 +321,10 @@ run_env(const struct gpd_cli *cli, const struct gp_config *cfg, const struct gp_
 	const struct gpd_repo_inputs *inputs, const char *run_id, cJSON *json_envs,
 	struct run_totals *tot)
 {
-	bool plan = cli->command == GPD_CMD_PLAN;
+	bool plan = cli->command == GPD_CMD_PLAN, daemon = daemon_here(cfg, env->name);
 	/* --once waits a while for a lock left by a killed run; not for a daemon running here,
 	 * which keeps it. */
-	struct gpd_ha ha = {.wait_ms = daemon_here(cfg, env->name) ? 0 : GPD_ONCE_LOCK_WAIT_MS,
-			    .stop = &once_stop};
+	struct gpd_ha ha = {.wait_ms = daemon ? 0 : GPD_ONCE_LOCK_WAIT_MS, .stop = &once_stop};
 	struct gpd_pass_opts o = {
 		.cfg = cfg,
 		.env = env,
@@ -321,7 +332,9 @@ run_env(const struct gpd_cli *cli, const struct gp_config *cfg, const struct gp_
 		.mode = plan ? GPD_PASS_PLAN : GPD_PASS_APPLY,
 		.run_id = run_id,
 		.now = (int64_t)time(NULL),
-		.retry_now = true, /* asked for by hand: no waiting for the backoff */
+		/* Asked for by hand: no waiting for the backoff; `gprdsd retry` brings forward
+		 * only the entries it asked for (its requests). */
+		.retry_now = cli->command != GPD_CMD_RETRY,
 		.confirm_mass_change = cli->confirm_mass_change,
 		.verify_all = cli->verify,
 		.stop = &once_stop,
@@ -341,7 +354,7 @@ run_env(const struct gpd_cli *cli, const struct gp_config *cfg, const struct gp_
 	else if (plan)
 		print_plan_text(env->name, &res);
 	else
-		print_summary(env->name, &res);
+		print_summary(env->name, &res, daemon);
 	fflush(stdout);
 	gpd_pass_result_release(&res);
 }
@@ -943,7 +956,7 @@ gpd_cmd_check_config(const struct gpd_cli *cli)
 }
 
 /* ---------------------------------------------------------------------------------------
- * rotate
+ * rotate and retry: a request for the environment's passes (codec/requests.h)
  */
 
 /* Who asked: the user behind sudo when there is one, and the host. */
@@ -960,30 +973,63 @@ requester(char *buf, size_t len)
 	snprintf(buf, len, "%s@%s", gp_isempty(user) ? "?" : user, host[0] ? host : "?");
 }
 
-static int
-rotate_args(const struct gpd_cli *cli, const struct gp_config *cfg,
-	    const struct gp_state_file *s)
-{
-	if (cli->envs.n != 1 || !cli->keys.n) {
-		fprintf(stderr, "gprdsd: rotate takes one --env and at least one key\n");
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < cli->keys.n; i++) {
-		const struct gp_record *rec = gp_state_find((struct gp_state_file *)s, cli->keys.v[i]);
+/* What one key's request came to so far. */
+enum req_outcome { REQ_WAITING, REQ_DONE, REQ_FAILED };
 
-		if (!rec || rec->state != GP_STATE_ACTIVE) {
-			fprintf(stderr, "gprdsd: %s: no active entry \"%s\" in %s's records (see gprdsd "
-				"status)\n", cli->envs.v[0], cli->keys.v[i], cfg->state_dir);
-			return -ENOENT;
-		}
+/* One command that leaves a request for the passes of one environment. */
+struct request_cmd {
+	const char *verb;  /* "rotate" */
+	const char *noun;  /* "rotation" */
+	const char *doing; /* what a running daemon does with it: "rotates" */
+	/* Without a daemon, the command's own pass decides the exit code too (as --once). */
+	bool pass_exit;
+	/* The keys to ask for, from cli->keys and the records s, into ret (said on stdout when
+	 * there are none); *at is the request's time (now). -EINVAL: a usage error (exit 2),
+	 * -ENOENT: a key with no entry (exit 1); said on stderr. */
+	int (*keys)(const struct gpd_cli *cli, const struct gp_config *cfg,
+		    const struct gp_state_file *s, int64_t *at, struct gp_strv *ret);
+	/* Records the request (state_store.h). */
+	int (*add)(const char *state_dir, const char *env, const struct gp_strv *keys, int64_t at,
+		   const char *by, const struct gp_state_file *s, char **ret_err);
+	/* What the request of key made at `at` came to, from the records s and the requests
+	 * file req; printed as "<env>/<key>: ..." when report. */
+	enum req_outcome (*outcome)(const char *env, const char *key, int64_t at,
+				    const struct gp_state_file *s, const struct gp_requests *req,
+				    bool report);
+};
+
+/* A key that has no record in env: said, with the closest key of env and the other
+ * environments whose records have it. */
+static void
+no_such_key(const struct gp_config *cfg, const char *env, const struct gp_state_file *s,
+	    const char *key, const char *what)
+{
+	_cleanup_free_ const char **cands = calloc(s->n + 1, sizeof(*cands));
+	_cleanup_(gp_buf_release) struct gp_buf hint = {0};
+	const char *near = NULL;
+
+	for (size_t i = 0; cands && i < s->n; i++)
+		cands[i] = s->v[i].key;
+	if (cands)
+		near = gp_did_you_mean(key, cands, s->n);
+	if (near)
+		gp_buf_printf(&hint, "; did you mean \"%s\"?", near);
+	for (size_t i = 0; i < cfg->n_envs; i++) {
+		_cleanup_(gp_state_file_freep) struct gp_state_file *o = NULL;
+		const char *name = cfg->envs[i].name;
+
+		if (strcmp(name, env) != 0 && gpd_state_load(cfg->state_dir, name, &o, NULL) >= 0 &&
+		    gp_state_find(o, key))
+			gp_buf_printf(&hint, "; it is an entry of %s (--env %s)", name, name);
 	}
-	return 0;
+	fprintf(stderr, "gprdsd: %s/%s: %s in %s's records (see gprdsd status)%s\n", env, key, what,
+		env, hint.p ? hint.p : "");
 }
 
-/* 1: every key's rotation is done (requests.h); -1: one failed; 0: not yet. */
+/* 1: every key's request is done; -1: one failed; 0: not yet. */
 static int
-rotations_done(const struct gp_config *cfg, const char *env, const struct gp_strv *keys,
-	       int64_t at, bool report)
+requests_done(const struct gp_config *cfg, const char *env, const struct gp_strv *keys,
+	      int64_t at, const struct request_cmd *cmd, bool report)
 {
 	_cleanup_(gp_state_file_freep) struct gp_state_file *s = NULL;
 	struct gp_requests req = {0};
@@ -993,96 +1039,276 @@ rotations_done(const struct gp_config *cfg, const char *env, const struct gp_str
 	    gpd_requests_load(cfg->state_dir, env, &req, NULL) < 0)
 		return 0;
 	for (size_t i = 0; i < keys->n; i++) {
-		const struct gp_record *rec = gp_state_find(s, keys->v[i]);
-		const struct gp_rotate_request *q = NULL;
+		enum req_outcome o = cmd->outcome(env, keys->v[i], at, s, &req, report);
 
-		for (size_t k = 0; k < req.n_rotate && !q; k++)
-			if (strcmp(req.rotate[k].key, keys->v[i]) == 0)
-				q = &req.rotate[k];
-		if (!q || gp_request_done(q, s)) {
-			if (report)
-				printf("%s/%s: rotated\n", env, keys->v[i]);
-		} else if (rec && rec->state == GP_STATE_FAILED && rec->since >= at) {
-			if (report)
-				printf("%s/%s: rotation failed: %s\n", env, keys->v[i],
-				       rec->reason ? rec->reason : "");
+		if (o == REQ_FAILED)
 			done = -1;
-		} else {
-			if (report)
-				printf("%s/%s: not rotated yet\n", env, keys->v[i]);
-			done = done < 0 ? done : 0;
-		}
+		else if (o == REQ_WAITING && done > 0)
+			done = 0;
 	}
 	gp_requests_release(&req);
 	return done;
 }
 
-/* A daemon on this host is the leader of env: it does the rotation; the command waits. */
+/* A daemon on this host is the leader of env: it acts on the request; the command waits. */
 static int
-rotate_by_daemon(const struct gp_config *cfg, const char *env, const struct gp_strv *keys,
-		 int64_t at, const cJSON *rt)
+request_by_daemon(const struct gp_config *cfg, const char *env, const struct gp_strv *keys,
+		  int64_t at, const cJSON *rt, const struct request_cmd *cmd)
 {
 	const cJSON *role = cJSON_GetObjectItemCaseSensitive(rt, "role");
+	double pid = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rt, "pid"));
 	int done = 0;
 
 	if (cJSON_IsString(role) && strcmp(role->valuestring, "standby") == 0) {
-		printf("%s: requested; the daemon here (pid %.0f) is standby: the rotation is made "
-		       "when this host leads %s, or by `gprdsd rotate` on the leader's host\n",
-		       env, cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rt, "pid")), env);
+		printf("%s: requested; the daemon here (pid %.0f) is standby: the %s is made when "
+		       "this host leads %s, or by `gprdsd %s` on the leader's host\n",
+		       env, pid, cmd->noun, env, cmd->verb);
 		return 1;
 	}
-	printf("%s: requested; the running daemon (pid %.0f) rotates within seconds\n", env,
-	       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rt, "pid")));
+	printf("%s: requested; the running daemon (pid %.0f) %s within seconds\n", env, pid,
+	       cmd->doing);
 	fflush(stdout);
-	for (int i = 0; i < GPD_ROTATE_WAIT_S * 4 && !done && !atomic_load(&once_stop); i++) {
+	for (int i = 0; i < GPD_REQUEST_WAIT_S * 4 && !done && !atomic_load(&once_stop); i++) {
 		struct timespec ts = {0, 250 * 1000 * 1000};
 
 		nanosleep(&ts, NULL);
-		done = rotations_done(cfg, env, keys, at, false);
+		done = requests_done(cfg, env, keys, at, cmd, false);
 	}
-	done = rotations_done(cfg, env, keys, at, true);
+	done = requests_done(cfg, env, keys, at, cmd, true);
 	if (!done)
 		printf("%s: not done within %d s; the request stands (see gprdsd status)\n", env,
-		       GPD_ROTATE_WAIT_S);
+		       GPD_REQUEST_WAIT_S);
 	return done == 1 ? 0 : 1;
 }
 
-int
-gpd_cmd_rotate(const struct gpd_cli *cli)
+/* Records the request of keys, then waits for the daemon here or runs the pass itself. */
+static int
+request_send(const struct gpd_cli *cli, const struct gp_config *cfg,
+	     const struct gp_state_file *s, const struct gp_strv *keys, int64_t at,
+	     const struct request_cmd *cmd)
 {
-	_cleanup_(gp_config_freep) struct gp_config *cfg = NULL;
-	_cleanup_(gp_state_file_freep) struct gp_state_file *s = NULL;
+	const char *env = cli->envs.v[0];
 	_cleanup_free_ char *err = NULL;
-	int64_t at = (int64_t)time(NULL);
-	const char *env;
 	char by[320];
 	cJSON *rt;
 	int r;
 
-	if (gpd_config_load(cli->config, &cfg) < 0 || gpd_cli_check_envs(cli, cfg) < 0 ||
-	    gpd_cli_log_setup(cli, cfg) < 0)
-		return gpd_cli_usage_exit(cli);
-	env = cli->envs.n ? cli->envs.v[0] : "";
-	if (cli->envs.n == 1 && gpd_state_load(cfg->state_dir, env, &s, &err) < 0) {
-		fprintf(stderr, "gprdsd: %s\n", err ? err : "cannot read the records");
-		return 1;
-	}
-	if (rotate_args(cli, cfg, s) < 0)
-		return gpd_cli_usage_exit(cli);
 	requester(by, sizeof(by));
-	if (gpd_requests_add_rotate(cfg->state_dir, env, &cli->keys, at, by, s, &err) < 0) {
+	if (cmd->add(cfg->state_dir, env, keys, at, by, s, &err) < 0) {
 		fprintf(stderr, "gprdsd: cannot record the request: %s\n", err ? err : "error");
 		return 1;
 	}
 	install_stop_handlers();
 	rt = runtime_env(cfg->state_dir, env);
 	if (rt && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rt, "running"))) {
-		r = rotate_by_daemon(cfg, env, &cli->keys, at, rt);
+		r = request_by_daemon(cfg, env, keys, at, rt, cmd);
 		cJSON_Delete(rt);
 		return r;
 	}
 	cJSON_Delete(rt);
 	/* No daemon here: this command runs the environment's pass itself. */
 	r = gpd_cmd_run(cli);
-	return rotations_done(cfg, env, &cli->keys, at, true) == 1 ? r : 1;
+	if (requests_done(cfg, env, keys, at, cmd, true) != 1)
+		return 1;
+	return cmd->pass_exit ? r : 0;
+}
+
+static int
+request_command(const struct gpd_cli *cli, const struct request_cmd *cmd)
+{
+	_cleanup_(gp_config_freep) struct gp_config *cfg = NULL;
+	_cleanup_(gp_state_file_freep) struct gp_state_file *s = NULL;
+	_cleanup_free_ char *err = NULL;
+	struct gp_strv keys = {0};
+	int64_t at = (int64_t)time(NULL);
+	int r;
+
+	if (gpd_config_load(cli->config, &cfg) < 0 || gpd_cli_check_envs(cli, cfg) < 0 ||
+	    gpd_cli_log_setup(cli, cfg) < 0)
+		return gpd_cli_usage_exit(cli);
+	if (cli->envs.n != 1) {
+		fprintf(stderr, "gprdsd: %s takes exactly one --env\n", cmd->verb);
+		return gpd_cli_usage_exit(cli);
+	}
+	if (gpd_state_load(cfg->state_dir, cli->envs.v[0], &s, &err) < 0) {
+		fprintf(stderr, "gprdsd: %s\n", err ? err : "cannot read the records");
+		return 1;
+	}
+	r = cmd->keys(cli, cfg, s, &at, &keys);
+	if (r == -EINVAL)
+		r = gpd_cli_usage_exit(cli);
+	else if (r < 0)
+		r = 1;
+	else
+		r = keys.n ? request_send(cli, cfg, s, &keys, at, cmd) : 0;
+	gp_strv_release(&keys);
+	return r;
+}
+
+/* rotate: each key must be an active entry. */
+static int
+rotate_keys(const struct gpd_cli *cli, const struct gp_config *cfg,
+	    const struct gp_state_file *s, int64_t *at, struct gp_strv *ret)
+{
+	const char *env = cli->envs.v[0];
+
+	if (!cli->keys.n) {
+		fprintf(stderr, "gprdsd: rotate takes at least one key\n");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < cli->keys.n; i++) {
+		const char *key = cli->keys.v[i];
+		const struct gp_record *rec = gp_state_find((struct gp_state_file *)s, key);
+
+		if (!rec) {
+			no_such_key(cfg, env, s, key, "no active entry");
+			return -EINVAL;
+		}
+		if (rec->state != GP_STATE_ACTIVE) {
+			fprintf(stderr, "gprdsd: %s/%s: no active entry: it is %s (see gprdsd status)\n",
+				env, key, gp_state_to_string(rec->state));
+			return -EINVAL;
+		}
+		if (gp_strv_push(ret, key) < 0)
+			return -ENOMEM;
+	}
+	(void)at;
+	return 0;
+}
+
+static enum req_outcome
+rotate_outcome(const char *env, const char *key, int64_t at, const struct gp_state_file *s,
+	       const struct gp_requests *req, bool report)
+{
+	const struct gp_record *rec = gp_state_find((struct gp_state_file *)s, key);
+	const struct gp_rotate_request *q = NULL;
+
+	for (size_t k = 0; k < req->n_rotate && !q; k++)
+		if (strcmp(req->rotate[k].key, key) == 0)
+			q = &req->rotate[k];
+	if (!q || gp_request_done(q, s)) {
+		if (report)
+			printf("%s/%s: rotated\n", env, key);
+		return REQ_DONE;
+	}
+	if (rec && rec->state == GP_STATE_FAILED && rec->since >= at) {
+		if (report)
+			printf("%s/%s: rotation failed: %s\n", env, key, rec->reason ? rec->reason : "");
+		return REQ_FAILED;
+	}
+	if (report)
+		printf("%s/%s: not rotated yet\n", env, key);
+	return REQ_WAITING;
+}
+
+int
+gpd_cmd_rotate(const struct gpd_cli *cli)
+{
+	static const struct request_cmd cmd = {
+		.verb = "rotate",
+		.noun = "rotation",
+		.doing = "rotates",
+		.pass_exit = true, /* its pass retries every failed entry, as --once */
+		.keys = rotate_keys,
+		.add = gpd_requests_add_rotate,
+		.outcome = rotate_outcome,
+	};
+
+	return request_command(cli, &cmd);
+}
+
+/* Why the entry of rec has nothing to retry, or NULL when it is failed. A failed record
+ * whose entry left the inputs is no pass's business any more. */
+static const char *
+nothing_to_retry(const struct gp_record *rec)
+{
+	if (rec->state != GP_STATE_FAILED)
+		return "not failed";
+	if (gp_streq(rec->reason, GP_ORPHANED_REASON))
+		return "no longer in the inputs";
+	return NULL;
+}
+
+/*
+ * retry: the named keys, or without keys every failed entry of the environment; a named key
+ * that is not failed is said and left out. *at moves past a request of the same second that
+ * a pass already used, so that the new one is not taken as used.
+ */
+static int
+retry_keys(const struct gpd_cli *cli, const struct gp_config *cfg,
+	   const struct gp_state_file *s, int64_t *at, struct gp_strv *ret)
+{
+	const char *env = cli->envs.v[0];
+	int r = 0;
+
+	for (size_t i = 0; i < cli->keys.n; i++) {
+		if (!gp_state_find((struct gp_state_file *)s, cli->keys.v[i])) {
+			no_such_key(cfg, env, s, cli->keys.v[i], "no such entry");
+			r = -ENOENT;
+		}
+	}
+	for (size_t i = 0; i < s->n && r >= 0; i++) {
+		const struct gp_record *rec = &s->v[i];
+		bool named = gp_strv_contains(&cli->keys, rec->key);
+		const char *why = nothing_to_retry(rec);
+
+		if (cli->keys.n && !named)
+			continue;
+		if (why) {
+			if (named)
+				printf("%s/%s: %s, nothing to retry\n", env, rec->key, why);
+			continue;
+		}
+		if (rec->retry_used >= *at)
+			*at = rec->retry_used + 1;
+		r = gp_strv_push(ret, rec->key);
+	}
+	if (r >= 0 && !cli->keys.n && !ret->n)
+		printf("%s: no failed entries, nothing to retry\n", env);
+	return r;
+}
+
+static enum req_outcome
+retry_outcome(const char *env, const char *key, int64_t at, const struct gp_state_file *s,
+	      const struct gp_requests *req, bool report)
+{
+	const struct gp_record *rec = gp_state_find((struct gp_state_file *)s, key);
+	const struct gp_retry_request q = {.key = (char *)key, .at = at};
+	const char *reason = rec && rec->reason ? rec->reason : "";
+
+	(void)req; /* the record alone tells: a pass that used the request marked it */
+	if (!gp_retry_used(&q, rec)) {
+		if (report)
+			printf("%s/%s: not retried yet\n", env, key);
+		return REQ_WAITING;
+	}
+	if (rec->state == GP_STATE_ACTIVE) {
+		if (report)
+			printf("%s/%s: retried, active\n", env, key);
+		return REQ_DONE;
+	}
+	/* Pending: the pass held it (a gate, its database) instead of attempting it. */
+	if (report && rec->state == GP_STATE_FAILED)
+		printf("%s/%s: retried, failed again: %s\n", env, key, reason);
+	else if (report && rec->state == GP_STATE_PENDING)
+		printf("%s/%s: not retried, pending: %s\n", env, key, reason);
+	else if (report)
+		printf("%s/%s: retried, %s: %s\n", env, key, gp_state_to_string(rec->state), reason);
+	return REQ_FAILED;
+}
+
+int
+gpd_cmd_retry(const struct gpd_cli *cli)
+{
+	static const struct request_cmd cmd = {
+		.verb = "retry",
+		.noun = "retry",
+		.doing = "retries them",
+		.pass_exit = false, /* its pass leaves the other failed entries to their backoff */
+		.keys = retry_keys,
+		.add = gpd_requests_add_retry,
+		.outcome = retry_outcome,
+	};
+
+	return request_command(cli, &cmd);
 }

@@ -1,6 +1,6 @@
 /*
- * cli.h — the one-shot commands (plan, --once, validate, status, --check-config) and the
- * parsed command line they share with the daemon.
+ * cli.h — the one-shot commands (plan, --once, validate, status, rotate, retry,
+ * --check-config) and the parsed command line they share with the daemon.
  */
 #ifndef GPD_CLI_H
 #define GPD_CLI_H
@@ -17,6 +17,7 @@ enum gpd_command {
 	GPD_CMD_VALIDATE,
 	GPD_CMD_STATUS,
 	GPD_CMD_ROTATE,
+	GPD_CMD_RETRY,
 	GPD_CMD_CHECK_CONFIG,
 	GPD_CMD_HELP,
 	GPD_CMD_VERSION,
@@ -34,7 +35,7 @@ struct gpd_cli {
 	const char *log_level;
 	int color; /* --color: enum gpd_log_color (0: auto) */
 	struct gp_strv envs;
-	struct gp_strv keys; /* rotate: the entries */
+	struct gp_strv keys; /* rotate, retry: the entries */
 	bool json;
 	bool github;
 	bool detailed_exitcode;
@@ -68,16 +69,26 @@ int gpd_cmd_validate(const struct gpd_cli *cli);
 int gpd_cmd_status(const struct gpd_cli *cli);
 int gpd_cmd_check_config(const struct gpd_cli *cli);
 /*
- * rotate --env ENV KEY...: records a rotation request for the keys (state_store.h). With a
- * gprdsd daemon running on this host (runtime.json names a live process) it waits, at most
- * GPD_ROTATE_WAIT_S, for that daemon to carry the rotations out; without one it runs the
- * environment's pass itself (as --once does, taking the lock). Exit 0 when every key rotated,
- * 1 when one failed or did not within the wait, 2 for a usage or config error.
+ * rotate --env ENV KEY..., retry --env ENV [KEY...]: record a request for the keys in the
+ * environment's requests file (state_store.h): a rotation of their passwords, or an attempt
+ * of failed entries before their retry time (without keys: every failed entry). With a gprdsd
+ * daemon running on this host (runtime.json names a live process) the command waits, at most
+ * GPD_REQUEST_WAIT_S, for that daemon to carry the request out; without one it runs the
+ * environment's pass itself (as --once does, taking the lock; retry's pass brings forward
+ * only the keys it names). Each key's outcome is printed as "<env>/<key>: ...".
+ * rotate: exit 0 when every key rotated (and its own pass exited 0), 1 when one failed or did
+ * not within the wait, 2 for a usage or config error, a key that is not an active entry
+ * included.
+ * retry: exit 0 when every key asked for was retried and is active (a named key that is not
+ * failed is said and needs nothing; no failed entry at all is 0 too), 1 when one failed again
+ * or was not retried within the wait, or a key has no entry in the environment's records, 2
+ * for a usage or config error.
  */
-#define GPD_ROTATE_WAIT_S 60
+#define GPD_REQUEST_WAIT_S 60
 /* How long --once asks for an environment's lock held by another session (none when a gprdsd
  * daemon runs on this host: it keeps the lock). */
 #define GPD_ONCE_LOCK_WAIT_MS 30000
 int gpd_cmd_rotate(const struct gpd_cli *cli);
+int gpd_cmd_retry(const struct gpd_cli *cli);
 
 #endif

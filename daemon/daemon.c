@@ -69,7 +69,7 @@ enum watch_kind {
 	WATCH_TREE,   /* a directory of the working tree: any change counts */
 	WATCH_GITDIR, /* .git: only HEAD and packed-refs count (not FETCH_HEAD, index, logs) */
 	WATCH_REFS,   /* .git/refs/heads: a branch moved */
-	WATCH_REQUESTS, /* state_dir: only <env>.requests.json counts (gprdsd rotate) */
+	WATCH_REQUESTS, /* state_dir: only <env>.requests.json counts (gprdsd rotate, retry) */
 };
 
 /* Heap-allocated: a closing handle must stay valid until its close callback, and watches are

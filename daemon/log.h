@@ -81,6 +81,8 @@ struct gpd_logctx {
 #define GPD_MID_ROTATION_FAILED "3a1f6c0e52d74b0c9a4e8f1d2b7c6a14"
 /* An object gprdsd manages that no entry wants any more, reported once. */
 #define GPD_MID_ORPHANED "3a1f6c0e52d74b0c9a4e8f1d2b7c6a15"
+/* A failed entry attempted before its retry time because `gprdsd retry` asked for it. */
+#define GPD_MID_RETRY_REQUESTED "3a1f6c0e52d74b0c9a4e8f1d2b7c6a16"
 
 enum gpd_log_target { GPD_LOG_AUTO, GPD_LOG_JOURNAL, GPD_LOG_CONSOLE };
 

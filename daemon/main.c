@@ -8,12 +8,13 @@
  *   gprdsd validate                   inputs only, no network (CI on pull requests)
  *   gprdsd status                     the lifecycle records in the state directory
  *   gprdsd rotate --env ENV KEY...    rotate these entries' passwords now
+ *   gprdsd retry --env ENV [KEY...]   retry these failed entries (or all) now
  *   gprdsd --check-config             parse and validate the config file
  *
  * Exit codes (--once): 0 converged or waiting at a gate, 1 some entries failed or are
  * invalid or an environment could not be reconciled, 2 usage or config error. With plan
  * --detailed-exitcode: 0 nothing to do, 2 changes pending, 1 any error (usage and config
- * errors too).
+ * errors too). rotate and retry: cli.h.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -42,6 +43,9 @@ static const char usage_text[] =
 	"  status                 print each entry's lifecycle state\n"
 	"  rotate --env ENV KEY...  rotate these entries' passwords now (the running daemon does\n"
 	"                         it within seconds; without one, this command does)\n"
+	"  retry --env ENV [KEY...]  retry these failed entries now (no KEY: every failed entry\n"
+	"                         of ENV); the running daemon does it within seconds, else this\n"
+	"                         command\n"
 	"  --check-config         parse and validate the config file, then exit\n"
 	"\n"
 	"Options:\n"
@@ -62,10 +66,12 @@ static const char usage_text[] =
 	"\n"
 	"Exit codes: 0 success; 1 entries failed or invalid, an environment not reconciled, or\n"
 	"validate found errors; 2 usage or config error (plan --detailed-exitcode: 1 any error,\n"
-	"2 changes pending). See gprdsd(8).\n";
+	"2 changes pending). rotate, retry: 0 every key done (retry: every key retried and\n"
+	"active), 1 one failed or not done within 60 s, or (retry) a key with no entry in ENV.\n"
+	"See gprdsd(8).\n";
 
 /* A non-option argument: the command (git's and terraform's way: options before and after
- * it), then, for rotate, its keys. */
+ * it), then, for rotate and retry, their keys. */
 static int
 parse_word(const char *arg, struct gpd_cli *cli, bool *have_verb)
 {
@@ -77,9 +83,10 @@ parse_word(const char *arg, struct gpd_cli *cli, bool *have_verb)
 		{"validate", GPD_CMD_VALIDATE},
 		{"status", GPD_CMD_STATUS},
 		{"rotate", GPD_CMD_ROTATE},
+		{"retry", GPD_CMD_RETRY},
 	};
 
-	if (*have_verb && cli->command == GPD_CMD_ROTATE)
+	if (*have_verb && (cli->command == GPD_CMD_ROTATE || cli->command == GPD_CMD_RETRY))
 		return gp_strv_push(&cli->keys, arg);
 	if (*have_verb) {
 		fprintf(stderr, "gprdsd: unexpected argument \"%s\"\n", arg);
@@ -283,6 +290,9 @@ main(int argc, char **argv)
 		break;
 	case GPD_CMD_ROTATE:
 		r = gpd_cmd_rotate(&cli);
+		break;
+	case GPD_CMD_RETRY:
+		r = gpd_cmd_retry(&cli);
 		break;
 	case GPD_CMD_PLAN:
 	case GPD_CMD_ONCE:

@@ -267,8 +267,8 @@ load_state(struct pass *p)
 static bool
 confirmed_by_request(const struct pass *p)
 {
-	return p->requests.confirm_at && p->state &&
-	       p->requests.confirm_at > p->state->confirm_used;
+	return p->res->requests.confirm_at && p->state &&
+	       p->res->requests.confirm_at > p->state->confirm_used;
 }
 
 void
@@ -284,25 +284,28 @@ gpd_pass_plan_opts(const struct pass *p, struct gp_plan_opts *po)
 		.secret_host = !gp_isempty(env->secret.host) ? env->secret.host : p->master.host,
 		.secret_port = p->secret_port_buf,
 		.retry_now = p->o->retry_now,
-		.requests = p->requests.rotate,
-		.n_requests = p->requests.n_rotate,
+		.requests = p->res->requests.rotate,
+		.n_requests = p->res->requests.n_rotate,
+		.retries = p->res->requests.retry,
+		.n_retries = p->res->requests.n_retry,
 		.confirm_mass_change = p->o->confirm_mass_change || confirmed_by_request(p),
 		.verify_all = p->o->verify_all,
 	};
 }
 
-/* `gprdsd rotate` requests (state_store.h). One that cannot be read is said and ignored: the
- * scheduled work of the pass does not depend on it. */
+/* The requests of `gprdsd rotate`, `gprdsd retry` and `--confirm-mass-change`
+ * (state_store.h). A file that cannot be read is said and ignored: the scheduled work of the
+ * pass does not depend on it. */
 static void
 load_requests(struct pass *p)
 {
 	_cleanup_free_ char *err = NULL;
 	struct gpd_logctx c;
 
-	if (gpd_requests_load(p->o->cfg->state_dir, p->env, &p->requests, &err) >= 0)
+	if (gpd_requests_load(p->o->cfg->state_dir, p->env, &p->res->requests, &err) >= 0)
 		return;
 	gpd_pass_logctx(p, NULL, &c);
-	gpd_log(LOG_WARNING, NULL, &c, "rotation requests ignored: %s", err ? err : "unreadable");
+	gpd_log(LOG_WARNING, NULL, &c, "requests ignored: %s", err ? err : "unreadable");
 }
 
 static int
@@ -423,7 +426,7 @@ run(struct pass *p)
 	if (gpd_pass_stopping(p))
 		return stopped(p, "applying");
 	if (confirmed_by_request(p)) /* used once: the next refusal needs a new confirmation */
-		p->state->confirm_used = p->requests.confirm_at;
+		p->state->confirm_used = p->res->requests.confirm_at;
 	return gpd_pass_apply(p);
 }
 
@@ -461,7 +464,6 @@ gpd_pass_run(const struct gpd_pass_opts *o, struct gpd_pass_result *res)
 		gp_state_file_free(p.state);
 	free(p.own_commit);
 	gp_master_release(&p.master);
-	gp_requests_release(&p.requests);
 	return r < 0 ? r : 0;
 }
 
@@ -474,5 +476,6 @@ gpd_pass_result_release(struct gpd_pass_result *res)
 	if (!res->desired_shared)
 		gp_desired_free(res->desired);
 	gp_plan_free(res->plan);
+	gp_requests_release(&res->requests);
 	*res = (struct gpd_pass_result){0};
 }

@@ -15,6 +15,7 @@
 
 #include <stdatomic.h>
 
+#include "codec/requests.h"
 #include "inputs/config.h"
 #include "fileio.h"
 #include "ha.h"
@@ -89,6 +90,9 @@ struct gpd_pass_result {
 	struct gp_desired *desired; /* NULL when the inputs could not be read */
 	bool desired_shared;        /* desired belongs to opts.cache, not to the result */
 	struct gp_plan *plan;       /* NULL when the pass stopped before planning */
+	/* The requests file as the pass read it (gprdsd rotate, retry, --confirm-mass-change):
+	 * the plan borrows who asked from it, so it lives as long as the plan. */
+	struct gp_requests requests;
 	size_t by_state[_GP_STATE_MAX];
 	size_t n_invalid;   /* entries held as invalid or conflicting */
 	size_t n_gated;     /* entries waiting at a gate */

@@ -37,7 +37,6 @@ struct pass {
 	uint64_t state_digest; /* of the records as loaded (gp_state_digest) */
 	struct gpd_audit *audit;
 	int audit_error;
-	struct gp_requests requests; /* gprdsd rotate (codec/requests.h) */
 	unsigned unreachable;  /* entries failed in a row for a server that did not answer */
 };
 

@@ -237,25 +237,27 @@ requests_update(const char *state_dir, const char *env, requests_edit_fn edit, c
 	return r;
 }
 
-struct rotate_arg {
+struct add_arg {
 	const struct gp_strv *keys;
 	int64_t at;
 	const char *by;
 	const struct gp_state_file *s;
+	bool retry; /* retry requests, else rotate requests */
 };
 
 static int
-edit_rotate(struct gp_requests *req, const void *arg)
+edit_add(struct gp_requests *req, const void *arg)
 {
-	const struct rotate_arg *a = arg;
+	const struct add_arg *a = arg;
 	int r = 0;
 
 	for (size_t i = 0; r >= 0 && i < a->keys->n; i++) {
-		const struct gp_record *rec =
-			gp_state_find((struct gp_state_file *)a->s, a->keys->v[i]);
+		const char *key = a->keys->v[i];
+		const struct gp_record *rec = gp_state_find((struct gp_state_file *)a->s, key);
 
-		r = gp_requests_add_rotate(req, a->keys->v[i], a->at, a->by,
-					   rec ? rec->current_version : NULL);
+		r = a->retry ? gp_requests_add_retry(req, key, a->at, a->by)
+			     : gp_requests_add_rotate(req, key, a->at, a->by,
+						      rec ? rec->current_version : NULL);
 	}
 	if (r >= 0)
 		gp_requests_prune(req, a->s);
@@ -294,7 +296,16 @@ int
 gpd_requests_add_rotate(const char *state_dir, const char *env, const struct gp_strv *keys,
 			int64_t at, const char *by, const struct gp_state_file *s, char **ret_err)
 {
-	struct rotate_arg a = {keys, at, by, s};
+	struct add_arg a = {keys, at, by, s, false};
 
-	return requests_update(state_dir, env, edit_rotate, &a, ret_err);
+	return requests_update(state_dir, env, edit_add, &a, ret_err);
+}
+
+int
+gpd_requests_add_retry(const char *state_dir, const char *env, const struct gp_strv *keys,
+		       int64_t at, const char *by, const struct gp_state_file *s, char **ret_err)
+{
+	struct add_arg a = {keys, at, by, s, true};
+
+	return requests_update(state_dir, env, edit_add, &a, ret_err);
 }

@@ -49,16 +49,21 @@ int gpd_state_file_id(const char *state_dir, const char *env, struct gpd_file_id
 /* Loads it; a missing file is no requests. Errors as gpd_state_load(). */
 int gpd_requests_load(const char *state_dir, const char *env, struct gp_requests *ret,
 		      char **ret_err);
-/*
- * Adds a rotate request for each of keys (at, by), drops the requests that s shows done, and
- * writes the file atomically, under an exclusive flock() of `<env>.requests.lock` so that two
- * commands do not lose each other's requests. Errors as gpd_state_save().
- */
-/* Records a mass-change confirmation (at, by) in the requests file, under the same lock. */
+/* Records a mass-change confirmation (at, by) in the requests file, under the exclusive
+ * flock() of `<env>.requests.lock` that every writer of the file takes. */
 int gpd_requests_confirm(const char *state_dir, const char *env, int64_t at, const char *by,
 			 char **ret_err);
+/*
+ * Adds a rotate request (`gprdsd rotate`) or a retry request (`gprdsd retry`) for each of
+ * keys (at, by), drops the requests that s shows done (gp_requests_prune()), and writes the
+ * file atomically, under the exclusive flock() of `<env>.requests.lock` so that two commands
+ * do not lose each other's requests. Errors as gpd_state_save().
+ */
 int gpd_requests_add_rotate(const char *state_dir, const char *env, const struct gp_strv *keys,
 			    int64_t at, const char *by, const struct gp_state_file *s,
 			    char **ret_err);
+int gpd_requests_add_retry(const char *state_dir, const char *env, const struct gp_strv *keys,
+			   int64_t at, const char *by, const struct gp_state_file *s,
+			   char **ret_err);
 
 #endif

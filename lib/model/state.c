@@ -7,7 +7,8 @@
  *    "attempts": 0, "next_retry": null, "transient": false, "last_commit": "...",
  *    "verified_version": "...", "verified_at": "2026-01-15T10:00:00Z"}]}
  * Times are "YYYY-MM-DDTHH:MM:SSZ"; 0 in next_retry/verified_at is written as null. Absent
- * strings are null.
+ * strings are null. "retry_used" (the `gprdsd retry` request a pass last used) is written
+ * only when there is one.
  *
  * Reading is strict where a mistake would change behaviour (unknown version or state, wrong
  * types, duplicate keys, bad times: the whole file is refused, naming it) and lenient where it
@@ -86,7 +87,8 @@ record_json(const struct gp_record *r)
 	    (r->current_username && !add(o, "current_username", str_or_null(r->current_username))) ||
 	    !add(o, "current_since", time_json(r->current_since, true)) ||
 	    !add(o, "rotation_due", time_json(r->rotation_due, true)) ||
-	    !add(o, "rotating_since", time_json(r->rotating_since, true))) {
+	    !add(o, "rotating_since", time_json(r->rotating_since, true)) ||
+	    (r->retry_used && !add(o, "retry_used", time_json(r->retry_used, false)))) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -271,6 +273,7 @@ gp_state_digest(const struct gp_state_file *s)
 		fnv_int(&h, r->current_since);
 		fnv_int(&h, r->rotation_due);
 		fnv_int(&h, r->rotating_since);
+		fnv_int(&h, r->retry_used);
 	}
 	return h;
 }
@@ -451,6 +454,7 @@ parse_record(struct pctx *c, const cJSON *o, struct gp_record *rec)
 	first_err(&r, get_time(c, o, "current_since", false, &rec->current_since));
 	first_err(&r, get_time(c, o, "rotation_due", false, &rec->rotation_due));
 	first_err(&r, get_time(c, o, "rotating_since", false, &rec->rotating_since));
+	first_err(&r, get_time(c, o, "retry_used", false, &rec->retry_used));
 	return r;
 }
 

@@ -26,6 +26,8 @@ struct gp_record {
 	int64_t current_since;   /* since when it is current: the age rotation goes by (0: unknown) */
 	int64_t rotation_due;    /* when the password's age reaches its period (0: unknown) */
 	int64_t rotating_since;  /* a rotation in progress (AWSPENDING) seen since then, or 0 */
+	int64_t retry_used;      /* the `gprdsd retry` request (its time) a pass last used, or 0:
+				  * a request is used once (plan/lifecycle.h) */
 };
 
 struct gp_state_file {

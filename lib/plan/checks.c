@@ -7,6 +7,7 @@
 #include "plan/checks.h"
 
 #include "codec/secret.h"
+#include "plan/lifecycle.h"
 #include "plan/rotation.h"
 
 bool
@@ -25,6 +26,8 @@ gp_entry_waiting(const struct gp_record *rec, const struct gp_plan_opts *opts)
 {
 	if (!rec || rec->state != GP_STATE_FAILED || rec->next_retry <= opts->now || opts->retry_now)
 		return false;
+	if (gp_retry_pending(opts->retries, opts->n_retries, rec))
+		return false; /* `gprdsd retry`: attempted now, once */
 	/* A new commit is a new input: a permanent error may be fixed by it. */
 	return gp_streq(rec->last_commit, opts->commit) || !opts->commit;
 }

@@ -36,8 +36,8 @@
  */
 bool gp_check_due(int64_t now, int64_t last, uint64_t interval_ms, const char *key);
 
-/* The entry failed and waits for its retry time (no retry_now, same commit): nothing is
- * planned or checked for it. */
+/* The entry failed and waits for its retry time (no retry_now, same commit, no `gprdsd
+ * retry` request it has not used: lifecycle.h): nothing is planned or checked for it. */
 bool gp_entry_waiting(const struct gp_record *rec, const struct gp_plan_opts *opts);
 
 /* Whether the entry's credentials need checking by login: not active, never verified, its

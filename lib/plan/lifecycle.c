@@ -124,6 +124,29 @@ gp_lifecycle_fail(struct gp_record *rec, int64_t now, const struct gp_failure *f
 	return set_reason(rec, f->reason);
 }
 
+bool
+gp_retry_used(const struct gp_retry_request *q, const struct gp_record *rec)
+{
+	return rec && rec->retry_used >= q->at;
+}
+
+static int
+cmp_retry_key(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct gp_retry_request *)elem)->key);
+}
+
+const struct gp_retry_request *
+gp_retry_pending(const struct gp_retry_request *v, size_t n, const struct gp_record *rec)
+{
+	const struct gp_retry_request *q;
+
+	if (!rec || !n)
+		return NULL;
+	q = bsearch(rec->key, v, n, sizeof(*v), cmp_retry_key);
+	return q && !gp_retry_used(q, rec) ? q : NULL;
+}
+
 /* ---------------------------------------------------------------------------------------
  * Bookkeeping
  */
@@ -136,6 +159,8 @@ gp_record_observe(struct gp_record *rec, const struct gp_entry_plan *ep,
 
 	if (r >= 0)
 		r = set_str(&rec->username, e->username);
+	if (ep && ep->retry && ep->retry->at > rec->retry_used)
+		rec->retry_used = ep->retry->at;
 	if (!s)
 		return r;
 	rec->secret_changed = s->changed ? s->changed : s->created;

@@ -60,6 +60,30 @@ int gp_lifecycle_fail(struct gp_record *rec, int64_t now, const struct gp_failur
 		      struct gp_transitions *t);
 
 /* ---------------------------------------------------------------------------------------
+ * Retry on request
+ *
+ * `gprdsd retry` (codec/requests.h) asks that a failed entry be attempted by the next pass
+ * instead of at its retry time: while the request is pending the entry does not wait
+ * (gp_entry_waiting(), checks.h). The first pass that applies its plan to the entry uses the
+ * request, whatever that plan is (attempted; or held at a gate, or waiting for its database,
+ * when the inputs changed meanwhile): gp_record_observe() records its time in
+ * rec->retry_used. So a request brings one attempt forward, never more: a later failure waits
+ * for its backoff again.
+ */
+struct gp_retry_request {
+	char *key;
+	int64_t at;
+	char *by; /* who asked (user@host), for the audit */
+};
+
+/* Whether rec has used q: a pass planned the entry after q was made. */
+bool gp_retry_used(const struct gp_retry_request *q, const struct gp_record *rec);
+/* The request of rec->key in v (n requests sorted by key) that rec has not used, or NULL
+ * (also when rec is NULL: an entry without a record has nothing to retry). */
+const struct gp_retry_request *gp_retry_pending(const struct gp_retry_request *v, size_t n,
+						const struct gp_record *rec);
+
+/* ---------------------------------------------------------------------------------------
  * What a record remembers besides its state
  */
 
@@ -67,7 +91,8 @@ int gp_lifecycle_fail(struct gp_record *rec, int64_t now, const struct gp_failur
  * A pass reaches the entry: the record takes its database and username, the secret's last
  * change as observed (creation when it never changed; unchanged when s is NULL), the
  * AWSCURRENT version and since when it is current (gp_rotation_current_since()), when its
- * rotation is due, and since when a rotation is in progress (an AWSPENDING version).
+ * rotation is due, since when a rotation is in progress (an AWSPENDING version), and the
+ * retry request the plan used (ep->retry) as used.
  */
 int gp_record_observe(struct gp_record *rec, const struct gp_entry_plan *ep,
 		      const struct gp_entry *e, const struct gp_obs_secret *s, int64_t now);

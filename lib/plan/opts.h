@@ -8,6 +8,7 @@
 #include "inputs/config.h"
 
 struct gp_rotate_request;
+struct gp_retry_request;
 
 struct gp_plan_opts {
 	int64_t now;                 /* seconds since the epoch */
@@ -19,6 +20,8 @@ struct gp_plan_opts {
 	bool retry_now;              /* an explicit request (--once): failed entries do not wait */
 	const struct gp_rotate_request *requests; /* `gprdsd rotate`, sorted by key */
 	size_t n_requests;
+	const struct gp_retry_request *retries; /* `gprdsd retry` (lifecycle.h), sorted by key */
+	size_t n_retries;
 	bool confirm_mass_change; /* the operator confirmed: the mass-change guard lets it pass */
 	bool verify_all; /* --verify: every login and privilege is checked now, not when due */
 };

@@ -531,7 +531,9 @@ plan_entry(struct build *b, size_t i)
 	int r;
 
 	*ep = (struct gp_entry_plan){.entry = i, .from = rec ? rec->state : GP_STATE_PENDING,
-				     .depends_on = -1, .rotation = b->rot[i]};
+				     .depends_on = -1, .rotation = b->rot[i],
+				     .retry = gp_retry_pending(b->opts->retries, b->opts->n_retries,
+							       rec)};
 	c.rot = &b->rot[i];
 	if (entry_blocked(b, i, rec, creator, &r))
 		return r;
@@ -847,11 +849,14 @@ format_entry_text(const struct gp_entry_plan *ep, const struct gp_entry *e, stru
 		return;
 	}
 	if (ep->n_changes == 0 && ep->from == ep->to)
-		gp_buf_printf(out, "%s, no changes\n", gp_state_to_string(ep->to));
+		gp_buf_printf(out, "%s, no changes", gp_state_to_string(ep->to));
 	else
-		gp_buf_printf(out, "%s -> %s, %zu change%s\n", gp_state_to_string(ep->from),
+		gp_buf_printf(out, "%s -> %s, %zu change%s", gp_state_to_string(ep->from),
 			      gp_state_to_string(ep->to), ep->n_changes,
 			      ep->n_changes == 1 ? "" : "s");
+	if (ep->retry)
+		gp_buf_printf(out, " (retry requested by %s)", ep->retry->by ? ep->retry->by : "?");
+	gp_buf_putc(out, '\n');
 	for (size_t j = 0; j < ep->n_actions; j++) {
 		const struct gp_action *a = &ep->actions[j];
 
@@ -906,6 +911,9 @@ entry_json(const struct gp_entry_plan *ep, const struct gp_entry *e)
 	cJSON_AddStringToObject(j, "to", gp_state_to_string(ep->to));
 	cJSON_AddBoolToObject(j, "held", ep->held);
 	cJSON_AddBoolToObject(j, "waiting", ep->waiting);
+	ep->retry ? cJSON_AddStringToObject(j, "retry_requested_by",
+					    ep->retry->by ? ep->retry->by : "?")
+		  : cJSON_AddNullToObject(j, "retry_requested_by");
 	ep->note ? cJSON_AddStringToObject(j, "note", ep->note) : cJSON_AddNullToObject(j, "note");
 	ep->refused ? cJSON_AddStringToObject(j, "refused", ep->refused)
 		    : cJSON_AddNullToObject(j, "refused");

@@ -20,6 +20,7 @@
 #include "model/state.h"
 #include "plan/action.h"
 #include "plan/checks.h"
+#include "plan/lifecycle.h"
 #include "plan/opts.h"
 #include "plan/rotation.h"
 
@@ -29,6 +30,10 @@ struct gp_entry_plan {
 	enum gp_state to;       /* state after a successful apply (or the held state) */
 	bool held;              /* at a gate or invalid: no actions */
 	bool waiting;           /* failed and waiting for its retry time: no actions */
+	/* A `gprdsd retry` request the record has not used (lifecycle.h; borrowed from opts),
+	 * or NULL: the reason a failed entry is attempted before its retry time. Applying the
+	 * plan uses it. */
+	const struct gp_retry_request *retry;
 	bool needs_value;       /* the secret value must be fetched before planning is final */
 	char *note;             /* why it waits (e.g. for its database), or NULL */
 	struct gp_action *actions;

@@ -1,7 +1,7 @@
 /*
- * fuzz_requests — the requests file `gprdsd rotate` leaves for a pass (codec/requests.c):
- * what parses renders, and the render parses back to the same render (the command rewrites
- * the file from what it read).
+ * fuzz_requests — the requests file `gprdsd rotate` and `gprdsd retry` leave for a pass
+ * (codec/requests.c): what parses renders, and the render parses back to the same render (the
+ * command rewrites the file from what it read).
  */
 #include "fuzz.h"
 
@@ -39,6 +39,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	for (size_t i = 1; i < q.n_rotate; i++)
 		FUZZ_CHECK(strcmp(q.rotate[i - 1].key, q.rotate[i].key) < 0);
+	for (size_t i = 1; i < q.n_retry; i++)
+		FUZZ_CHECK(strcmp(q.retry[i - 1].key, q.retry[i].key) < 0);
 	FUZZ_CHECK(gp_requests_render(&q, "dev", &text) == 0);
 	check_round_trip(&text);
 	gp_buf_release(&text);

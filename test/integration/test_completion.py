@@ -30,8 +30,10 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
 
 
 def test_commands_options_and_envs():
-    assert complete("gprdsd ") == ["plan", "rotate", "status", "validate"]
+    assert complete("gprdsd ") == ["plan", "retry", "rotate", "status", "validate"]
     assert complete("gprdsd st") == ["status"]
+    assert complete("gprdsd re") == ["retry"]
+    assert complete("gprdsd retry --env dev ") == []  # retry's keys are free
     assert complete("gprdsd plan --det") == ["--detailed-exitcode"]
     assert complete("gprdsd --once --ver") == ["--verify", "--version"]
     assert complete("gprdsd plan ") == []          # one command per line

@@ -145,6 +145,46 @@ test_bookkeeping(void **state)
 	gp_record_release(&rec);
 }
 
+/* `gprdsd retry`: a request brings one attempt forward. It is pending until a pass that
+ * plans the entry marks it used; an older request, or one for another key, is not. */
+static void
+test_retry_request(void **state)
+{
+	struct gp_record rec = {.key = strdup("ledger"), .state = GP_STATE_FAILED, .attempts = 2,
+				.next_retry = 5000};
+	struct gp_entry e = {.key = "ledger", .database = "ledger", .username = "ledger_user"};
+	struct gp_retry_request v[] = {{.key = "billing", .at = 900, .by = "bob@bastion"},
+				       {.key = "ledger", .at = 1000, .by = "alice@bastion"}};
+	struct gp_entry_plan ep = {0};
+
+	(void)state;
+	assert_ptr_equal(gp_retry_pending(v, 2, &rec), &v[1]);
+	assert_null(gp_retry_pending(v, 2, NULL));  /* no record: nothing failed */
+	assert_null(gp_retry_pending(v, 1, &rec));  /* no request for the key */
+	assert_null(gp_retry_pending(NULL, 0, &rec));
+	assert_false(gp_retry_used(&v[1], &rec));
+	/* a pass that does not use it (ep without the request) leaves it pending */
+	assert_int_equal(gp_record_observe(&rec, &ep, &e, NULL, 1200), 0);
+	assert_ptr_equal(gp_retry_pending(v, 2, &rec), &v[1]);
+	/* the pass that plans the entry with it marks it used: once */
+	ep.retry = gp_retry_pending(v, 2, &rec);
+	assert_int_equal(gp_record_observe(&rec, &ep, &e, NULL, 1200), 0);
+	assert_int_equal(rec.retry_used, 1000);
+	assert_true(gp_retry_used(&v[1], &rec));
+	assert_null(gp_retry_pending(v, 2, &rec));
+	/* the backoff is the lifecycle's, untouched by the request */
+	assert_int_equal(rec.attempts, 2);
+	assert_int_equal(rec.next_retry, 5000);
+	/* a new request (later) is pending again; an older one never moves the mark back */
+	v[1].at = 1300;
+	assert_ptr_equal(gp_retry_pending(v, 2, &rec), &v[1]);
+	v[1].at = 800;
+	ep.retry = &v[1];
+	gp_record_observe(&rec, &ep, &e, NULL, 1400);
+	assert_int_equal(rec.retry_used, 1000);
+	gp_record_release(&rec);
+}
+
 static void
 test_orphans_marked(void **state)
 {
@@ -175,6 +215,7 @@ main(void)
 		cmocka_unit_test(test_hold),
 		cmocka_unit_test(test_bookkeeping),
 		cmocka_unit_test(test_orphans_marked),
+		cmocka_unit_test(test_retry_request),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

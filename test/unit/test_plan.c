@@ -380,6 +380,56 @@ test_held_and_waiting(void **state)
 	free(text);
 }
 
+/* `gprdsd retry`: the failed entry is planned before its retry time, the plan says who
+ * asked, and once the record has used the request the entry waits for its backoff again. */
+static void
+test_retry_requested(void **state)
+{
+	struct fixture *f = *state;
+	struct gp_retry_request req[] = {{.key = "inventory", .at = NOW - 5, .by = "alice@bastion"},
+					 {.key = "zeta", .at = NOW - 5, .by = "bob@bastion"}};
+	struct gp_strv names = {0};
+	struct gp_record *rec;
+	struct gp_plan *p = NULL;
+	struct gp_buf b = {0};
+	char *text;
+
+	observe_converged(f);
+	rec = gp_state_find(f->s, "inventory");
+	rec->state = GP_STATE_FAILED;
+	rec->next_retry = NOW + 3000;
+	rec->reason = strdup("create_role: 42501 permission denied to create role");
+	f->opts.retries = req;
+	f->opts.n_retries = ELEMENTSOF(req);
+	text = plan_text(f, &p);
+	assert_false(p->v[0].waiting);
+	assert_ptr_equal(p->v[0].retry, &req[0]);
+	assert_int_equal(p->v[0].to, GP_STATE_ACTIVE);
+	assert_non_null(strstr(text, "  inventory (inventory_service/inventory_user, owner): "
+				     "failed -> active, 0 changes (retry requested by alice@bastion)\n"));
+	for (size_t i = 1; i < p->n; i++)
+		assert_null(p->v[i].retry); /* active entries without a request */
+	assert_int_equal(gp_plan_format_json(p, f->d, &b), 0);
+	assert_non_null(strstr(b.p, "\"retry_requested_by\":\"alice@bastion\""));
+	assert_non_null(strstr(b.p, "\"retry_requested_by\":null"));
+	/* the observe step reads what it reads for any planned entry: its login is checked */
+	assert_true(gp_entry_needs_value(&f->d->v[0], f->o, rec, &f->opts));
+	gp_buf_release(&b);
+	gp_plan_free(p);
+	free(text);
+	/* used: the entry waits for its retry time again, and the plan says nothing of it */
+	rec->retry_used = NOW - 5;
+	text = plan_text(f, &p);
+	assert_true(p->v[0].waiting);
+	assert_null(p->v[0].retry);
+	assert_null(strstr(text, "retry requested"));
+	assert_int_equal(gp_plan_values_needed(f->d, f->o, f->s, &f->opts, &names), 0);
+	assert_false(gp_strv_contains(&names, "goldenpath/dev/inventory/postgres"));
+	gp_strv_release(&names);
+	gp_plan_free(p);
+	free(text);
+}
+
 static void
 test_orphans(void **state)
 {
@@ -598,6 +648,7 @@ main(void)
 						fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_adopt, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_held_and_waiting, setup, fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_retry_requested, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_orphans, setup, fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_superuser_master_needs_no_membership, setup,
 						fixture_teardown),

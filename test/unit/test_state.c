@@ -132,6 +132,7 @@ assert_same_records(const struct gp_state_file *a, const struct gp_state_file *b
 		assert_true(x->current_since == y->current_since);
 		assert_true(x->rotation_due == y->rotation_due);
 		assert_true(x->rotating_since == y->rotating_since);
+		assert_true(x->retry_used == y->retry_used);
 	}
 }
 
@@ -446,10 +447,34 @@ test_digest(void **state)
 	CHANGES(r->current_since = 1768471200);
 	CHANGES(r->rotation_due = 1768471200);
 	CHANGES(r->rotating_since = 1768471200);
+	CHANGES(r->retry_used = 1768471200);
 	CHANGES(free(r->key); r->key = strdup("inventory2"));
 	CHANGES(assert_int_equal(gp_state_upsert(s, "zeta", 1, &r), 0));
 #undef CHANGES
 	gp_state_file_free(s);
+}
+
+/* The `gprdsd retry` request a record used: written only when there is one, read back. */
+static void
+test_retry_used(void **state)
+{
+	_cleanup_(gp_state_file_freep) struct gp_state_file *s = sample(), *back = NULL;
+	struct gp_buf b = {0};
+
+	(void)state;
+	assert_int_equal(gp_state_render(s, &b), 0);
+	assert_null(strstr(b.p, "retry_used")); /* files without it stay as they were */
+	gp_buf_release(&b);
+	gp_state_find(s, "inventory")->retry_used = 1768471300;
+	assert_int_equal(gp_state_render(s, &b), 0);
+	assert_non_null(strstr(b.p, "\t\t\t\"retry_used\":\t\"2026-01-15T10:01:40Z\""));
+	back = parse_ok(b.p);
+	assert_same_records(s, back);
+	assert_true(gp_state_find(back, "reporting")->retry_used == 0);
+	gp_buf_release(&b);
+	expect_refused("{\"version\":1,\"env\":\"dev\",\"entries\":[{\"key\":\"k\",\"state\":"
+		       "\"failed\",\"since\":\"2026-01-15T10:00:00Z\",\"retry_used\":5}]}",
+		       "retry_used");
 }
 
 /* Many records at once: one sort and one merge, the result as sorted as upserts make it. */
@@ -542,6 +567,7 @@ main(void)
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_dup),
+		cmocka_unit_test(test_retry_used),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
