@@ -591,6 +591,9 @@ record_json(const struct gp_record *r)
 		cJSON_AddNullToObject(o, "password_age_days");
 	gpd_json_time(o, "rotation_due", r->rotation_due);
 	gpd_json_time(o, "rotating_since", r->rotating_since);
+	/* A request contract's approval route (DESIGN §1.3a) and the approvals it lacks. */
+	json_str(o, "route", r->route);
+	json_str(o, "approvals_missing", r->approvals_missing);
 	return o;
 }
 
@@ -668,10 +671,16 @@ print_record(const char *env, const struct gp_record *r)
 		gp_time_format(r->rotation_due, due);
 		due[10] = '\0'; /* the date is enough */
 	}
-	printf("%-10s %-24s %-24s %-20s %-14s %-20s %3u  %-20s %-6s %-10s %s\n", env, r->key,
+	printf("%-10s %-24s %-24s %-20s %-14s %-20s %3u  %-20s %-6s %-10s %s", env, r->key,
 	       r->database ? r->database : "-", r->username ? r->username : "-",
 	       gp_state_to_string(r->state), since, r->attempts, retry, age, due,
 	       r->reason ? r->reason : "");
+	/* The approval route, unless the reason already is about it. */
+	if (r->route && !(r->reason && strstr(r->reason, "approval route")))
+		printf("%sapproval route %s%s%s", r->reason ? "; " : "", r->route,
+		       r->approvals_missing ? " lacks " : ", approved",
+		       r->approvals_missing ? r->approvals_missing : "");
+	putchar('\n');
 }
 
 static void

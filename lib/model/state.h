@@ -26,6 +26,8 @@ struct gp_record {
 	int64_t current_since;   /* since when it is current: the age rotation goes by (0: unknown) */
 	int64_t rotation_due;    /* when the password's age reaches its period (0: unknown) */
 	int64_t rotating_since;  /* a rotation in progress (AWSPENDING) seen since then, or 0 */
+	char *route;             /* its request contract's approval route (DESIGN §1.3a), or NULL */
+	char *approvals_missing; /* the groups of that route approved_by lacks ("a, b"), or NULL */
 };
 
 struct gp_state_file {
