@@ -641,6 +641,9 @@ record_json(const struct gp_record *r)
 		cJSON_AddNullToObject(o, "password_age_days");
 	gpd_json_time(o, "rotation_due", r->rotation_due);
 	gpd_json_time(o, "rotating_since", r->rotating_since);
+	/* A request contract's approval route (DESIGN §1.3a) and the approvals it lacks. */
+	json_str(o, "route", r->route);
+	json_str(o, "approvals_missing", r->approvals_missing);
 	return o;
 }
 
@@ -715,6 +718,7 @@ status_row(struct gp_strv *t, const char *env, const struct gp_record *r, int64_
 {
 	char since[24], tries[16], next[32] = "-", age[24] = "-", rot[32] = "-";
 	int64_t changed = r->current_since ? r->current_since : r->secret_changed;
+	_cleanup_(gp_buf_release) struct gp_buf reason = {0};
 	const char *cells[STATUS_COLS];
 	int k;
 
@@ -747,7 +751,15 @@ status_row(struct gp_strv *t, const char *env, const struct gp_record *r, int64_
 	cells[7] = next;
 	cells[8] = age;
 	cells[9] = rot;
-	cells[10] = r->reason ? r->reason : "";
+	gp_buf_puts(&reason, r->reason ? r->reason : "");
+	/* The approval route, unless the reason already is about it. */
+	if (r->route && !(r->reason && strstr(r->reason, "approval route")))
+		gp_buf_printf(&reason, "%sapproval route %s%s%s", r->reason ? "; " : "", r->route,
+			      r->approvals_missing ? " lacks " : ", approved",
+			      r->approvals_missing ? r->approvals_missing : "");
+	if (reason.oom)
+		return -ENOMEM;
+	cells[10] = reason.p ? reason.p : "";
 	for (size_t i = 0; i < STATUS_COLS; i++)
 		if ((k = gp_strv_push(t, cells[i])) < 0)
 			return k;

@@ -614,7 +614,8 @@ add_tree_watch(struct daemon *d, const char *root, const char *path)
 	add_watch(d, buf, WATCH_TREE);
 }
 
-/* The directory of one input file, or the nearest one that exists. */
+/* The directory of one input file (a directory input: itself), or the nearest one that
+ * exists. */
 static void
 add_input_watch(struct daemon *d, const struct gp_manifest *m, const struct gp_input_file *f)
 {
@@ -623,7 +624,8 @@ add_input_watch(struct daemon *d, const struct gp_manifest *m, const struct gp_i
 
 	if (!slash)
 		return;
-	*slash = '\0';
+	if (!gp_input_role_is_dir(f->role))
+		*slash = '\0';
 	add_tree_watch(d, m->repo, path);
 }
 

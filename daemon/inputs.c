@@ -3,9 +3,10 @@
  * them to lib/'s parsers and the join, and keeps the daemon's desired state while its files
  * stay the same.
  *
- * What a missing or broken file means is decided here: a catalog or enums file that does not
- * parse makes every environment unknown; a tfvars file that does not parse makes its
- * environment unknown. Never an empty desired state from a file we could not read.
+ * What a missing or broken file means is decided here: a catalog, enums or request schema file
+ * that does not parse makes every environment unknown; a tfvars file that does not parse makes
+ * its environment unknown; a request contract that does not parse is an error that describes
+ * no entry. Never an empty desired state from a file we could not read.
  * Deliberately not here: which files there are (inputs/manifest.c), the join and validation
  * rules (plan/join.c, plan/gates.c), logging (the caller logs the diagnostics), git sync
  * (daemon loop).
@@ -13,6 +14,7 @@
 #include "inputs.h"
 
 #include <assert.h>
+#include <dirent.h>
 #include <stdio.h>
 
 #include "fileio.h"
@@ -76,7 +78,8 @@ load_yaml(const struct gp_manifest *m, const struct gp_input_file *f, struct gp_
 	return r;
 }
 
-/* The catalog (required) or the enums (optional: absent, the built-in lists apply). */
+/* The catalog (required), the enums or the request schema (optional: absent, the built-in
+ * lists and rules apply). */
 static int
 load_shared(const struct gp_manifest *m, const struct gp_input_file *f,
 	    struct gpd_repo_inputs *in)
@@ -97,6 +100,16 @@ load_shared(const struct gp_manifest *m, const struct gp_input_file *f,
 		return r;
 	if (f->role == GP_INPUT_CATALOG)
 		return gp_catalog_extract(doc, &in->catalog, &in->diags);
+	if (f->role == GP_INPUT_REQUEST_SCHEMA) {
+		struct gp_schema *s = NULL;
+
+		r = gp_schema_extract(doc, &s, &in->diags);
+		if (r >= 0) {
+			gp_schema_free(in->schema);
+			in->schema = s;
+		}
+		return r;
+	}
 	return gp_enums_extract(doc, &in->enums, &in->diags);
 }
 
@@ -107,8 +120,12 @@ read_shared(const struct gp_manifest *m, struct gpd_repo_inputs *in)
 
 	*in = (struct gpd_repo_inputs){0};
 	r = gp_enums_init_default(&in->enums);
-	if (r < 0)
+	if (r >= 0)
+		r = gp_schema_new_default(&in->schema);
+	if (r < 0) {
+		gp_enums_release(&in->enums);
 		return r;
+	}
 	for (size_t i = 0; i < ELEMENTSOF(m->shared); i++)
 		if (load_shared(m, &m->shared[i], in) < 0)
 			in->failed = true;
@@ -136,6 +153,7 @@ gpd_inputs_release(struct gpd_repo_inputs *in)
 	free(in->commit);
 	gp_catalog_free(in->catalog);
 	gp_enums_release(&in->enums);
+	gp_schema_free(in->schema);
 	gp_diags_release(&in->diags);
 	*in = (struct gpd_repo_inputs){0};
 }
@@ -202,6 +220,94 @@ read_tfvars(const struct gp_manifest *m, const struct gp_manifest_env *e, bool n
 	return none_ok ? -ENOENT : no_tfvars(e, last, diags);
 }
 
+/* ---- request contracts: a directory of files ---- */
+
+#define MAX_CONTRACTS 10000
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool
+contract_file_name(const char *n)
+{
+	size_t len = strlen(n);
+
+	return n[0] != '.' && ((len > 5 && strcmp(n + len - 5, ".yaml") == 0) ||
+			       (len > 4 && strcmp(n + len - 4, ".yml") == 0));
+}
+
+/*
+ * The paths (relative to the checkout, as diagnostics show them) of the contract files in
+ * directory f, sorted. An absent directory has none. Each file is opened later as every
+ * input is (beneath the checkout, regular files only), so a name listed here that is not a
+ * regular file becomes a diagnostic then.
+ */
+static int
+list_contracts(const struct gp_manifest *m, const struct gp_input_file *f, struct gp_strv *out)
+{
+	_cleanup_free_ char *dir = gp_manifest_path(m, f);
+	DIR *d;
+	struct dirent *de;
+	int r = 0;
+
+	if (!dir)
+		return -ENOMEM;
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	while (r >= 0 && (de = readdir(d)) && out->n < MAX_CONTRACTS) {
+		_cleanup_free_ char *path = NULL;
+
+		if (!contract_file_name(de->d_name))
+			continue;
+		path = gpd_path_join(f->path, de->d_name);
+		r = path ? gp_strv_push(out, path) : -ENOMEM;
+	}
+	closedir(d);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_name);
+	return r;
+}
+
+/* The contracts directory of e, or NULL. */
+static const struct gp_input_file *
+contracts_dir(const struct gp_manifest_env *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (gp_input_role_is_dir(e->files[i].role))
+			return &e->files[i];
+	return NULL;
+}
+
+/* Reads and checks every contract of e (their problems go to diags). 0 or -ENOMEM. */
+static int
+read_contracts(const struct gp_manifest *m, const struct gp_manifest_env *e,
+	       const struct gpd_repo_inputs *shared, struct gp_contracts *cs,
+	       struct gp_diags *diags)
+{
+	const struct gp_input_file *dir = contracts_dir(e);
+	_cleanup_(gp_strv_release) struct gp_strv names = {0};
+	int r = dir ? list_contracts(m, dir, &names) : 0;
+
+	if (r < 0 && r != -ENOMEM)
+		gp_diag_error(diags, r, dir->path, 0, 0, "cannot list the contracts: %s",
+			      strerror(-r));
+	for (size_t i = 0; r >= 0 && i < names.n; i++) {
+		const struct gp_input_file f = {dir->role, false, names.v[i]};
+		_cleanup_free_ char *buf = NULL;
+		size_t len;
+
+		if (read_input(m, &f, &buf, &len, diags) < 0)
+			continue;
+		r = gp_contracts_read(cs, buf, len, f.path, e->name, shared->schema,
+				      &shared->enums, diags);
+	}
+	return r == -ENOMEM ? r : 0;
+}
+
 static int say_why(struct gpd_load_res *res, int r, const char *fmt, ...) _printf_(3, 4);
 
 /* Says why the environment has no desired state; returns r. */
@@ -222,16 +328,25 @@ join(const struct gpd_load_req *req, const struct gp_manifest_env *e,
      const struct gpd_repo_inputs *shared, struct gpd_load_res *res, struct gp_diags *diags)
 {
 	_cleanup_(gp_tfvars_freep) struct gp_tfvars *t = NULL;
+	_cleanup_(gp_contracts_release) struct gp_contracts cs = {0};
 	struct gp_join_input in;
 	int r;
 
 	if (shared->failed)
 		return say_why(res, -EINVAL, "%s", GPD_INPUTS_SHARED_FAILED);
 	r = read_tfvars(req->manifest, e, req->none_ok, &t, diags);
-	if (r == -ENOENT && req->none_ok) {
+	if (r >= 0 || (r == -ENOENT && req->none_ok)) {
+		int rc = read_contracts(req->manifest, e, shared, &cs, diags);
+
+		if (rc < 0)
+			return say_why(res, rc, "cannot read the contracts: %s", strerror(-rc));
+	}
+	if (r == -ENOENT && req->none_ok && cs.n == 0) {
 		res->none = true;
 		return 0;
 	}
+	if (r == -ENOENT && req->none_ok)
+		r = 0; /* contracts without tfvars: joined with none */
 	if (r < 0)
 		return say_why(res, r, "%s",
 			       r == -ENOENT ? "its tfvars file is missing"
@@ -244,6 +359,8 @@ join(const struct gpd_load_req *req, const struct gp_manifest_env *e,
 		.tfvars = t,
 		.catalog = shared->catalog,
 		.enums = &shared->enums,
+		.contracts = &cs,
+		.schema = shared->schema,
 		.master_user = req->master_user,
 		.master_db = req->master_db,
 	};
@@ -283,8 +400,19 @@ inputs_key(const struct gpd_load_req *req, const struct gp_manifest_env *e,
 
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < e->n && r >= 0; i++)
-		r = gpd_digest_input(md, req->manifest->repo, e->files[i].path);
+	for (size_t i = 0; i < e->n && r >= 0; i++) {
+		_cleanup_(gp_strv_release) struct gp_strv names = {0};
+
+		if (!gp_input_role_is_dir(e->files[i].role)) {
+			r = gpd_digest_input(md, req->manifest->repo, e->files[i].path);
+			continue;
+		}
+		/* A directory: the names of its contracts, then each one. */
+		r = list_contracts(req->manifest, &e->files[i], &names);
+		gpd_digest_u64(md, names.n);
+		for (size_t k = 0; k < names.n && r >= 0; k++)
+			r = gpd_digest_input(md, req->manifest->repo, names.v[k]);
+	}
 	gpd_digest_str(md, req->master_user);
 	gpd_digest_str(md, req->master_db);
 	if (r < 0) {
@@ -346,7 +474,8 @@ gpd_inputs_envs(const struct gp_manifest *m, struct gp_strv *envs)
 
 			if (!path)
 				return -ENOMEM;
-			found = gp_input_role_tfvars_mode(e->files[j].role) != GP_MODE_AUTO &&
+			found = (gp_input_role_tfvars_mode(e->files[j].role) != GP_MODE_AUTO ||
+				 gp_input_role_is_dir(e->files[j].role)) &&
 				gpd_file_exists(path);
 		}
 		if (found && gp_strv_push(envs, e->name) < 0)

@@ -16,13 +16,16 @@
 #include "inputs/catalog.h"
 #include "inputs/enums.h"
 #include "inputs/manifest.h"
+#include "inputs/schema.h"
 #include "model/desired.h"
 
 struct gpd_repo_inputs {
 	char *commit;               /* HEAD commit (40 hex), NULL when not a git checkout */
 	struct gp_catalog *catalog; /* NULL when it could not be read */
-	bool failed;                /* catalog or enums unreadable: every environment is unknown */
+	bool failed;                /* catalog, enums or request schema unreadable: every
+				     * environment is unknown */
 	struct gp_enums enums;
+	struct gp_schema *schema;   /* the request schema: the checkout's, else built in */
 	struct gp_diags diags;
 };
 
@@ -38,7 +41,10 @@ void gpd_inputs_release(struct gpd_repo_inputs *in);
  * One environment's desired state, loaded one way for `validate`, `plan`, `--once` and the
  * daemon: the shared files (read here, or handed in), the environment's tfvars as the
  * manifest lists them (a coupled file that is only optional counts when its
- * rds_config.enabled is true), joined and validated (plan/validate.h).
+ * rds_config.enabled is true) and its request contracts (every *.yaml and *.yml file of its
+ * contracts directory, in name order), joined and validated (plan/join.h). A contract that
+ * cannot be read or parsed is an error that holds nothing (it names no database); the
+ * environment goes on.
  */
 struct gpd_load_req {
 	const struct gp_manifest *manifest;
@@ -48,7 +54,8 @@ struct gpd_load_req {
 	/* The shared inputs, read once by the caller (gpd_inputs_load()); NULL: read here. */
 	const struct gpd_repo_inputs *shared;
 	/* `validate --repo`: an environment none of whose tfvars files applies (no
-	 * application_databases, rds_config not enabled) has no databases, not an error. */
+	 * application_databases, rds_config not enabled) has no databases, not an error; its
+	 * contracts, if it has any, are still read and joined (with no tfvars entries). */
 	bool none_ok;
 	/*
 	 * Reuse, for a caller that reads the files here: NULL, or a desired state kept from an
@@ -78,11 +85,12 @@ struct gpd_load_res {
 int gpd_inputs_load_desired(const struct gpd_load_req *req, struct gpd_load_res *res,
 			    struct gp_diags *diags);
 
-/* Environments of m whose tfvars files (either layout) exist, in the manifest's order. */
+/* Environments of m whose tfvars files (either layout) or contracts directory exist, in the
+ * manifest's order. */
 int gpd_inputs_envs(const struct gp_manifest *m, struct gp_strv *envs);
 
 /* Why the catalog or enums of a run could not be used (gpd_repo_inputs.failed). */
-#define GPD_INPUTS_SHARED_FAILED "the catalog or enums file could not be read"
+#define GPD_INPUTS_SHARED_FAILED "the catalog, enums or request schema file could not be read"
 
 /* The checkout's HEAD commit id (resolves refs and packed-refs; no git process). */
 int gpd_git_head(const char *repo, char **ret_commit);

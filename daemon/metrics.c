@@ -15,18 +15,52 @@
 
 #include "fileio.h"
 
+/* Adds n to the count of kind in v (of *len, room for cap), appending it when new. */
 static void
-count_kind(struct gpd_env_metrics *m, const char *kind, uint64_t n)
+count_in(struct gpd_count *v, size_t *len, size_t cap, const char *kind, uint64_t n)
 {
-	for (size_t i = 0; i < m->n_errors; i++) {
-		if (strcmp(m->errors[i].kind, kind) == 0) {
-			m->errors[i].n += n;
+	for (size_t i = 0; i < *len; i++) {
+		if (strcmp(v[i].kind, kind) == 0) {
+			v[i].n += n;
 			return;
 		}
 	}
-	if (m->n_errors < ELEMENTSOF(m->errors)) {
-		snprintf(m->errors[m->n_errors].kind, sizeof(m->errors[0].kind), "%s", kind);
-		m->errors[m->n_errors++].n = n;
+	if (*len < cap) {
+		snprintf(v[*len].kind, sizeof(v[0].kind), "%s", kind);
+		v[(*len)++].n = n;
+	}
+}
+
+static void
+count_kind(struct gpd_env_metrics *m, const char *kind, uint64_t n)
+{
+	count_in(m->errors, &m->n_errors, ELEMENTSOF(m->errors), kind, n);
+}
+
+/* The entries a contract's approval route holds (gates.c), by route and by missing group. */
+static void
+count_approvals(struct gpd_env_metrics *m, const struct gp_desired *d)
+{
+	for (size_t i = 0; i < m->n_awaiting; i++)
+		m->awaiting[i].n = 0;
+	for (size_t i = 0; i < m->n_missing; i++)
+		m->missing[i].n = 0;
+	for (size_t i = 0; d && i < d->n; i++) {
+		const struct gp_entry *e = &d->v[i];
+		const char *g = e->approvals_missing;
+
+		if (e->hold != GP_HOLD_NEEDS_APPROVAL || !e->route || !g)
+			continue;
+		count_in(m->awaiting, &m->n_awaiting, ELEMENTSOF(m->awaiting), e->route, 1);
+		while (*g) {
+			size_t len = strcspn(g, ",");
+			char group[64];
+
+			snprintf(group, sizeof(group), "%.*s", (int)len, g);
+			count_in(m->missing, &m->n_missing, ELEMENTSOF(m->missing), group, 1);
+			g += len;
+			g += strspn(g, ", ");
+		}
 	}
 }
 
@@ -62,6 +96,7 @@ gpd_metrics_account(struct gpd_env_metrics *m, struct gpd_pass_result *res, int 
 	m->n_invalid = res->n_invalid;
 	m->n_gated = res->n_gated;
 	m->n_orphans = res->n_orphans;
+	count_approvals(m, res->desired);
 	free(m->secrets);
 	m->secrets = TAKE_PTR(res->secrets);
 	m->n_secrets = m->secrets ? res->n_secrets : 0;
@@ -225,6 +260,17 @@ gpd_metrics_render(const char *const *names, const struct gpd_env_metrics *const
 	help(out, "gprdsd_entries_held", "gauge", "Entries held back, by kind.");
 	FOR_ENVS(sample(out, "gprdsd_entries_held", e, "kind", "invalid", (double)m->n_invalid);
 		 sample(out, "gprdsd_entries_held", e, "kind", "gate", (double)m->n_gated));
+	help(out, "gprdsd_entries_awaiting_approval", "gauge",
+	     "Entries held until metadata.approved_by names every group of their request "
+	     "contract's approval route, by route.");
+	FOR_ENVS(for (size_t k = 0; k < m->n_awaiting; k++) sample(
+		out, "gprdsd_entries_awaiting_approval", e, "route", m->awaiting[k].kind,
+		(double)m->awaiting[k].n));
+	help(out, "gprdsd_approvals_missing", "gauge",
+	     "Entries whose approval route still needs this group's approval, by group.");
+	FOR_ENVS(for (size_t k = 0; k < m->n_missing; k++) sample(
+		out, "gprdsd_approvals_missing", e, "group", m->missing[k].kind,
+		(double)m->missing[k].n));
 	help(out, "gprdsd_orphans", "gauge",
 	     "Managed roles, databases and secrets with no entry (never removed unasked).");
 	FOR_ENVS(sample(out, "gprdsd_orphans", e, NULL, NULL, (double)m->n_orphans));

@@ -33,6 +33,10 @@ struct gpd_env_metrics {
 	uint64_t sm_calls_total, sm_throttles_total, pg_statements_total;
 	struct gpd_count errors[32]; /* by kind: SQLSTATE or AWS error code */
 	size_t n_errors;
+	/* Entries held for their contract's approval route, by route, and by the group whose
+	 * approval they lack (DESIGN §1.3a); a route or group once seen stays, at 0. */
+	struct gpd_count awaiting[16], missing[16];
+	size_t n_awaiting, n_missing;
 	struct gpd_secret_age *secrets; /* from the last successful pass; owned */
 	size_t n_secrets;
 	char top_reason[160];

@@ -14,7 +14,8 @@
 #   - a git copy of config/example-repo (dev standalone, test coupled);
 # and shows: validate, plan, `--once`, status, the databases and roles, the secrets (names and
 # keys, never values), the audit CSV, a second `--once` that changes nothing and a plan that
-# says so. Everything it started is stopped on exit.
+# says so, then a request held by its approval route until the catalog records the approval.
+# Everything it started is stopped on exit.
 #
 # GPRDSD_DEMO_KEEP=1 leaves PostgreSQL and moto running with the demo's data and prints how to
 # go on: `. <dir>/env.sh` puts a `gprdsd` that uses the demo's config first on PATH and sets the
@@ -254,5 +255,18 @@ echo "audit lines before: $rows_before, after: $rows_after"
 
 step "plan --detailed-exitcode: 0 means nothing to do"
 run plan --detailed-exitcode "${cfg[@]}"
+
+step "approval routing: request RDS-0002 (dev, risk high) waits for security-team"
+show "gprdsd plan --env dev | grep -A1 fraud_signals"
+"$gprdsd" plan "${cfg[@]}" --env dev | grep -A1 fraud_signals || true
+show "gprdsd status --env dev | grep fraud_signals"
+"$gprdsd" status "${cfg[@]}" --env dev | grep fraud_signals || true
+echo "security-team approves: metadata.approved_by: [platform-team, security-team]"
+sed -i 's/approved_by: \[platform-team\]/approved_by: [platform-team, security-team]/' \
+	"$demo/repo/docs/20-contracts/resource-catalogs/rds-catalog.yaml"
+git -C "$demo/repo" -c user.name=demo -c user.email=demo@example.invalid \
+	-c commit.gpgsign=false commit -q -am "RDS-0002: security-team approves"
+run --once "${cfg[@]}" --env dev
+"$gprdsd" status "${cfg[@]}" --env dev | grep fraud_signals || true
 
 [ "${GPRDSD_DEMO_KEEP:-0}" = 1 ] || step "done; stopping PostgreSQL and moto"

@@ -7,6 +7,7 @@
  * own metadata over time and the catalog is not gprdsd's file.
  *
  * A plain `~`, `null` or empty value counts as absent, so `approved_by: ~` is no approval.
+ * metadata.approved_by alone may also be a list of groups (an approval route can need two).
  * A missing or malformed `databases:` is an error for the whole file: an unreadable catalog
  * must never look like an empty one.
  */
@@ -73,6 +74,32 @@ find_field(const char *section, const char *key)
 	return NULL;
 }
 
+/* metadata.approved_by: one group, or a list of groups (each a non-empty scalar). */
+static int
+take_approvers(const struct gp_doc *doc, const struct gp_node *v, struct gp_catalog_entry *e,
+	       struct gp_diags *diags)
+{
+	_cleanup_(gp_buf_release) struct gp_buf text = {0};
+	const struct gp_node *const *items = v->kind == GP_NODE_LIST ? (const struct gp_node *const *)v->items : &v;
+	size_t n = v->kind == GP_NODE_LIST ? v->n : 1;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct gp_node *it = items[i];
+
+		if (it->kind != GP_NODE_STRING || gp_node_is_null(it) || it->len == 0)
+			return gp_diag_error(diags, -EINVAL, doc->name, it->line, it->col,
+					     "metadata.approved_by of database \"%s\" must name "
+					     "groups, not a %s",
+					     e->database.v, gp_node_is_null(it) ? "null" : gp_node_shape_name(it));
+		if (gp_strv_push(&e->approvers, it->str) < 0)
+			return -ENOMEM;
+		gp_buf_printf(&text, "%s%s", i ? ", " : "", it->str);
+	}
+	if (n == 0)
+		return 0;
+	return text.oom ? -ENOMEM : gp_field_set(&e->approved_by, text.p, v->line, v->col);
+}
+
 /* Walks the section in file order, so that errors come out in the order of the file. */
 static int
 extract_section(const struct gp_doc *doc, const struct gp_node *sec, const char *section,
@@ -94,6 +121,11 @@ extract_section(const struct gp_doc *doc, const struct gp_node *sec, const char 
 		if (!cf)
 			continue;
 		v = sec->members[i].value;
+		if (cf->offset == offsetof(struct gp_catalog_entry, approved_by) && v &&
+		    !gp_node_is_null(v) && (v->kind == GP_NODE_STRING || v->kind == GP_NODE_LIST)) {
+			r = take_approvers(doc, v, e, diags);
+			continue;
+		}
 		/* The message is built only when there is something to say: this runs for every
 		 * field of every entry on every pass. */
 		if (v && !gp_node_is_null(v) && v->kind != GP_NODE_STRING) {
@@ -132,6 +164,7 @@ static void
 catalog_entry_release(struct gp_catalog_entry *e)
 {
 	gp_field_release(&e->database);
+	gp_strv_release(&e->approvers);
 	for (size_t i = 0; i < ELEMENTSOF(catalog_fields); i++)
 		gp_field_release(entry_field(e, catalog_fields[i].offset));
 }

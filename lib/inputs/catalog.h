@@ -16,6 +16,9 @@ struct gp_catalog_entry {
 	struct gp_field username, size_tier, instance_class, secret_path;
 	struct gp_field rotate_after;      /* metadata.rotate_after: RFC 3339 (DESIGN §4.4) */
 	struct gp_field rotation_strategy; /* configuration.rotation_strategy */
+	/* metadata.approved_by names one group or a list of them: the groups, in file order.
+	 * approved_by holds them as text ("a, b") with the position of the value. */
+	struct gp_strv approvers;
 };
 
 struct gp_catalog {

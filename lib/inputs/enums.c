@@ -52,6 +52,15 @@ in_list(const char *const *v, const char *s)
 	return false;
 }
 
+const struct gp_strv *
+gp_enums_list(const struct gp_enums *e, const char *key)
+{
+	for (size_t i = 0; key && i < ELEMENTSOF(enum_lists); i++)
+		if (strcmp(enum_lists[i].path, key) == 0)
+			return list_of((struct gp_enums *)e, &enum_lists[i]);
+	return NULL;
+}
+
 int
 gp_enums_init_default(struct gp_enums *e)
 {

@@ -17,5 +17,9 @@ int gp_enums_init_default(struct gp_enums *e);
 /* Reads schemas/metadata/enums.yaml; keys missing there keep the built-in list. */
 int gp_enums_extract(const struct gp_doc *doc, struct gp_enums *e, struct gp_diags *diags);
 void gp_enums_release(struct gp_enums *e);
+/* The list enums.yaml keeps under key ("environments", "owners", "domains",
+ * "risk_profile_security_risk", "rds.instance_sizes", "rds.request_status"), as e holds it
+ * (an empty list: any value); NULL when gprdsd reads no such key. */
+const struct gp_strv *gp_enums_list(const struct gp_enums *e, const char *key);
 
 #endif

@@ -13,15 +13,20 @@
 
 static const struct role {
 	const char *name;
-	const char *layout; /* tfvars: where the file lies in the checkout, {env} expanded */
+	const char *layout; /* where it lies in the checkout, {env} expanded */
 	enum gp_mode shape; /* tfvars: how gp_tfvars_extract() reads it; AUTO: not tfvars */
+	bool dir;           /* a directory of files */
 } roles[_GP_INPUT_ROLE_MAX] = {
-	[GP_INPUT_CATALOG] = {"catalog", NULL, GP_MODE_AUTO},
-	[GP_INPUT_ENUMS] = {"enums", NULL, GP_MODE_AUTO},
+	[GP_INPUT_CATALOG] = {"catalog", NULL, GP_MODE_AUTO, false},
+	[GP_INPUT_ENUMS] = {"enums", NULL, GP_MODE_AUTO, false},
 	[GP_INPUT_TFVARS_COUPLED] = {"tfvars-coupled", "envs/{env}/terraform.tfvars",
-				     GP_MODE_COUPLED},
+				     GP_MODE_COUPLED, false},
 	[GP_INPUT_TFVARS_STANDALONE] = {"tfvars-standalone", "envs/{env}-rds/terraform.tfvars",
-					GP_MODE_STANDALONE},
+					GP_MODE_STANDALONE, false},
+	[GP_INPUT_REQUEST_SCHEMA] = {"request-schema", "schemas/requests/rds.schema.yaml",
+				     GP_MODE_AUTO, false},
+	[GP_INPUT_CONTRACTS] = {"contracts", "docs/20-contracts/rds-requests/{env}", GP_MODE_AUTO,
+				true},
 };
 
 const char *
@@ -36,10 +41,17 @@ gp_input_role_tfvars_mode(enum gp_input_role r)
 	return (size_t)r < ELEMENTSOF(roles) ? roles[r].shape : GP_MODE_AUTO;
 }
 
+bool
+gp_input_role_is_dir(enum gp_input_role r)
+{
+	return (size_t)r < ELEMENTSOF(roles) && roles[r].dir;
+}
+
 char *
 gp_manifest_tfvars_path(enum gp_input_role r, const char *env)
 {
-	if ((size_t)r >= ELEMENTSOF(roles) || !roles[r].layout || !env)
+	if ((size_t)r >= ELEMENTSOF(roles) || !roles[r].layout || !env ||
+	    !strstr(roles[r].layout, "{env}"))
 		return NULL;
 	return gp_name_expand(roles[r].layout, env, NULL);
 }
@@ -96,11 +108,15 @@ add_env(struct gp_manifest *m, const char *name, enum gp_mode mode)
 	if (r >= 0 && mode != GP_MODE_COUPLED)
 		r = add_file(e, GP_INPUT_TFVARS_STANDALONE, mode == GP_MODE_STANDALONE,
 			     gp_manifest_tfvars_path(GP_INPUT_TFVARS_STANDALONE, name));
+	if (r >= 0)
+		r = add_file(e, GP_INPUT_CONTRACTS, false,
+			     gp_manifest_tfvars_path(GP_INPUT_CONTRACTS, name));
 	return r;
 }
 
 /* A manifest with its shared files and room for n_envs environments; NULL on ENOMEM. The
- * enums come first: the catalog is checked against them. */
+ * enums come first: the request schema names their lists, the catalog is checked against
+ * them. */
 static struct gp_manifest *
 manifest_alloc(const char *repo, const char *catalog, const char *enums, size_t n_envs)
 {
@@ -111,8 +127,11 @@ manifest_alloc(const char *repo, const char *catalog, const char *enums, size_t 
 	m->repo = strdup(repo);
 	m->envs = calloc(n_envs ? n_envs : 1, sizeof(*m->envs));
 	m->shared[0] = (struct gp_input_file){GP_INPUT_ENUMS, false, relative_to(repo, enums)};
-	m->shared[1] = (struct gp_input_file){GP_INPUT_CATALOG, true, relative_to(repo, catalog)};
-	if (!m->repo || !m->envs || !m->shared[0].path || !m->shared[1].path)
+	m->shared[1] = (struct gp_input_file){GP_INPUT_REQUEST_SCHEMA, false,
+					      strdup(roles[GP_INPUT_REQUEST_SCHEMA].layout)};
+	m->shared[2] = (struct gp_input_file){GP_INPUT_CATALOG, true, relative_to(repo, catalog)};
+	if (!m->repo || !m->envs || !m->shared[0].path || !m->shared[1].path ||
+	    !m->shared[2].path)
 		return NULL;
 	return TAKE_PTR(m);
 }

@@ -10,11 +10,14 @@
  *
  * Per environment, in the order the reader takes them:
  *   enums                       optional (absent: the built-in lists)
+ *   schemas/requests/rds.schema.yaml  optional (absent: the built-in request schema)
  *   catalog                     required (absent: every environment is skipped)
  *   envs/<env>/terraform.tfvars     auto: optional, and counts only when rds_config.enabled
  *                                   is true (the reader decides, from the content);
  *                                   coupled: required; standalone: not listed
  *   envs/<env>-rds/terraform.tfvars auto: optional; standalone: required; coupled: not listed
+ *   docs/20-contracts/rds-requests/<env>/  a directory of request contracts (*.yaml, *.yml):
+ *                                   optional (absent: no contracts)
  * In auto mode one of the two tfvars files must apply, else the environment has no inputs.
  *
  * Paths are relative to the checkout (they are also the names diagnostics show), or absolute
@@ -33,10 +36,15 @@ enum gp_input_role {
 	GP_INPUT_ENUMS,             /* enums.yaml: allowed values of the catalog's fields */
 	GP_INPUT_TFVARS_COUPLED,    /* envs/<env>/terraform.tfvars, rds_config = { ... } */
 	GP_INPUT_TFVARS_STANDALONE, /* envs/<env>-rds/terraform.tfvars */
+	GP_INPUT_REQUEST_SCHEMA,    /* schemas/requests/rds.schema.yaml, shared */
+	GP_INPUT_CONTRACTS,         /* docs/20-contracts/rds-requests/<env>/: a directory */
 	_GP_INPUT_ROLE_MAX,
 };
-/* "catalog", "enums", "tfvars-coupled", "tfvars-standalone" (NULL when out of range). */
+/* "catalog", "enums", "tfvars-coupled", "tfvars-standalone", "request-schema", "contracts"
+ * (NULL when out of range). */
 const char *gp_input_role_to_string(enum gp_input_role r);
+/* Whether the input of role r is a directory of files (the contracts), not one file. */
+bool gp_input_role_is_dir(enum gp_input_role r);
 /* The shape gp_tfvars_extract() reads a tfvars file of this role with (GP_MODE_COUPLED or
  * GP_MODE_STANDALONE); GP_MODE_AUTO for the catalog and the enums, which are not tfvars. */
 enum gp_mode gp_input_role_tfvars_mode(enum gp_input_role r);
@@ -47,7 +55,7 @@ struct gp_input_file {
 	char *path;    /* relative to the checkout, or absolute outside it */
 };
 
-#define GP_MANIFEST_MAX_FILES 4
+#define GP_MANIFEST_MAX_FILES 6
 
 struct gp_manifest_env {
 	char *name;
@@ -58,7 +66,7 @@ struct gp_manifest_env {
 
 struct gp_manifest {
 	char *repo;                     /* the checkout, as given */
-	struct gp_input_file shared[2]; /* enums, then the catalog: read once for all */
+	struct gp_input_file shared[3]; /* enums, request schema, catalog: read once for all */
 	struct gp_manifest_env *envs;
 	size_t n_envs;
 };
@@ -78,9 +86,9 @@ const struct gp_manifest_env *gp_manifest_env(const struct gp_manifest *m, const
 /* The path to open for f: f->path when absolute, else joined to the checkout. New string, or
  * NULL on ENOMEM. */
 char *gp_manifest_path(const struct gp_manifest *m, const struct gp_input_file *f);
-/* Where env's tfvars file of the given layout lies, relative to the checkout
- * ("envs/dev-rds/terraform.tfvars"); env may be a placeholder such as "<env>" for messages.
- * New string, or NULL when role is not a tfvars role or on ENOMEM. */
+/* Where env's tfvars file of the given layout (or its contracts directory) lies, relative to
+ * the checkout ("envs/dev-rds/terraform.tfvars"); env may be a placeholder such as "<env>"
+ * for messages. New string, or NULL when role has no per-environment path, or on ENOMEM. */
 char *gp_manifest_tfvars_path(enum gp_input_role role, const char *env);
 
 #endif

@@ -31,6 +31,10 @@ entry_release(struct gp_entry *e)
 	free(e->database);
 	free(e->username);
 	free(e->approved_by);
+	gp_strv_release(&e->approvals);
+	free(e->contract);
+	free(e->route);
+	free(e->approvals_missing);
 	free(e->owner_role);
 	free(e->secret_name);
 	free(e->reason);

@@ -16,7 +16,8 @@ enum gp_hold {
 	GP_HOLD_CONFLICT,       /* a join conflict (§1.3) */
 	GP_HOLD_NO_TFVARS,      /* catalog entry without tfvars entry */
 	GP_HOLD_NOT_ALLOWED,    /* environment has allow_provision false */
-	GP_HOLD_NEEDS_APPROVAL, /* large/xlarge without metadata.approved_by */
+	GP_HOLD_NEEDS_APPROVAL, /* large/xlarge without metadata.approved_by, or a contract's
+				 * approval route without every group it needs */
 	GP_HOLD_DECOMMISSION,   /* catalog asks for removal; handled by decommissioning */
 	_GP_HOLD_MAX,
 };
@@ -31,7 +32,11 @@ struct gp_entry {
 	enum gp_size size;
 	enum gp_state requested; /* catalog metadata.status (pending when no catalog entry) */
 	bool has_tfvars, has_catalog;
-	char *approved_by;  /* may be NULL */
+	char *approved_by;  /* catalog metadata.approved_by as text ("a, b"); may be NULL */
+	struct gp_strv approvals; /* the groups metadata.approved_by names */
+	char *contract;     /* the request contract of its database (id), or NULL */
+	char *route;        /* the contract's approval route (plan/routing.h), or NULL */
+	char *approvals_missing; /* the route's groups approved_by lacks ("a, b"), or NULL */
 	char *owner_role;   /* username of the database's owner entry (NULL when none) */
 	char *secret_name;  /* expanded secret name template */
 	bool createdb;

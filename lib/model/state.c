@@ -88,7 +88,11 @@ record_json(const struct gp_record *r)
 	    !add(o, "current_since", time_json(r->current_since, true)) ||
 	    !add(o, "rotation_due", time_json(r->rotation_due, true)) ||
 	    !add(o, "rotating_since", time_json(r->rotating_since, true)) ||
-	    (r->retry_used && !add(o, "retry_used", time_json(r->retry_used, false)))) {
+	    (r->retry_used && !add(o, "retry_used", time_json(r->retry_used, false))) ||
+
+	    (r->route && !add(o, "route", str_or_null(r->route))) ||
+	    (r->approvals_missing &&
+	     !add(o, "approvals_missing", str_or_null(r->approvals_missing)))) {
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -274,6 +278,8 @@ gp_state_digest(const struct gp_state_file *s)
 		fnv_int(&h, r->rotation_due);
 		fnv_int(&h, r->rotating_since);
 		fnv_int(&h, r->retry_used);
+		fnv_str(&h, r->route);
+		fnv_str(&h, r->approvals_missing);
 	}
 	return h;
 }
@@ -455,6 +461,8 @@ parse_record(struct pctx *c, const cJSON *o, struct gp_record *rec)
 	first_err(&r, get_time(c, o, "rotation_due", false, &rec->rotation_due));
 	first_err(&r, get_time(c, o, "rotating_since", false, &rec->rotating_since));
 	first_err(&r, get_time(c, o, "retry_used", false, &rec->retry_used));
+	first_err(&r, get_str(c, o, "route", false, &rec->route));
+	first_err(&r, get_str(c, o, "approvals_missing", false, &rec->approvals_missing));
 	return r;
 }
 
@@ -644,6 +652,8 @@ gp_record_release(struct gp_record *r)
 	free(r->verified_version);
 	free(r->current_version);
 	free(r->current_username);
+	free(r->route);
+	free(r->approvals_missing);
 	*r = (struct gp_record){0};
 }
 
@@ -689,12 +699,15 @@ gp_state_file_dup(const struct gp_state_file *s)
 		*d = *r;
 		d->key = d->database = d->username = d->reason = d->last_commit = NULL;
 		d->verified_version = d->current_version = d->current_username = NULL;
+		d->route = d->approvals_missing = NULL;
 		ok = dup_str(&d->key, r->key) && dup_str(&d->database, r->database) &&
 		     dup_str(&d->username, r->username) && dup_str(&d->reason, r->reason) &&
 		     dup_str(&d->last_commit, r->last_commit) &&
 		     dup_str(&d->verified_version, r->verified_version) &&
 		     dup_str(&d->current_version, r->current_version) &&
-		     dup_str(&d->current_username, r->current_username);
+		     dup_str(&d->current_username, r->current_username) &&
+		     dup_str(&d->route, r->route) &&
+		     dup_str(&d->approvals_missing, r->approvals_missing);
 	}
 	if (!ok) {
 		gp_state_file_free(c);

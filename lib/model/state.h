@@ -28,6 +28,8 @@ struct gp_record {
 	int64_t rotating_since;  /* a rotation in progress (AWSPENDING) seen since then, or 0 */
 	int64_t retry_used;      /* the `gprdsd retry` request (its time) a pass last used, or 0:
 				  * a request is used once (plan/lifecycle.h) */
+	char *route;             /* its request contract's approval route (DESIGN §1.3a), or NULL */
+	char *approvals_missing; /* the groups of that route approved_by lacks ("a, b"), or NULL */
 };
 
 struct gp_state_file {

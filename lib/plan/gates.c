@@ -4,7 +4,7 @@
  *
  * Deliberately not here: finding problems (the join does, and holds entries for them before
  * any gate is tried), diagnostics (a gate is a state, not an error), and acting on a gate:
- * decommissioning, approval routing and provisioning are the planner's business, which reads
+ * decommissioning and provisioning are the planner's business, which reads
  * the hold. This module never releases a hold.
  */
 #include "plan/gates.h"
@@ -77,6 +77,18 @@ provisioning_forbidden(const struct gate_env *g, _unused_ const struct gp_entry 
 	return true;
 }
 
+/* A request contract's approval route (DESIGN §1.3a): every group it names must have
+ * approved (plan/routing.c found which have not). */
+static bool
+route_unapproved(_unused_ const struct gate_env *g, const struct gp_entry *e, struct gp_buf *b)
+{
+	if (!e->route || !e->approvals_missing)
+		return false;
+	gp_buf_printf(b, "approval route %s of contract %s: metadata.approved_by lacks %s",
+		      e->route, e->contract ? e->contract : "?", e->approvals_missing);
+	return true;
+}
+
 static bool
 approval_missing(_unused_ const struct gate_env *g, const struct gp_entry *e, struct gp_buf *b)
 {
@@ -91,6 +103,7 @@ static const struct gate gates[] = {
 	{GP_HOLD_DECOMMISSION, decommission_requested},
 	{GP_HOLD_NO_TFVARS, tfvars_missing},
 	{GP_HOLD_NOT_ALLOWED, provisioning_forbidden},
+	{GP_HOLD_NEEDS_APPROVAL, route_unapproved},
 	{GP_HOLD_NEEDS_APPROVAL, approval_missing},
 };
 

@@ -13,6 +13,8 @@
  *     then the entry is marked e->decommission and no further gate applies
  *   catalog entry without tfvars entry                 GP_HOLD_NO_TFVARS
  *   allow_provision false for the environment          GP_HOLD_NOT_ALLOWED
+ *   a contract's approval route whose groups           GP_HOLD_NEEDS_APPROVAL
+ *     metadata.approved_by does not all name (e->approvals_missing, plan/routing.h)
  *   size_tier large or xlarge without approved_by      GP_HOLD_NEEDS_APPROVAL
  *
  * A new gate is one row of the table in gates.c, placed where it ranks.
@@ -32,7 +34,7 @@ int gp_entry_hold(struct gp_entry *e, enum gp_hold h, const char *reason);
 
 /*
  * Applies the gates to every entry of d that is not held. They read each entry's requested,
- * has_tfvars, size and approved_by, and d->env. env_config NULL (`validate`): the defaults of
+ * has_tfvars, size, approved_by, route and approvals_missing, and d->env. env_config NULL (`validate`): the defaults of
  * DESIGN §7, where only dev allows provisioning. Returns 0, -EINVAL when d or d->env is NULL,
  * or -ENOMEM (then some entries may be gated and others not).
  */

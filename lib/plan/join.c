@@ -6,7 +6,7 @@
  * member and per catalog-only database, validate each entry, find conflicts (usernames claimed
  * twice, databases with zero or two owners, catalog username ≠ owner username), carry an
  * owner's hold over to the other entries of its database, warn about entries without catalog
- * entry, apply the gates (plan/gates.c), sort. Every problem holds only the entries involved;
+ * entry, join the request contracts (plan/routing.c), apply the gates (plan/gates.c), sort. Every problem holds only the entries involved;
  * nothing here fails the environment as a whole.
  *
  * Deliberately not here: reading or parsing files (inputs arrive parsed), deciding that an
@@ -24,6 +24,7 @@
 #include "inputs/lint.h"
 #include "model/names.h"
 #include "plan/gates.h"
+#include "plan/routing.h"
 
 /* ---------------------------------------------------------------------------------------
  * The join's working state
@@ -75,13 +76,18 @@ tf_pos(const struct join *j, const struct gp_tfvars_entry *tf, const struct gp_f
 	return (struct gp_pos){j->tf_file, tf->key.line, tf->key.col};
 }
 
-/* Where an entry stands: its tfvars key, else its catalog database key. */
+/* Where an entry stands: its tfvars key, else its catalog database key, else its contract's
+ * databaseName. */
 static struct gp_pos
 entry_pos(const struct join *j, size_t i)
 {
+	const struct gp_entry *e = &j->d->v[i];
+
 	if (j->src[i].tf)
 		return tf_pos(j, j->src[i].tf, NULL);
-	return gp_catalog_pos(j->cat_file, j->src[i].cat, NULL);
+	if (j->src[i].cat)
+		return gp_catalog_pos(j->cat_file, j->src[i].cat, NULL);
+	return (struct gp_pos){e->file, e->line, e->col};
 }
 
 /*
@@ -261,6 +267,9 @@ fill_entry(struct join *j, size_t i)
 		if (!e->approved_by)
 			return -ENOMEM;
 	}
+	for (size_t k = 0; k < cat->approvers.n; k++)
+		if (gp_strv_push(&e->approvals, cat->approvers.v[k]) < 0)
+			return -ENOMEM;
 	return fill_alt(e);
 }
 
@@ -316,37 +325,62 @@ tfvars_has_key(const struct join *j, const char *key)
 }
 
 /*
- * A catalog entry of this env whose database no tfvars entry uses. Its key is the database
- * name; should that name already be an app key of this env, adding it would make two entries
- * share a key (and a state record), so it is left out with a warning instead.
+ * An entry that has no tfvars entry yet: a catalog entry of this env (cat) or a request
+ * contract (cat NULL) whose database no tfvars entry uses. Its key is the database name;
+ * should that name already be an app key of this env, adding it would make two entries share
+ * a key (and a state record), so it is left out with a warning instead.
  */
 static int
-add_catalog_entry(struct join *j, const struct gp_catalog_entry *cat)
+add_pending_entry(struct join *j, const struct gp_catalog_entry *cat, const char *database,
+		  const char *username, const struct gp_pos *p)
 {
-	struct gp_pos p = gp_catalog_pos(j->cat_file, cat, NULL);
 	struct gp_entry *e;
 	size_t i;
 	char q[GP_QUOTE_BUF];
 
-	if (tfvars_has_key(j, cat->database.v))
-		return gp_pos_warning(j->diags, &p,
-				      "catalog database %s has no tfvars entry and its name is "
-				      "the app key of another entry; it is not tracked",
-				      gp_quote(q, cat->database.v));
+	if (tfvars_has_key(j, database))
+		return gp_pos_warning(j->diags, p,
+				      "%s database %s has no tfvars entry and its name is the app "
+				      "key of another entry; it is not tracked",
+				      cat ? "catalog" : "requested", gp_quote(q, database));
 	i = new_slot(j, NULL, cat);
 	e = &j->d->v[i];
-	e->key = strdup(cat->database.v);
-	e->database = strdup(cat->database.v);
-	e->username = gp_strdup0(cat->username.v);
-	e->owner_role = gp_strdup0(cat->username.v);
-	e->file = gp_strdup0(j->cat_file);
-	if (!e->key || !e->database || (cat->username.v && (!e->username || !e->owner_role)) ||
-	    (j->cat_file && !e->file))
+	e->key = strdup(database);
+	e->database = strdup(database);
+	e->username = gp_strdup0(username);
+	e->owner_role = gp_strdup0(username);
+	e->file = gp_strdup0(p->file);
+	if (!e->key || !e->database || (username && (!e->username || !e->owner_role)) ||
+	    (p->file && !e->file))
 		return -ENOMEM;
-	e->line = p.line;
-	e->col = p.col;
+	e->line = p->line;
+	e->col = p->col;
 	e->access = GP_ACCESS_OWNER;
 	return fill_entry(j, i);
+}
+
+static int
+add_catalog_entry(struct join *j, const struct gp_catalog_entry *cat)
+{
+	struct gp_pos p = gp_catalog_pos(j->cat_file, cat, NULL);
+
+	return add_pending_entry(j, cat, cat->database.v, cat->username.v, &p);
+}
+
+/* A valid contract whose database neither the tfvars nor this env's catalog has. */
+static int
+add_contract_entry(struct join *j, const struct gp_contract *c)
+{
+	const char *db = gp_contract_get(c, GP_REQ_DATABASE_NAME);
+	struct gp_pos p = gp_contract_pos(c, GP_REQ_DATABASE_NAME);
+
+	if (!c->valid || !db || tfvars_has_database(j, db) || find_catalog(j, db))
+		return 0;
+	/* Two contracts for one database make one entry; routing.c holds it. */
+	for (size_t i = 0; i < j->d->n; i++)
+		if (!j->src[i].tf && !j->src[i].cat && gp_streq(j->d->v[i].database, db))
+			return 0;
+	return add_pending_entry(j, NULL, db, gp_contract_get(c, GP_REQ_USERNAME), &p);
 }
 
 static int
@@ -367,6 +401,8 @@ add_entries(struct join *j)
 			continue;
 		r = add_catalog_entry(j, cat);
 	}
+	for (size_t i = 0; r >= 0 && j->in->contracts && i < j->in->contracts->n; i++)
+		r = add_contract_entry(j, &j->in->contracts->v[i]);
 	return r;
 }
 
@@ -505,8 +541,14 @@ validate_entries(struct join *j)
 	const struct gp_catalog *c = j->in->catalog;
 	int r = link_catalog(j);
 
-	for (size_t i = 0; r >= 0 && i < j->d->n; i++)
-		r = j->src[i].tf ? validate_tfvars_entry(j, i) : validate_catalog_only_entry(j, i);
+	for (size_t i = 0; r >= 0 && i < j->d->n; i++) {
+		struct gp_pos p = entry_pos(j, i);
+
+		/* A contract's names were checked with the contract (inputs/contract.c). */
+		r = j->src[i].tf    ? validate_tfvars_entry(j, i)
+		    : j->src[i].cat ? validate_catalog_only_entry(j, i)
+				    : check_secret_name(j, i, &p);
+	}
 	for (size_t i = 0; r >= 0 && c && i < c->n; i++)
 		if (j->cat_first[i] != NO_NEXT)
 			r = validate_catalog_entry(j, &c->v[i]);
@@ -804,6 +846,20 @@ warn_no_catalog(struct join *j)
  * The join
  */
 
+static int
+join_contracts(struct join *j)
+{
+	struct gp_contract_join cj = {
+		.env = j->in->env,
+		.contracts = j->in->contracts,
+		.schema = j->in->schema,
+		.catalog = j->in->catalog,
+		.cat_file = j->cat_file,
+	};
+
+	return j->in->schema ? gp_join_contracts(j->d, &cj, j->diags) : 0;
+}
+
 static const char *
 str0(const char *s)
 {
@@ -850,6 +906,8 @@ join_run(struct join *j)
 	if (r >= 0)
 		r = warn_no_catalog(j);
 	if (r >= 0)
+		r = join_contracts(j);
+	if (r >= 0)
 		r = gp_gates_apply(j->d, j->in->env_config);
 	return r;
 }
@@ -865,8 +923,9 @@ gp_desired_build(const struct gp_join_input *in, struct gp_desired **ret, struct
 
 	if (!in || !in->env || !ret || !diags)
 		return -EINVAL;
-	/* Each tfvars member and each catalog entry makes at most one entry. */
-	cap = (in->tfvars ? in->tfvars->n : 0) + (in->catalog ? in->catalog->n : 0) + 1;
+	/* Each tfvars member, catalog entry and contract makes at most one entry. */
+	cap = (in->tfvars ? in->tfvars->n : 0) + (in->catalog ? in->catalog->n : 0) +
+	      (in->contracts ? in->contracts->n : 0) + 1;
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;

@@ -16,6 +16,7 @@
 
 #include "inputs/catalog.h"
 #include "inputs/config.h"
+#include "inputs/contract.h"
 #include "inputs/enums.h"
 #include "inputs/tfvars.h"
 #include "model/desired.h"
@@ -27,6 +28,10 @@ struct gp_join_input {
 	const struct gp_tfvars *tfvars;		/* NULL: no tfvars for this env (catalog only) */
 	const struct gp_catalog *catalog;	/* NULL: no catalog */
 	const struct gp_enums *enums;
+	/* The environment's request contracts (DESIGN §1.3a, plan/routing.h) and the schema
+	 * whose approval routes they take; contracts NULL: none. */
+	const struct gp_contracts *contracts;
+	const struct gp_schema *schema;
 	const char *master_user; /* NULL when unknown (validate) */
 	const char *master_db;
 };
@@ -36,7 +41,9 @@ struct gp_join_input {
  * gp_desired_free()). Every problem found is added to diags: errors for entries that are held
  * as invalid or conflicting (the catalog's through inputs/lint.h, worded as `validate` words
  * them), warnings for entries that proceed with defaults such as a tfvars entry without
- * catalog entry. Then gp_gates_apply() holds entries for allow_provision, approval of
+ * catalog entry. A request contract whose database neither has gets an entry of its own (key:
+ * the database name); gp_join_contracts() then joins the contracts (plan/routing.h). Then
+ * gp_gates_apply() holds entries for allow_provision, approval of
  * large/xlarge, decommissioning and missing tfvars; those holds are not diagnostics.
  * Returns 0 (even when entries are held), -EINVAL (in, in->env, ret or diags NULL) or -ENOMEM;
  * *ret is written only on success.

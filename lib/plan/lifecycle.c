@@ -161,6 +161,10 @@ gp_record_observe(struct gp_record *rec, const struct gp_entry_plan *ep,
 		r = set_str(&rec->username, e->username);
 	if (ep && ep->retry && ep->retry->at > rec->retry_used)
 		rec->retry_used = ep->retry->at;
+	if (r >= 0)
+		r = set_str(&rec->route, e->route);
+	if (r >= 0)
+		r = set_str(&rec->approvals_missing, e->approvals_missing);
 	if (!s)
 		return r;
 	rec->secret_changed = s->changed ? s->changed : s->created;

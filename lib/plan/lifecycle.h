@@ -88,7 +88,9 @@ const struct gp_retry_request *gp_retry_pending(const struct gp_retry_request *v
  */
 
 /*
- * A pass reaches the entry: the record takes its database and username, the secret's last
+ * A pass reaches the entry: the record takes its database and username, its contract's
+ * approval route and the approvals it still lacks (gp_entry.route, approvals_missing), the
+ * secret's last
  * change as observed (creation when it never changed; unchanged when s is NULL), the
  * AWSCURRENT version and since when it is current (gp_rotation_current_since()), when its
  * rotation is due, since when a rotation is in progress (an AWSPENDING version), and the

@@ -830,6 +830,21 @@ rotation_json(const struct gp_rotation *rot)
 	return j;
 }
 
+/* The request contract of the entry's database and its approval route (DESIGN §1.3a). */
+static void
+format_route_text(const struct gp_entry *e, struct gp_buf *out)
+{
+	if (!e->contract)
+		return;
+	gp_buf_printf(out, "    contract %s, approval route %s", e->contract,
+		      e->route ? e->route : "none");
+	if (e->approvals_missing)
+		gp_buf_printf(out, ", missing approval: %s", e->approvals_missing);
+	else if (e->route)
+		gp_buf_puts(out, ", approved");
+	gp_buf_putc(out, '\n');
+}
+
 static void
 format_entry_text(const struct gp_entry_plan *ep, const struct gp_entry *e, struct gp_buf *out)
 {
@@ -838,6 +853,7 @@ format_entry_text(const struct gp_entry_plan *ep, const struct gp_entry *e, stru
 	if (ep->held) {
 		gp_buf_printf(out, "held [%s]: %s\n", gp_hold_to_string(e->hold),
 			      e->reason ? e->reason : "");
+		format_route_text(e, out);
 		return;
 	}
 	if (ep->waiting) {
@@ -857,6 +873,7 @@ format_entry_text(const struct gp_entry_plan *ep, const struct gp_entry *e, stru
 	if (ep->retry)
 		gp_buf_printf(out, " (retry requested by %s)", ep->retry->by ? ep->retry->by : "?");
 	gp_buf_putc(out, '\n');
+	format_route_text(e, out);
 	for (size_t j = 0; j < ep->n_actions; j++) {
 		const struct gp_action *a = &ep->actions[j];
 
@@ -920,6 +937,11 @@ entry_json(const struct gp_entry_plan *ep, const struct gp_entry *e)
 	cJSON_AddStringToObject(j, "hold", gp_hold_to_string(e->hold));
 	e->reason ? cJSON_AddStringToObject(j, "reason", e->reason)
 		  : cJSON_AddNullToObject(j, "reason");
+	e->contract ? cJSON_AddStringToObject(j, "contract", e->contract)
+		    : cJSON_AddNullToObject(j, "contract");
+	e->route ? cJSON_AddStringToObject(j, "route", e->route) : cJSON_AddNullToObject(j, "route");
+	e->approvals_missing ? cJSON_AddStringToObject(j, "approvals_missing", e->approvals_missing)
+			     : cJSON_AddNullToObject(j, "approvals_missing");
 	cJSON_AddNumberToObject(j, "changes", (double)ep->n_changes);
 	acts = cJSON_AddArrayToObject(j, "actions");
 	for (size_t k = 0; acts && k < ep->n_actions; k++)

@@ -23,6 +23,8 @@ ex=$root/config/example-repo
 seed hcl "$root"/test/golden/hcl/*.tfvars "$ex"/envs/*/terraform.tfvars
 seed catalog "$root"/test/golden/catalog/*.yaml "$ex"/docs/20-contracts/resource-catalogs/*.yaml
 seed enums "$ex"/schemas/metadata/*.yaml
+seed contract "$root"/test/golden/contract/*/*.yaml "$root"/test/golden/schema/*.yaml \
+	"$ex"/docs/20-contracts/rds-requests/*/*.yaml "$ex"/schemas/requests/*.yaml
 seed config "$root"/config/*.yaml
 for h in state requests secret sm_wire; do
 	seed "$h" "$root"/test/fuzz/seeds/"$h"/*

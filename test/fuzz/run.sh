@@ -29,13 +29,13 @@ esac
 build=$root/${GPRDSD_FUZZ_BUILD_DIR:-build-fuzz}
 jobs=${GPRDSD_FUZZ_JOBS:-$(nproc)}
 work=$build/fuzz
-all=(hcl catalog enums config state requests secret sm_wire)
+all=(hcl catalog enums contract config state requests secret sm_wire)
 read -r -a harnesses <<<"${GPRDSD_FUZZ_ONLY:-${all[*]}}"
 
 dict_of() {
 	case $1 in
 	hcl) echo hcl.dict ;;
-	catalog | enums | config) echo yaml.dict ;;
+	catalog | enums | contract | config) echo yaml.dict ;;
 	*) echo json.dict ;;
 	esac
 }

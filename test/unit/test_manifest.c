@@ -57,8 +57,12 @@ expect_manifest(const char *yaml, const char *want)
 	assert_string_equal(got, want);
 }
 
+#define RS "schemas/requests/rds.schema.yaml"
+#define RQ "docs/20-contracts/rds-requests/"
+
 /* auto tries the coupled file, then the standalone one, neither required; a forced mode reads
- * its one layout, which must exist. Environments keep the configuration's order. */
+ * its one layout, which must exist. Environments keep the configuration's order; each has
+ * its directory of request contracts. */
 static void
 test_modes(void **state)
 {
@@ -68,18 +72,25 @@ test_modes(void **state)
 			"  dev: {}\n"
 			"  test: { mode: standalone }\n",
 			"* enums meta/e.yaml optional\n"
+			"* request-schema " RS " optional\n"
 			"* catalog c.yaml required\n"
 			"prod coupled: enums meta/e.yaml optional\n"
+			"prod coupled: request-schema " RS " optional\n"
 			"prod coupled: catalog c.yaml required\n"
 			"prod coupled: tfvars-coupled envs/prod/terraform.tfvars required\n"
+			"prod coupled: contracts " RQ "prod optional\n"
 			"dev auto: enums meta/e.yaml optional\n"
+			"dev auto: request-schema " RS " optional\n"
 			"dev auto: catalog c.yaml required\n"
 			"dev auto: tfvars-coupled envs/dev/terraform.tfvars optional\n"
 			"dev auto: tfvars-standalone envs/dev-rds/terraform.tfvars optional\n"
+			"dev auto: contracts " RQ "dev optional\n"
 			"test standalone: enums meta/e.yaml optional\n"
+			"test standalone: request-schema " RS " optional\n"
 			"test standalone: catalog c.yaml required\n"
 			"test standalone: tfvars-standalone envs/test-rds/terraform.tfvars "
-			"required\n");
+			"required\n"
+			"test standalone: contracts " RQ "test optional\n");
 }
 
 /* The configuration makes every path absolute; the manifest names the ones inside the
@@ -97,12 +108,12 @@ test_shared_paths(void **state)
 	_cleanup_free_ char *enums = NULL, *catalog = NULL, *tfvars = NULL;
 
 	assert_non_null(e);
-	assert_int_equal(e->n, 3);
+	assert_int_equal(e->n, 5);
 	assert_string_equal(e->files[0].path, "meta/enums.yaml");
-	assert_string_equal(e->files[1].path, "/etc/gprdsd/catalog.yaml");
+	assert_string_equal(e->files[2].path, "/etc/gprdsd/catalog.yaml");
 	enums = gp_manifest_path(m, &e->files[0]);
-	catalog = gp_manifest_path(m, &e->files[1]);
-	tfvars = gp_manifest_path(m, &e->files[2]);
+	catalog = gp_manifest_path(m, &e->files[2]);
+	tfvars = gp_manifest_path(m, &e->files[3]);
 	assert_string_equal(enums, "/srv/repo/meta/enums.yaml");
 	assert_string_equal(catalog, "/etc/gprdsd/catalog.yaml");
 	assert_string_equal(tfvars, "/srv/repo/envs/staging-rds/terraform.tfvars");
@@ -122,16 +133,20 @@ test_default(void **state)
 	for (size_t i = 0; i < m->n_envs; i++) {
 		assert_string_equal(m->envs[i].name, gp_environments[i]);
 		assert_int_equal(m->envs[i].mode, GP_MODE_AUTO);
-		assert_int_equal(m->envs[i].n, 4);
+		assert_int_equal(m->envs[i].n, 6);
 	}
 	e = gp_manifest_env(m, "ephemeral");
 	assert_non_null(e);
-	assert_int_equal(e->files[3].role, GP_INPUT_TFVARS_STANDALONE);
-	assert_false(e->files[3].required);
-	path = gp_manifest_path(m, &e->files[3]);
+	assert_int_equal(e->files[4].role, GP_INPUT_TFVARS_STANDALONE);
+	assert_false(e->files[4].required);
+	assert_int_equal(e->files[5].role, GP_INPUT_CONTRACTS);
+	assert_true(gp_input_role_is_dir(e->files[5].role));
+	assert_string_equal(e->files[5].path, RQ "ephemeral");
+	path = gp_manifest_path(m, &e->files[4]);
 	assert_string_equal(path, "./envs/ephemeral-rds/terraform.tfvars");
 	got = render(m);
 	assert_non_null(strstr(got, "* enums schemas/metadata/enums.yaml optional\n"
+				    "* request-schema " RS " optional\n"
 				    "* catalog docs/20-contracts/resource-catalogs/rds-catalog.yaml"
 				    " required\n"));
 	assert_null(gp_manifest_env(m, "qa"));
@@ -147,6 +162,8 @@ test_roles(void **state)
 	assert_string_equal(standalone, "envs/<env>-rds/terraform.tfvars");
 	assert_string_equal(coupled, "envs/dev/terraform.tfvars");
 	assert_null(gp_manifest_tfvars_path(GP_INPUT_CATALOG, "dev"));
+	assert_null(gp_manifest_tfvars_path(GP_INPUT_REQUEST_SCHEMA, "dev"));
+	assert_false(gp_input_role_is_dir(GP_INPUT_REQUEST_SCHEMA));
 	assert_null(gp_manifest_tfvars_path(_GP_INPUT_ROLE_MAX, "dev"));
 	assert_int_equal(gp_input_role_tfvars_mode(GP_INPUT_TFVARS_COUPLED), GP_MODE_COUPLED);
 	assert_int_equal(gp_input_role_tfvars_mode(GP_INPUT_TFVARS_STANDALONE),

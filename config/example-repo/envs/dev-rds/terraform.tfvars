@@ -48,6 +48,9 @@ application_databases = {
     username      = "ledger_user"
     database_name = "payments_ledger"
   },
+
+  # Request RDS-0002 (risk high): waits for security-team's approval.
+  fraud_signals = { database_name = "fraud_signals", username = "fraud_user" },
 }
 
 deletion_protection   = true
