@@ -469,6 +469,13 @@ github_escape(FILE *f, const char *s, bool property)
 	}
 }
 
+/* GitHub's names for the levels of an annotation. */
+static const char *
+github_level(enum gp_severity s)
+{
+	return s == GP_SEV_ERROR ? "error" : s == GP_SEV_WARNING ? "warning" : "notice";
+}
+
 static void
 print_diag(const struct gp_diag *d, bool github)
 {
@@ -480,7 +487,7 @@ print_diag(const struct gp_diag *d, bool github)
 		gp_buf_release(&b);
 		return;
 	}
-	printf("::%s ", d->severity == GP_SEV_ERROR ? "error" : "warning");
+	printf("::%s ", github_level(d->severity));
 	if (d->file) {
 		fputs("file=", stdout);
 		github_escape(stdout, d->file, true);
@@ -492,41 +499,34 @@ print_diag(const struct gp_diag *d, bool github)
 	putchar('\n');
 }
 
-/* The same problem can be found twice (catalog check and join): print it once. */
-static void
-print_diags_unique(const struct gp_diags *all, bool github)
-{
-	struct gp_strv seen = {0};
-
-	for (size_t i = 0; i < all->n; i++) {
-		struct gp_buf b = {0};
-
-		gp_diag_format(&all->v[i], &b);
-		if (b.p && !gp_strv_contains(&seen, b.p)) {
-			gp_strv_push(&seen, b.p);
-			print_diag(&all->v[i], github);
-		}
-		gp_buf_release(&b);
-	}
-	gp_strv_release(&seen);
-}
+/* What validate found for one environment: the "environments" of `validate --json`. */
+struct validated_env {
+	const char *name;
+	const char *status; /* "ok", "no_databases" or "unknown" */
+	char why[128];	    /* unknown: why */
+	size_t entries;
+	size_t held[_GP_HOLD_MAX];
+};
 
 /* With --repo (ec NULL) the repository's environments need not all have RDS: one whose tfvars
  * enable no application databases has none, which is said, not an error. */
 static void
-validate_env(const struct gp_manifest *m, const char *env, const struct gp_env_config *ec,
-	     const struct gpd_repo_inputs *inputs, bool github, struct gp_diags *all)
+validate_env(const struct gp_manifest *m, const struct gp_env_config *ec,
+	     const struct gpd_repo_inputs *inputs, struct validated_env *v, struct gp_diags *all)
 {
 	struct gpd_load_req req = {
-		.manifest = m, .env = env, .env_config = ec, .shared = inputs, .none_ok = !ec};
+		.manifest = m, .env = v->name, .env_config = ec, .shared = inputs, .none_ok = !ec};
 	struct gpd_load_res ld;
 
-	if (gpd_inputs_load_desired(&req, &ld, all) < 0)
+	if (gpd_inputs_load_desired(&req, &ld, all) < 0) {
+		v->status = "unknown";
+		snprintf(v->why, sizeof(v->why), "%s", ld.why);
 		return;
-	if (ld.none && !github)
-		fprintf(stderr, "%s: no databases (no tfvars file with application_databases or "
-				"rds_config.enabled = true)\n",
-			env);
+	}
+	v->status = ld.none ? "no_databases" : "ok";
+	for (size_t i = 0; ld.desired && i < ld.desired->n; i++)
+		v->held[ld.desired->v[i].hold]++;
+	v->entries = ld.desired ? ld.desired->n : 0;
 	gp_desired_free(ld.desired);
 }
 
@@ -565,34 +565,158 @@ no_environments(const char *repo, struct gp_diags *all)
 		      standalone ? standalone : "?", coupled ? coupled : "?");
 }
 
+/* Text and GitHub formats: each diagnostic, then the count of what was printed, last. */
+static void
+print_validation(const struct gp_diags *all, const struct validated_env *envs, size_t n_envs,
+		 bool github)
+{
+	size_t warnings = gp_diags_count(all, GP_SEV_WARNING);
+	size_t notes = gp_diags_count(all, GP_SEV_NOTE);
+
+	for (size_t i = 0; i < n_envs && !github; i++)
+		if (strcmp(envs[i].status, "no_databases") == 0)
+			fprintf(stderr,
+				"%s: no databases (no tfvars file with application_databases "
+				"or rds_config.enabled = true)\n",
+				envs[i].name);
+	for (size_t i = 0; i < all->n; i++)
+		print_diag(&all->v[i], github);
+	printf("%zu error%s, %zu warning%s", all->errors, all->errors == 1 ? "" : "s", warnings,
+	       warnings == 1 ? "" : "s");
+	if (notes)
+		printf(", %zu note%s", notes, notes == 1 ? "" : "s");
+	putchar('\n');
+}
+
+/* A JSON member that is a string or null. */
+static void
+json_str(cJSON *o, const char *key, const char *v)
+{
+	v ? cJSON_AddStringToObject(o, key, v) : cJSON_AddNullToObject(o, key);
+}
+
+/* A JSON member that is a position (1-based) or null (0: no position). */
+static void
+json_pos(cJSON *o, const char *key, unsigned v)
+{
+	v ? cJSON_AddNumberToObject(o, key, v) : cJSON_AddNullToObject(o, key);
+}
+
+static cJSON *
+diag_json(const struct gp_diag *d)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "severity", gp_severity_to_string(d->severity));
+	json_str(o, "file", d->file);
+	json_pos(o, "line", d->line);
+	json_pos(o, "column", d->line && !d->col ? 1 : d->col); /* as the text form shows it */
+	json_str(o, "env", d->env);
+	json_str(o, "key", d->key);
+	cJSON_AddStringToObject(o, "message", d->message);
+	return o;
+}
+
+static cJSON *
+validated_env_json(const struct validated_env *v)
+{
+	cJSON *o = cJSON_CreateObject(), *held;
+
+	cJSON_AddStringToObject(o, "name", v->name);
+	cJSON_AddStringToObject(o, "status", v->status);
+	json_str(o, "reason", v->why[0] ? v->why : NULL);
+	cJSON_AddNumberToObject(o, "entries", (double)v->entries);
+	held = cJSON_AddObjectToObject(o, "held");
+	for (int h = GP_HOLD_NONE + 1; h < _GP_HOLD_MAX; h++)
+		cJSON_AddNumberToObject(held, gp_hold_to_string(h), (double)v->held[h]);
+	return o;
+}
+
+/* `validate --json`: one document (gprdsd(8) lists its members). */
+static void
+print_validation_json(const struct gp_diags *all, const struct validated_env *envs, size_t n_envs,
+		      const char *commit)
+{
+	cJSON *root = cJSON_CreateObject(), *a;
+	char *out;
+
+	cJSON_AddNumberToObject(root, "format_version", GPD_JSON_FORMAT_VERSION);
+	cJSON_AddBoolToObject(root, "ok", all->errors == 0);
+	json_str(root, "commit", commit);
+	cJSON_AddNumberToObject(root, "errors", (double)all->errors);
+	cJSON_AddNumberToObject(root, "warnings", (double)gp_diags_count(all, GP_SEV_WARNING));
+	cJSON_AddNumberToObject(root, "notes", (double)gp_diags_count(all, GP_SEV_NOTE));
+	a = cJSON_AddArrayToObject(root, "diagnostics");
+	for (size_t i = 0; i < all->n; i++)
+		cJSON_AddItemToArray(a, diag_json(&all->v[i]));
+	a = cJSON_AddArrayToObject(root, "environments");
+	for (size_t i = 0; i < n_envs; i++)
+		cJSON_AddItemToArray(a, validated_env_json(&envs[i]));
+	out = cJSON_Print(root);
+	puts(out ? out : "{}");
+	free(out);
+	cJSON_Delete(root);
+}
+
+/* Every selected environment, its diagnostics marked with its name; none when the shared
+ * inputs failed (each is then unknown, for that reason). */
+static size_t
+validate_envs(const struct gpd_cli *cli, const struct gp_config *cfg, const struct gp_manifest *m,
+	      const struct gp_strv *envs, const struct gpd_repo_inputs *inputs,
+	      struct validated_env *out, struct gp_diags *all)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < envs->n; i++) {
+		struct validated_env *v = &out[n];
+		size_t n_before = all->n;
+
+		if (!gpd_cli_env_selected(cli, envs->v[i]))
+			continue;
+		*v = (struct validated_env){.name = envs->v[i], .status = "unknown"};
+		n++;
+		if (inputs->failed) {
+			snprintf(v->why, sizeof(v->why), "%s", GPD_INPUTS_SHARED_FAILED);
+			continue;
+		}
+		validate_env(m, cfg ? gp_config_env(cfg, v->name) : NULL, inputs, v, all);
+		gp_diags_set_context(all, n_before, v->name, NULL);
+	}
+	return n;
+}
+
 int
 gpd_cmd_validate(const struct gpd_cli *cli)
 {
 	_cleanup_(gp_config_freep) struct gp_config *cfg = NULL;
 	_cleanup_(gp_manifest_freep) struct gp_manifest *m = NULL;
+	_cleanup_free_ struct validated_env *v = NULL;
 	struct gp_strv envs = {0};
 	struct gp_diags all = {0};
 	struct gpd_repo_inputs inputs;
+	size_t n;
 	int rc = validate_manifest(cli, &cfg, &m, &envs);
 
 	if (rc == 0 && gpd_inputs_load(m, &inputs) < 0)
 		rc = 1;
+	if (rc == 0 && !(v = calloc(envs.n + 1, sizeof(*v)))) {
+		gpd_inputs_release(&inputs);
+		rc = 1;
+	}
 	if (rc != 0) {
 		gp_strv_release(&envs);
 		return rc;
 	}
 	gp_diags_move(&all, &inputs.diags);
-	for (size_t i = 0; i < envs.n && !inputs.failed; i++)
-		if (gpd_cli_env_selected(cli, envs.v[i]))
-			validate_env(m, envs.v[i], cfg ? gp_config_env(cfg, envs.v[i]) : NULL,
-				     &inputs, cli->github, &all);
+	n = validate_envs(cli, cfg, m, &envs, &inputs, v, &all);
 	if (envs.n == 0 && !inputs.failed)
 		no_environments(m->repo, &all);
-	print_diags_unique(&all, cli->github);
-	if (!cli->github)
-		fprintf(stderr, "%zu error%s, %zu warning%s\n", all.errors,
-			all.errors == 1 ? "" : "s", all.n - all.errors,
-			all.n - all.errors == 1 ? "" : "s");
+	/* The catalog's checks and the join may word one problem alike: shown and counted once. */
+	gp_diags_uniq(&all);
+	if (cli->json)
+		print_validation_json(&all, v, n, inputs.commit);
+	else
+		print_validation(&all, v, n, cli->github);
 	rc = all.errors ? 1 : 0;
 	gp_diags_release(&all);
 	gp_strv_release(&envs);
@@ -603,12 +727,6 @@ gpd_cmd_validate(const struct gpd_cli *cli)
 /* ---------------------------------------------------------------------------------------
  * status and --check-config
  */
-
-static void
-json_str(cJSON *o, const char *key, const char *v)
-{
-	v ? cJSON_AddStringToObject(o, key, v) : cJSON_AddNullToObject(o, key);
-}
 
 static cJSON *
 record_json(const struct gp_record *r)

@@ -23,8 +23,8 @@ enum gpd_command {
 	GPD_CMD_VERSION,
 };
 
-/* The JSON outputs' (plan --json, status --json) format_version: raised when a member changes
- * meaning or goes away, never for a new member. */
+/* The JSON outputs' (plan --json, status --json, validate --json) format_version: raised when
+ * a member changes meaning or goes away, never for a new member. */
 #define GPD_JSON_FORMAT_VERSION 1
 
 struct gpd_cli {

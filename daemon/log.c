@@ -842,7 +842,9 @@ gpd_log_diags(const struct gp_diags *diags, const struct gpd_logctx *ctx)
 		struct gp_buf b = {0};
 
 		gp_diag_format(&diags->v[i], &b);
-		gpd_log(diags->v[i].severity == GP_SEV_ERROR ? LOG_ERR : LOG_WARNING,
+		gpd_log(diags->v[i].severity == GP_SEV_ERROR	 ? LOG_ERR
+			: diags->v[i].severity == GP_SEV_WARNING ? LOG_WARNING
+								 : LOG_NOTICE,
 			GPD_MID_INPUT_ERROR, ctx, "%s", b.p ? b.p : "out of memory");
 		gp_buf_release(&b);
 	}

@@ -52,8 +52,8 @@ static const char usage_text[] =
 	"  -c, --config PATH      config file (default " GPD_DEFAULT_CONFIG ")\n"
 	"  -e, --env ENV          only this environment (repeatable)\n"
 	"      --repo DIR         validate: the checkout to validate (no config needed)\n"
-	"      --format FMT       validate: text (default) or github\n"
-	"      --json             plan, status: JSON output\n"
+	"      --format FMT       validate: text (default), github or json\n"
+	"      --json             plan, status, validate: JSON output\n"
 	"      --detailed-exitcode  plan: 0 nothing to do, 1 any error, 2 changes pending\n"
 	"      --confirm-mass-change  --once: proceed although the mass-change guard refuses\n"
 	"      --verify           --once, plan: check every login and privilege now, not when\n"
@@ -161,15 +161,18 @@ parse_command(int argc, char **argv, struct gpd_cli *cli)
 		case OPT_REPO:
 			cli->repo = optarg;
 			break;
-		case OPT_FORMAT:
-			if (strcmp(optarg, "text") != 0 && strcmp(optarg, "github") != 0) {
-				fprintf(stderr, "gprdsd: --format must be text or github\n");
+		case OPT_FORMAT: /* the last --format or --json wins */
+			if (strcmp(optarg, "text") != 0 && strcmp(optarg, "github") != 0 &&
+			    strcmp(optarg, "json") != 0) {
+				fprintf(stderr, "gprdsd: --format must be text, github or json\n");
 				r = -EINVAL;
 			}
 			cli->github = strcmp(optarg, "github") == 0;
+			cli->json = strcmp(optarg, "json") == 0;
 			break;
 		case OPT_JSON:
 			cli->json = true;
+			cli->github = false;
 			break;
 		case OPT_DETAILED:
 			cli->detailed_exitcode = true;
@@ -235,8 +238,9 @@ parse_args(int argc, char **argv, struct gpd_cli *cli)
 	cli->command = GPD_CMD_DAEMON;
 	cli->config = GPD_DEFAULT_CONFIG;
 	r = parse_command(argc, argv, cli);
-	if (r >= 0 && cli->json && cli->command != GPD_CMD_PLAN && cli->command != GPD_CMD_STATUS) {
-		fprintf(stderr, "gprdsd: --json goes with plan or status\n");
+	if (r >= 0 && cli->json && cli->command != GPD_CMD_PLAN && cli->command != GPD_CMD_STATUS &&
+	    cli->command != GPD_CMD_VALIDATE) {
+		fprintf(stderr, "gprdsd: --json goes with plan, status or validate\n");
 		return -EINVAL;
 	}
 	if (r >= 0 && cli->confirm_mass_change && cli->command != GPD_CMD_ONCE) {

@@ -6,6 +6,28 @@
 
 #include <stdio.h>
 
+static const char *const severities[_GP_SEV_MAX] = {
+	[GP_SEV_ERROR] = "error",
+	[GP_SEV_WARNING] = "warning",
+	[GP_SEV_NOTE] = "note",
+};
+
+const char *
+gp_severity_to_string(enum gp_severity s)
+{
+	return (size_t)s < ELEMENTSOF(severities) ? severities[s] : NULL;
+}
+
+size_t
+gp_diags_count(const struct gp_diags *d, enum gp_severity sev)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n; i++)
+		n += d->v[i].severity == sev;
+	return n;
+}
+
 int
 gp_diags_vadd(struct gp_diags *d, enum gp_severity sev, int code, const char *file, unsigned line,
 	      unsigned col, const char *fmt, va_list ap)
@@ -78,10 +100,97 @@ gp_diags_move(struct gp_diags *dst, struct gp_diags *src)
 	return 0;
 }
 
+/* Sets *field to a copy of v unless it has a value or v is NULL. */
+static int
+set_once(char **field, const char *v)
+{
+	if (*field || !v)
+		return 0;
+	*field = strdup(v);
+	return *field ? 0 : -ENOMEM;
+}
+
+int
+gp_diags_set_context(struct gp_diags *d, size_t from, const char *env, const char *key)
+{
+	for (size_t i = from; i < d->n; i++)
+		if (set_once(&d->v[i].env, env) < 0 || set_once(&d->v[i].key, key) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static int
+cmp_str0(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") ?: (a != NULL) - (b != NULL);
+}
+
+/* Orders diagnostics by what makes two of them the same (env and key do not count). */
+static int
+diag_cmp(const struct gp_diag *x, const struct gp_diag *y)
+{
+	int r = cmp_str0(x->file, y->file);
+
+	if (!r)
+		r = (x->line > y->line) - (x->line < y->line);
+	if (!r)
+		r = (x->col > y->col) - (x->col < y->col);
+	if (!r)
+		r = (int)x->severity - (int)y->severity;
+	return r ? r : strcmp(x->message, y->message);
+}
+
+/* Indexes into the array userdata, equal diagnostics by index: the first of them first. */
+static int
+cmp_index(const void *a, const void *b, void *userdata)
+{
+	const struct gp_diag *v = userdata;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int r = diag_cmp(&v[x], &v[y]);
+
+	return r ? r : (x > y) - (x < y);
+}
+
+static void
+diag_release(struct gp_diag *d)
+{
+	free(d->file);
+	free(d->message);
+	free(d->key);
+	free(d->env);
+}
+
+int
+gp_diags_uniq(struct gp_diags *d)
+{
+	_cleanup_free_ size_t *order = calloc(d->n + 1, sizeof(*order));
+	_cleanup_free_ bool *dup = calloc(d->n + 1, sizeof(*dup));
+	size_t n = 0;
+
+	if (!order || !dup)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n; i++)
+		order[i] = i;
+	qsort_r(order, d->n, sizeof(*order), cmp_index, d->v);
+	for (size_t k = 1; k < d->n; k++)
+		dup[order[k]] = diag_cmp(&d->v[order[k - 1]], &d->v[order[k]]) == 0;
+	d->errors = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		if (dup[i]) {
+			diag_release(&d->v[i]);
+			continue;
+		}
+		d->v[n++] = d->v[i];
+		d->errors += d->v[i].severity == GP_SEV_ERROR;
+	}
+	d->n = n;
+	return 0;
+}
+
 int
 gp_diag_format(const struct gp_diag *d, struct gp_buf *b)
 {
-	const char *sev = d->severity == GP_SEV_ERROR ? "error" : "warning";
+	const char *sev = gp_severity_to_string(d->severity);
 
 	if (d->file && d->line)
 		return gp_buf_printf(b, "%s:%u:%u: %s: %s", d->file, d->line, d->col ? d->col : 1,
@@ -94,10 +203,8 @@ gp_diag_format(const struct gp_diag *d, struct gp_buf *b)
 void
 gp_diags_release(struct gp_diags *d)
 {
-	for (size_t i = 0; i < d->n; i++) {
-		free(d->v[i].file);
-		free(d->v[i].message);
-	}
+	for (size_t i = 0; i < d->n; i++)
+		diag_release(&d->v[i]);
 	free(d->v);
 	*d = (struct gp_diags){0};
 }

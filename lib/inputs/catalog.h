@@ -19,6 +19,9 @@ struct gp_catalog_entry {
 	/* metadata.approved_by names one group or a list of them: the groups, in file order.
 	 * approved_by holds them as text ("a, b") with the position of the value. */
 	struct gp_strv approvers;
+	/* The entry's first shape problem, as reported (NULL: none): the join holds the entries
+	 * of its database with it and does not report it again. */
+	char *invalid;
 };
 
 struct gp_catalog {
@@ -31,9 +34,14 @@ void gp_catalog_free(struct gp_catalog *c);
 DEFINE_FREEP(struct gp_catalog, gp_catalog_free)
 
 /*
- * Extracts the catalog from a parsed YAML document. Unknown keys inside metadata/
- * configuration are ignored (the platform adds its own); a field that is not a scalar is an
- * error at its position. Returns 0 or -EINVAL (databases: missing or not a mapping).
+ * Extracts the catalog from a parsed YAML document. Unknown keys inside an entry and its
+ * metadata/configuration are ignored (the platform adds its own), except a key close to one
+ * gprdsd reads (gp_did_you_mean()) that the mapping lacks: an error at it, "did you mean" that
+ * key. A field that is not a scalar, and a section that is not a mapping, is an error at its
+ * position. One mistake, one error: a field absent because of a reported problem has
+ * .reported set, so that nothing reports it missing, and the entry keeps its first problem in
+ * invalid; the diagnostics' key is the database. Returns 0 or -EINVAL (databases: missing or
+ * not a mapping).
  */
 int gp_catalog_extract(const struct gp_doc *doc, struct gp_catalog **ret, struct gp_diags *diags);
 

@@ -242,6 +242,8 @@ catalog_enums_check(const char *file, const struct gp_catalog_entry *cat, const 
 		const struct gp_field *f = catalog_field(cat, ce->field);
 		struct gp_pos p = gp_catalog_pos(file, cat, f);
 
+		if (!f->v && f->reported)
+			continue; /* catalog.c reported why: a misspelt key, a wrong shape */
 		if (!f->v && catalog_enums[k].required)
 			r = gp_pos_error(diags, &p, "%s is missing", ce->what);
 		else if (!f->v)
@@ -301,6 +303,8 @@ gp_catalog_validate(const struct gp_catalog *c, const struct gp_enums *e, struct
 		return 0;
 	errors = diags->errors;
 	for (size_t i = 0; r >= 0 && i < c->n; i++) {
+		size_t n_before = diags->n;
+
 		r = gp_catalog_names_check(c->file, &c->v[i], NULL, NULL, diags);
 		if (r >= 0)
 			r = requester_check(c->file, &c->v[i], diags);
@@ -310,6 +314,8 @@ gp_catalog_validate(const struct gp_catalog *c, const struct gp_enums *e, struct
 			r = catalog_enums_check(c->file, &c->v[i], e, diags);
 		if (r >= 0)
 			r = catalog_config_check(c->file, &c->v[i], diags);
+		if (r >= 0)
+			r = gp_diags_set_context(diags, n_before, NULL, c->v[i].database.v);
 	}
 	if (r < 0)
 		return r;

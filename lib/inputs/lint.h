@@ -49,8 +49,9 @@ int gp_catalog_values_check(const char *file, const struct gp_catalog_entry *c,
  * Checks every entry of c, for `validate`: its names (without master names, which `validate`
  * does not know), the requester format, the values of metadata.environment, risk, size_tier,
  * status, owner and domain (a missing environment is an error, any other missing value a
- * warning), and the informational configuration.secret_path and instance_class (mismatches
- * are warnings). c NULL: nothing to check; e NULL: any value.
+ * warning, unless catalog.c reported why it is absent: gp_field.reported), and the
+ * informational configuration.secret_path and instance_class (mismatches are warnings); the
+ * diagnostics' key is the entry's database. c NULL: nothing to check; e NULL: any value.
  * Returns 0, -EINVAL when it added an error or diags is NULL, or -ENOMEM.
  */
 int gp_catalog_validate(const struct gp_catalog *c, const struct gp_enums *e,

@@ -4,14 +4,19 @@
  * `rds_config = { enabled, application_databases }` in coupled mode.
  *
  * It checks shape only: each member must be an object whose database_name and username are
- * strings (access_level optional). A bad member is reported with its position and still
- * returned with the fields it has, so that validation can hold back that one entry and let
- * the others proceed. Names are not checked here (plan/join.c does), and every attribute other
+ * strings (access_level optional) and that has no other attribute (a misspelt access_level
+ * must not make a reader an owner). A bad member is reported once, with its position, and
+ * still returned with the fields it has and its first problem as the reason to hold it, so
+ * that the join holds back that one entry, without reporting it again, and lets the others
+ * proceed. Names are not checked here (plan/join.c does), and every top-level attribute other
  * than the ones above is ignored: the file also configures the rest of the platform.
  */
 #include "inputs/tfvars.h"
 
 #include "base/doc.h"
+#include "base/quote.h"
+
+#include <stddef.h>
 
 struct extract {
 	const char *file;
@@ -19,18 +24,24 @@ struct extract {
 	struct gp_diags *diags;
 };
 
-/* Entry key for a message: printable, bounded (keys are not validated yet). */
-static void
-key_text(char *out, size_t size, const char *key)
-{
-	size_t o = 0;
+/*
+ * The attributes of an application_databases entry: the one list that extraction walks and
+ * that an unknown attribute is compared with for a "did you mean".
+ */
+static const struct entry_attr {
+	const char *name;
+	bool required;
+	size_t offset; /* of its struct gp_field in struct gp_tfvars_entry */
+} entry_attrs[] = {
+	{"database_name", true, offsetof(struct gp_tfvars_entry, database)},
+	{"username", true, offsetof(struct gp_tfvars_entry, username)},
+	{"access_level", false, offsetof(struct gp_tfvars_entry, access)},
+};
 
-	for (; *key && o + 4 < size; key++)
-		out[o++] = (unsigned char)*key < 0x20 || *key == 0x7f ? '?' : *key;
-	if (*key)
-		for (int k = 0; k < 3; k++)
-			out[o++] = '.';
-	out[o] = '\0';
+static struct gp_field *
+attr_field(struct gp_tfvars_entry *e, const struct entry_attr *a)
+{
+	return (struct gp_field *)((char *)e + a->offset);
 }
 
 /* A shape error of the document as a whole, at node n: the extraction fails with -EINVAL. */
@@ -49,26 +60,86 @@ document_error(struct extract *x, const struct gp_node *n, const char *fmt, ...)
 	return r < 0 ? r : -EINVAL;
 }
 
-/* One string field of member m (whose value is an object); a missing one is reported at m. */
+/* A shape problem of entry e at line:col: an error, and, the first time, the entry's reason to
+ * be held (e->invalid), so that the join holds it without reporting it again. */
 static int
-extract_field(struct extract *x, const struct gp_member *m, const char *name, bool required,
-	      struct gp_field *f)
+entry_problem(struct extract *x, struct gp_tfvars_entry *e, unsigned line, unsigned col,
+	      const struct gp_buf *msg)
 {
-	const struct gp_node *v = gp_node_get(m->value, name);
-	char text[80];
+	if (msg->oom)
+		return -ENOMEM;
+	if (!e->invalid && !(e->invalid = strdup(msg->p)))
+		return -ENOMEM;
+	return gp_diag_error(x->diags, -EINVAL, x->file, line, col, "%s", msg->p);
+}
 
-	key_text(text, sizeof(text), m->key);
+/* entry_problem() with a message that starts with the entry's address,
+ * `application_databases["key"]`, followed by fmt. */
+static int entry_error(struct extract *x, struct gp_tfvars_entry *e, unsigned line, unsigned col,
+		       const char *fmt, ...) _printf_(5, 6);
+
+static int
+entry_error(struct extract *x, struct gp_tfvars_entry *e, unsigned line, unsigned col,
+	    const char *fmt, ...)
+{
+	_cleanup_(gp_buf_release) struct gp_buf b = {0};
+	char q[GP_QUOTE_BUF];
+	va_list ap;
+
+	gp_buf_printf(&b, "%s[%s]", x->path, gp_quote(q, e->key.v));
+	va_start(ap, fmt);
+	gp_buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	return entry_problem(x, e, line, col, &b);
+}
+
+/*
+ * An attribute that is not in entry_attrs: an error at its name, with the known attribute it
+ * is closest to. When that one is absent, the misspelling explains it: it is marked reported
+ * and not said to be missing as well.
+ */
+static int
+unknown_attr(struct extract *x, const struct gp_member *a, struct gp_tfvars_entry *e,
+	     const struct gp_node *obj)
+{
+	_cleanup_(gp_buf_release) struct gp_buf b = {0};
+	const char *names[ELEMENTSOF(entry_attrs)], *hint;
+	char qa[GP_QUOTE_BUF], qk[GP_QUOTE_BUF];
+
+	for (size_t k = 0; k < ELEMENTSOF(entry_attrs); k++)
+		names[k] = entry_attrs[k].name;
+	hint = gp_did_you_mean(a->key, names, ELEMENTSOF(names));
+	for (size_t k = 0; hint && k < ELEMENTSOF(entry_attrs); k++)
+		if (names[k] == hint && !gp_node_get(obj, hint))
+			attr_field(e, &entry_attrs[k])->reported = true;
+	gp_buf_printf(&b, "unknown attribute %s in %s[%s]", gp_quote(qa, a->key), x->path,
+		      gp_quote(qk, e->key.v));
+	if (hint)
+		gp_buf_printf(&b, " (did you mean \"%s\"?)", hint);
+	return entry_problem(x, e, a->line, a->col, &b);
+}
+
+/* One string attribute of member m (whose value is an object); a missing one is reported at
+ * m, unless a misspelling of it was. */
+static int
+extract_field(struct extract *x, const struct gp_member *m, const struct entry_attr *a,
+	      struct gp_tfvars_entry *e)
+{
+	const struct gp_node *v = gp_node_get(m->value, a->name);
+	struct gp_field *f = attr_field(e, a);
+
 	/* null is how HCL spells "not set": an optional field then takes its default. */
-	if (!v || (!required && v->kind == GP_NODE_NULL)) {
-		if (!required)
+	if (!v || (!a->required && v->kind == GP_NODE_NULL)) {
+		if (!a->required || f->reported)
 			return 0;
-		return gp_diag_error(x->diags, -EINVAL, x->file, m->line, m->col,
-				     "%s entry \"%s\": %s is missing", x->path, text, name);
+		f->reported = true;
+		return entry_error(x, e, m->line, m->col, ".%s is missing", a->name);
 	}
-	if (v->kind != GP_NODE_STRING)
-		return gp_diag_error(x->diags, -EINVAL, x->file, v->line, v->col,
-				     "%s entry \"%s\": %s must be a string, found %s", x->path,
-				     text, name, gp_node_kind_to_string(v->kind));
+	if (v->kind != GP_NODE_STRING) {
+		f->reported = true;
+		return entry_error(x, e, v->line, v->col, ".%s must be a string, found %s", a->name,
+				   gp_node_kind_to_string(v->kind));
+	}
 	return gp_field_set(f, v->str, v->line, v->col);
 }
 
@@ -76,24 +147,26 @@ static int
 extract_entry(struct extract *x, const struct gp_member *m, struct gp_tfvars_entry *e)
 {
 	const struct gp_node *v = m->value;
-	char text[80];
 	int r;
 
 	r = gp_field_set(&e->key, m->key, m->line, m->col);
 	if (r < 0)
 		return r;
-	if (v->kind != GP_NODE_OBJECT) {
-		key_text(text, sizeof(text), m->key);
-		return gp_diag_error(x->diags, -EINVAL, x->file, v->line, v->col,
-				     "%s entry \"%s\" must be an object with database_name and "
-				     "username, found %s",
-				     x->path, text, gp_node_kind_to_string(v->kind));
+	if (v->kind != GP_NODE_OBJECT)
+		return entry_error(x, e, v->line, v->col,
+				   " must be an object with database_name and username, found %s",
+				   gp_node_kind_to_string(v->kind));
+	/* In the file's order, so that the errors come out in that order. */
+	for (size_t i = 0; i < v->n && r >= 0; i++) {
+		bool known = false;
+
+		for (size_t k = 0; k < ELEMENTSOF(entry_attrs); k++)
+			known |= strcmp(v->members[i].key, entry_attrs[k].name) == 0;
+		if (!known)
+			r = unknown_attr(x, &v->members[i], e, v);
 	}
-	r = extract_field(x, m, "database_name", true, &e->database);
-	if (r >= 0)
-		r = extract_field(x, m, "username", true, &e->username);
-	if (r >= 0)
-		r = extract_field(x, m, "access_level", false, &e->access);
+	for (size_t k = 0; k < ELEMENTSOF(entry_attrs) && r >= 0; k++)
+		r = extract_field(x, m, &entry_attrs[k], e);
 	return r;
 }
 
@@ -118,8 +191,12 @@ extract_apps(struct extract *x, const struct gp_member *apps, struct gp_tfvars *
 	if (!t->v)
 		return -ENOMEM;
 	for (size_t i = 0; i < v->n; i++) {
+		size_t n_before = x->diags->n;
+
 		t->n++;
 		r = extract_entry(x, &v->members[i], &t->v[i]);
+		if (r >= 0)
+			r = gp_diags_set_context(x->diags, n_before, NULL, v->members[i].key);
 		if (r < 0)
 			return r;
 	}
@@ -196,6 +273,7 @@ gp_tfvars_free(struct gp_tfvars *t)
 		gp_field_release(&t->v[i].database);
 		gp_field_release(&t->v[i].username);
 		gp_field_release(&t->v[i].access);
+		free(t->v[i].invalid);
 	}
 	free(t->v);
 	free(t->file);

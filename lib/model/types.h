@@ -14,6 +14,9 @@
 struct gp_field {
 	char *v; /* NULL when absent */
 	unsigned line, col;
+	/* Absent, and why was reported already (its key misspelt, its value of the wrong
+	 * type): a check must not report it again as missing. */
+	bool reported;
 };
 void gp_field_release(struct gp_field *f);
 int gp_field_set(struct gp_field *f, const char *v, unsigned line, unsigned col);

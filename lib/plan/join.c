@@ -90,6 +90,15 @@ entry_pos(const struct join *j, size_t i)
 	return (struct gp_pos){e->file, e->line, e->col};
 }
 
+/* The diagnostics from index `from` on concern entry i. Its key is also its key in the file
+ * they point into: the tfvars for a tfvars entry, the catalog (the database) for a
+ * catalog-only one. */
+static int
+entry_context(struct join *j, size_t i, size_t from)
+{
+	return gp_diags_set_context(j->diags, from, NULL, j->d->v[i].key);
+}
+
 /*
  * Holds entry i with a formatted reason (unless it is held already: gp_entry_hold()) and
  * reports it as an error at p.
@@ -112,23 +121,60 @@ reject(struct join *j, size_t i, enum gp_hold h, const struct gp_pos *p, const c
 	r = gp_entry_hold(&j->d->v[i], h, b.p);
 	if (r >= 0)
 		r = gp_pos_error(j->diags, p, "%s", b.p);
+	return r < 0 ? r : entry_context(j, i, j->diags->n - 1);
+}
+
+/*
+ * Holds entry i with reason (unless it is held already) as a consequence of a problem
+ * reported as an error elsewhere: one note at p says why ("held: ..."), not another error.
+ */
+static int consequence(struct join *j, size_t i, enum gp_hold h, const struct gp_pos *p,
+		       const char *reason, const char *fmt, ...) _printf_(6, 7);
+
+static int
+consequence(struct join *j, size_t i, enum gp_hold h, const struct gp_pos *p, const char *reason,
+	    const char *fmt, ...)
+{
+	size_t n_before = j->diags->n;
+	va_list ap;
+	int r;
+
+	r = gp_entry_hold(&j->d->v[i], h, reason);
+	if (r < 0)
+		return r;
+	va_start(ap, fmt);
+	r = gp_diags_vadd(j->diags, GP_SEV_NOTE, 0, p->file, p->line, p->col, fmt, ap);
+	va_end(ap);
+	return r < 0 ? r : entry_context(j, i, n_before);
+}
+
+/* Holds every entry joined with catalog entry cat as invalid, with reason. */
+static int
+hold_catalog_entries(struct join *j, const struct gp_catalog_entry *cat, const char *reason)
+{
+	size_t first = j->cat_first[cat - j->in->catalog->v];
+	int r = 0;
+
+	for (size_t i = first; r >= 0 && i != NO_NEXT; i = j->cat_next[i])
+		r = gp_entry_hold(&j->d->v[i], GP_HOLD_INVALID, reason);
 	return r;
 }
 
 /*
  * A problem of a catalog entry concerns every entry of its database: lint.c added one error
  * at the catalog position (not one per entry, which would repeat it); every such entry is held
- * with it, for each error added since diags held n_before, in order.
+ * with it, for each error added since diags held n_before, in order. A shape problem that
+ * catalog.c reported (cat->invalid) comes first, and is not reported again.
  */
 static int
 hold_catalog(struct join *j, const struct gp_catalog_entry *cat, size_t n_before)
 {
-	size_t first = j->cat_first[cat - j->in->catalog->v];
-	int r = 0;
+	int r = gp_diags_set_context(j->diags, n_before, NULL, cat->database.v);
 
+	if (r >= 0 && cat->invalid)
+		r = hold_catalog_entries(j, cat, cat->invalid);
 	for (size_t k = n_before; r >= 0 && k < j->diags->n; k++)
-		for (size_t i = first; r >= 0 && i != NO_NEXT; i = j->cat_next[i])
-			r = gp_entry_hold(&j->d->v[i], GP_HOLD_INVALID, j->diags->v[k].message);
+		r = hold_catalog_entries(j, cat, j->diags->v[k].message);
 	return r;
 }
 
@@ -303,7 +349,11 @@ add_tfvars_entry(struct join *j, const struct gp_tfvars_entry *tf)
 	e->col = tf->key.col;
 	e->has_tfvars = true;
 	e->access = GP_ACCESS_OWNER;
-	if (tf->access.v) {
+	/* An access_level that is misspelt or not a string is unknown, as an invalid one. */
+	if (tf->access.reported) {
+		j->src[i].access_ok = false;
+		e->access = GP_ACCESS_READER;
+	} else if (tf->access.v) {
 		a = gp_access_from_string(tf->access.v);
 		/* An unknown level is held as invalid; reader is the least harmful stand-in. */
 		j->src[i].access_ok = a >= 0;
@@ -410,13 +460,18 @@ add_entries(struct join *j)
  * Step 2: validation of each entry
  */
 
+/* A name field of a tfvars entry against its rule. An absent field whose problem the tfvars
+ * reader reported (a misspelt key, a value that is not a string) is not "missing" too. */
 static int
-check_name_field(struct join *j, size_t i, const char *what, const char *v,
+check_name_field(struct join *j, size_t i, const char *what, const struct gp_field *f,
 		 const char *(*check)(const char *), bool reserved, const struct gp_pos *p)
 {
-	const char *why = check(v);
+	const char *v = f->v, *why;
 	char q[GP_QUOTE_BUF + 1];
 
+	if (!v && f->reported)
+		return 0;
+	why = check(v);
 	if (!why && reserved)
 		why = gp_name_reserved_why(v, j->in->master_user, j->in->master_db);
 	if (!why)
@@ -459,14 +514,16 @@ validate_tfvars_entry(struct join *j, size_t i)
 	char q[GP_QUOTE_BUF];
 	int r;
 
-	r = check_name_field(j, i, "app key", tf->key.v, gp_check_app_key, false, &pk);
+	/* Its shape problem was reported by the reader: held for it, not reported again. */
+	r = tf->invalid ? gp_entry_hold(&j->d->v[i], GP_HOLD_INVALID, tf->invalid) : 0;
 	if (r >= 0)
-		r = check_name_field(j, i, "database_name", tf->database.v, gp_check_database_name,
+		r = check_name_field(j, i, "app key", &tf->key, gp_check_app_key, false, &pk);
+	if (r >= 0)
+		r = check_name_field(j, i, "database_name", &tf->database, gp_check_database_name,
 				     true, &pd);
 	if (r >= 0)
-		r = check_name_field(j, i, "username", tf->username.v, gp_check_username, true,
-				     &pu);
-	if (r >= 0 && !j->src[i].access_ok)
+		r = check_name_field(j, i, "username", &tf->username, gp_check_username, true, &pu);
+	if (r >= 0 && !j->src[i].access_ok && tf->access.v)
 		r = reject(j, i, GP_HOLD_INVALID, &pa,
 			   "access_level %s must be one of owner, editor, reader",
 			   gp_quote(q, tf->access.v));
@@ -488,7 +545,7 @@ validate_catalog_only_entry(struct join *j, size_t i)
 
 	r = gp_catalog_names_check(j->cat_file, cat, j->in->master_user, j->in->master_db,
 				   j->diags);
-	if (r > 0)
+	if (r >= 0)
 		r = hold_catalog(j, cat, n_before);
 	if (r >= 0) {
 		struct gp_pos p = entry_pos(j, i);
@@ -532,7 +589,7 @@ validate_catalog_entry(struct join *j, const struct gp_catalog_entry *cat)
 	int r;
 
 	r = gp_catalog_values_check(j->cat_file, cat, j->in->enums, j->diags);
-	return r > 0 ? hold_catalog(j, cat, n_before) : r;
+	return r >= 0 ? hold_catalog(j, cat, n_before) : r;
 }
 
 static int
@@ -724,32 +781,74 @@ check_catalog_username(struct join *j, size_t owner)
 		      pc.file ? pc.file : "catalog", pc.line, pc.col);
 }
 
+/* The first entry of first's group whose access_level is unknown (reported as invalid): it
+ * may be the owner the database lacks. NO_NEXT when there is none. */
+static size_t
+unknown_access(const struct join *j, size_t first)
+{
+	for (size_t i = first; i != NO_NEXT; i = j->dbs.next[i])
+		if (!j->src[i].access_ok)
+			return i;
+	return NO_NEXT;
+}
+
 /*
  * Zero or several owner entries: nobody (or no single role) may create the database, so the
- * owners and every editor/reader entry on it are held.
+ * owners and every editor/reader entry on it are held. One mistake, one error: with several
+ * owners, each owner is in error and the others are held as its consequence (a note); with
+ * none, the first entry is in error and the others are held as a consequence, or every one
+ * is, when an entry of the database has an invalid access_level (reported already, and
+ * perhaps the owner).
  */
 static int
 reject_database(struct join *j, size_t first, size_t n_owners, const char *owner_keys)
 {
-	const char *db = j->d->v[first].database;
-	char q[GP_QUOTE_BUF];
+	_cleanup_(gp_buf_release) struct gp_buf why = {0};
+	size_t unsure = n_owners ? NO_NEXT : unknown_access(j, first);
+	bool said = unsure != NO_NEXT;
+	char q[GP_QUOTE_BUF], qu[GP_QUOTE_BUF];
 	int r = 0;
 
+	gp_quote(q, j->d->v[first].database);
+	if (n_owners)
+		gp_buf_printf(&why, "database %s has %zu owner entries: %s", q, n_owners,
+			      owner_keys);
+	else
+		gp_buf_printf(&why, "no owner entry for database %s", q);
+	if (why.oom)
+		return -ENOMEM;
 	for (size_t i = first; r >= 0 && i != NO_NEXT; i = j->dbs.next[i]) {
 		struct gp_pos p;
 
 		if (!j->src[i].access_ok)
 			continue;
 		p = tf_pos(j, j->src[i].tf, &j->src[i].tf->access);
-		if (n_owners == 0)
-			r = reject(j, i, GP_HOLD_CONFLICT, &p, "no owner entry for database %s",
-				   gp_quote(q, db));
-		else if (is_owner(j, i) || j->d->v[i].hold == GP_HOLD_NONE)
-			r = reject(j, i, GP_HOLD_CONFLICT, &p,
-				   "database %s has %zu owner entries: %s", gp_quote(q, db),
-				   n_owners, owner_keys);
+		if (n_owners ? is_owner(j, i) : !said) {
+			r = reject(j, i, GP_HOLD_CONFLICT, &p, "%s", why.p);
+			said = true;
+		} else if (j->d->v[i].hold == GP_HOLD_NONE) {
+			r = consequence(j, i, GP_HOLD_CONFLICT, &p, why.p, "held: %s%s%s%s", why.p,
+					unsure != NO_NEXT ? " (the access_level of " : "",
+					unsure != NO_NEXT ? gp_quote(qu, j->d->v[unsure].key) : "",
+					unsure != NO_NEXT ? " is invalid)" : "");
+		}
 	}
 	return r;
+}
+
+/* Entry i is held because its owner entry o is: the reason says why o is, the note only that
+ * it is, since o's own problem was reported at o. */
+static int
+owner_held(struct join *j, size_t i, const struct gp_entry *o, const struct gp_pos *p)
+{
+	_cleanup_(gp_buf_release) struct gp_buf reason = {0};
+	char q[GP_QUOTE_BUF];
+
+	gp_quote(q, o->key);
+	if (gp_buf_printf(&reason, "owner entry %s is held: %s", q, o->reason) < 0)
+		return -ENOMEM;
+	return consequence(j, i, o->hold, p, reason.p, "held: its owner entry %s is %s", q,
+			   o->hold == GP_HOLD_INVALID ? "invalid" : "in conflict");
 }
 
 /*
@@ -761,7 +860,6 @@ share_owner(struct join *j, size_t first, size_t owner)
 {
 	const struct gp_entry *o = &j->d->v[owner];
 	bool blocked = is_hold_blocking(o->hold);
-	char q[GP_QUOTE_BUF];
 	int r = 0;
 
 	for (size_t i = first; r >= 0 && i != NO_NEXT; i = j->dbs.next[i]) {
@@ -774,8 +872,7 @@ share_owner(struct join *j, size_t first, size_t owner)
 			e->owner_role = gp_strdup0(o->username);
 			r = e->owner_role || !o->username ? 0 : -ENOMEM;
 		} else if (i != owner && e->hold == GP_HOLD_NONE) {
-			r = reject(j, i, o->hold, &p, "owner entry %s is held: %s",
-				   gp_quote(q, o->key), o->reason);
+			r = owner_held(j, i, o, &p);
 		}
 	}
 	return r;

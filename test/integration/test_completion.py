@@ -39,5 +39,6 @@ def test_commands_options_and_envs():
     assert complete("gprdsd plan ") == []          # one command per line
     assert complete("gprdsd --log-level w") == ["warning"]
     assert complete("gprdsd --once --color a") == ["always", "auto"]
+    assert complete("gprdsd validate --format ") == ["github", "json", "text"]
     assert complete("gprdsd --config config/gprdsd.yaml --env ") == ["dev", "test"]
     assert complete("gprdsd --config config/gprdsd.yaml plan -e t") == ["test"]

@@ -56,12 +56,13 @@ dump_field(struct gp_buf *out, const char *indent, const char *name, const struc
 	if (f->v)
 		gp_buf_printf(out, "%s%s = \"%s\"  @%u:%u\n", indent, name, f->v, f->line, f->col);
 	else
-		gp_buf_printf(out, "%s%s = -\n", indent, name);
+		gp_buf_printf(out, "%s%s = -%s\n", indent, name, f->reported ? " (reported)" : "");
 }
 
 /*
  * The canonical dump: the return value, the version, each entry with every field (absent
- * ones as "-") and its position, then every diagnostic.
+ * ones as "-", "(reported)" when why was reported) and its position and its reason to be
+ * held, then every diagnostic with its key.
  */
 static void
 dump_catalog(struct gp_buf *out, int r, const struct gp_catalog *c, const struct gp_diags *d)
@@ -75,11 +76,13 @@ dump_catalog(struct gp_buf *out, int r, const struct gp_catalog *c, const struct
 				      c->v[i].database.line, c->v[i].database.col);
 			for (size_t j = 0; j < ELEMENTSOF(fields); j++)
 				dump_field(out, "    ", fields[j].name, field(&c->v[i], j));
+			if (c->v[i].invalid)
+				gp_buf_printf(out, "    invalid: %s\n", c->v[i].invalid);
 		}
 	}
 	for (size_t i = 0; i < d->n; i++) {
 		gp_diag_format(&d->v[i], out);
-		gp_buf_putc(out, '\n');
+		gp_buf_printf(out, "  [key %s]\n", d->v[i].key ? d->v[i].key : "-");
 	}
 }
 

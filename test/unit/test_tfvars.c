@@ -1,7 +1,8 @@
 /*
  * test_tfvars.c — extraction of application_databases from parsed tfvars documents, in
  * standalone and coupled mode: entries in file order with positions, access_level default,
- * per-member shape errors (reported, member still returned), whole-document shape errors.
+ * per-member shape errors (reported once, member still returned with its reason to be held),
+ * unknown attributes with a "did you mean", whole-document shape errors.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -290,21 +291,19 @@ test_shape_errors(void **state)
 
 	assert_diags(
 		&d,
-		E("3:13", "application_databases entry \"str\" must be an object with "
+		E("3:13", "application_databases[\"str\"] must be an object with "
 			  "database_name and username, found string"),
-		E("4:31", "application_databases entry \"num\": database_name must be a "
-			  "string, found number"),
-		E("4:66", "application_databases entry \"num\": access_level "
-			  "must be a string, found bool"),
-		E("5:3", "application_databases entry \"missing\": "
-			 "database_name is missing"),
-		E("6:3", "application_databases entry \"empty\": "
-			 "database_name is missing"),
-		E("6:3", "application_databases entry "
-			 "\"empty\": username is missing"),
-		E("7:47",
-		  "application_databases entry \"nulls\": username must be a string, found null"),
-		E("9:13", "application_databases entry \"list\" must be an object with "
+		E("4:31", "application_databases[\"num\"].database_name must be a string, "
+			  "found number"),
+		E("4:66", "application_databases[\"num\"].access_level must be a string, "
+			  "found bool"),
+		E("5:3", "application_databases[\"missing\"].database_name is missing"),
+		E("6:3", "application_databases[\"empty\"].database_name is missing"),
+		E("6:3", "application_databases[\"empty\"].username is missing"),
+		E("7:47", "application_databases[\"nulls\"].username must be a string, found null"),
+		E("8:53", "unknown attribute \"note\" in application_databases[\"extra\"]"),
+		E("8:63", "unknown attribute \"tags\" in application_databases[\"extra\"]"),
+		E("9:13", "application_databases[\"list\"] must be an object with "
 			  "database_name and username, found list"));
 	/* Every member is returned, in order, with the fields it has. */
 	assert_int_equal(t->n, 8);
@@ -326,6 +325,85 @@ test_shape_errors(void **state)
 	assert_field(&t->v[6].key, "extra", 8, 3);
 	assert_field(&t->v[6].username, "eu", 8, 47);
 	assert_field(&t->v[7].key, "list", 9, 3);
+	/* Each bad member keeps its first problem, to be held for; the good one has none. */
+	assert_null(t->v[0].invalid);
+	assert_string_equal(t->v[2].invalid, "application_databases[\"num\"].database_name "
+					     "must be a string, found number");
+	assert_true(t->v[2].database.reported);
+	assert_true(t->v[2].access.reported);
+	assert_false(t->v[2].username.reported);
+	assert_string_equal(t->v[6].invalid,
+			    "unknown attribute \"note\" in application_databases[\"extra\"]");
+	for (size_t i = 1; i < t->n; i++)
+		assert_non_null(t->v[i].invalid);
+	gp_tfvars_free(t);
+}
+
+/*
+ * A misspelt attribute is one error, at the misspelling, with the attribute it stands for;
+ * that attribute is then not reported missing as well. The diagnostics carry the member's
+ * key, and the member keeps the error as its reason to be held.
+ */
+static void
+test_unknown_attribute(void **state)
+{
+	static const char src[] =
+		"rds_config = {\n"
+		"  enabled = true\n"
+		"  application_databases = {\n"
+		"    ledger = {\n"
+		"      database_name = \"ledger\"\n"
+		"      usernme       = \"ledger_user\"\n"
+		"    }\n"
+		"    ledger_ro = { database_name = \"ledger\", username = \"ledger_ro\", "
+		"acess_level = \"reader\" }\n"
+		"    both = { database_name = \"b\", username = \"bu\", usernam = \"x\" }\n"
+		"    far = { databse_name = \"f\", username = \"fu\", size = \"small\" }\n"
+		"  }\n"
+		"}\n";
+	struct gp_diags d = {0};
+	struct gp_tfvars *t = extract(src, GP_MODE_COUPLED, 0, &d);
+
+	static const char *const keys[] = {"ledger", "ledger_ro", "both", "far", "far"};
+
+	assert_int_equal(d.n, ELEMENTSOF(keys));
+	for (size_t i = 0; i < d.n; i++)
+		assert_string_equal(d.v[i].key, keys[i]);
+	assert_diags(&d,
+		     E("6:7", "unknown attribute \"usernme\" in "
+			      "rds_config.application_databases[\"ledger\"] (did you mean "
+			      "\"username\"?)"),
+		     E("8:69", "unknown attribute \"acess_level\" in "
+			       "rds_config.application_databases[\"ledger_ro\"] (did you mean "
+			       "\"access_level\"?)"),
+		     /* username is there: usernam is an error of its own, username is read */
+		     E("9:52", "unknown attribute \"usernam\" in "
+			       "rds_config.application_databases[\"both\"] (did you mean "
+			       "\"username\"?)"),
+		     E("10:13", "unknown attribute \"databse_name\" in "
+				"rds_config.application_databases[\"far\"] (did you mean "
+				"\"database_name\"?)"),
+		     /* nothing known is close to size: no hint */
+		     E("10:50", "unknown attribute \"size\" in "
+				"rds_config.application_databases[\"far\"]"));
+	assert_int_equal(t->n, 4);
+	assert_field(&t->v[0].database, "ledger", 5, 23);
+	assert_field(&t->v[0].username, NULL, 0, 0);
+	assert_true(t->v[0].username.reported);
+	assert_string_equal(t->v[0].invalid,
+			    "unknown attribute \"usernme\" in "
+			    "rds_config.application_databases[\"ledger\"] (did you mean "
+			    "\"username\"?)");
+	/* A misspelt access_level is unknown, never the default owner. */
+	assert_field(&t->v[1].access, NULL, 0, 0);
+	assert_true(t->v[1].access.reported);
+	assert_field(&t->v[2].username, "bu", 9, 46);
+	assert_false(t->v[2].username.reported);
+	assert_non_null(t->v[2].invalid);
+	assert_true(t->v[3].database.reported);
+	assert_string_equal(t->v[3].invalid, "unknown attribute \"databse_name\" in "
+					     "rds_config.application_databases[\"far\"] (did you "
+					     "mean \"database_name\"?)");
 	gp_tfvars_free(t);
 }
 
@@ -364,7 +442,7 @@ test_message_keys_are_one_line(void **state)
 	struct gp_tfvars *t =
 		extract("application_databases = { \"a\\nb\" = 1 }", GP_MODE_STANDALONE, 0, &d);
 
-	assert_diags(&d, E("1:36", "application_databases entry \"a?b\" must be an object with "
+	assert_diags(&d, E("1:36", "application_databases[\"a\\x0ab\"] must be an object with "
 				   "database_name and username, found number"));
 	assert_string_equal(t->v[0].key.v, "a\nb");
 	gp_tfvars_free(t);
@@ -380,6 +458,7 @@ main(void)
 		cmocka_unit_test(test_whole_document_errors),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_shape_errors),
+		cmocka_unit_test(test_unknown_attribute),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_message_keys_are_one_line),
 	};

@@ -1,5 +1,6 @@
 /*
- * test_util.c — lib/util.c: buffers, string vectors, durations, timestamps, UTF-8 checks.
+ * test_util.c — lib/util.c: buffers, string vectors, durations, timestamps, UTF-8 checks;
+ * lib/base/diag.c: severities, context, one diagnostic per problem.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 
+#include "base/diag.h"
 #include "base/util.h"
 
 /* ---------------------------------------------------------------------------------------
@@ -186,6 +188,45 @@ test_did_you_mean(void **state)
 	assert_null(gp_did_you_mean("x", keys, ELEMENTSOF(keys)));
 	assert_null(gp_did_you_mean("owner", keys, ELEMENTSOF(keys)));
 	assert_null(gp_did_you_mean("usernme", keys, 0));
+}
+
+/* One problem found twice is shown and counted once; env and key do not make it another. */
+static void
+test_diags_uniq(void **state)
+{
+	struct gp_diags d = {0};
+	struct gp_buf b = {0};
+
+	assert_int_equal(gp_diag_error(&d, -EINVAL, "c.yaml", 3, 5, "bad risk"), 0);
+	assert_int_equal(gp_diag_warning(&d, "c.yaml", 3, 5, "bad risk"), 0);
+	assert_int_equal(gp_diag_note(&d, "t.tfvars", 9, 0, "held: its owner is invalid"), 0);
+	assert_int_equal(gp_diags_set_context(&d, 0, NULL, "ledger"), 0);
+	assert_int_equal(gp_diag_error(&d, -EINVAL, "c.yaml", 3, 5, "bad risk"), 0);
+	assert_int_equal(gp_diag_error(&d, -EINVAL, NULL, 0, 0, "no inputs"), 0);
+	assert_int_equal(gp_diag_error(&d, -EINVAL, NULL, 0, 0, "no inputs"), 0);
+	/* A context fills only what is unset. */
+	assert_int_equal(gp_diags_set_context(&d, 0, "dev", "other"), 0);
+	assert_string_equal(d.v[0].key, "ledger");
+	assert_string_equal(d.v[3].key, "other");
+	assert_string_equal(d.v[0].env, "dev");
+	assert_int_equal(d.errors, 4);
+	assert_int_equal(gp_diags_uniq(&d), 0);
+	assert_int_equal(d.n, 4);
+	assert_int_equal(d.errors, 2);
+	assert_int_equal(gp_diags_count(&d, GP_SEV_WARNING), 1);
+	assert_int_equal(gp_diags_count(&d, GP_SEV_NOTE), 1);
+	/* The first of equals stays, in the original order. */
+	assert_int_equal(d.v[0].severity, GP_SEV_ERROR);
+	assert_string_equal(d.v[0].key, "ledger");
+	assert_int_equal(d.v[1].severity, GP_SEV_WARNING);
+	assert_string_equal(d.v[3].message, "no inputs");
+	gp_diag_format(&d.v[2], &b);
+	assert_string_equal(b.p, "t.tfvars:9:1: note: held: its owner is invalid");
+	assert_string_equal(gp_severity_to_string(GP_SEV_NOTE), "note");
+	assert_null(gp_severity_to_string(_GP_SEV_MAX));
+	gp_buf_release(&b);
+	gp_diags_release(&d);
+	assert_int_equal(gp_diags_uniq(&d), 0);
 }
 
 static void
@@ -511,6 +552,7 @@ main(void)
 		cmocka_unit_test(test_string_helpers),
 		cmocka_unit_test(test_did_you_mean),
 		cmocka_unit_test(test_span_format),
+		cmocka_unit_test(test_diags_uniq),
 		cmocka_unit_test(test_take_ptr),
 		cmocka_unit_test(test_duration_parse_ok),
 		cmocka_unit_test(test_duration_parse_bad),

@@ -159,13 +159,16 @@ teardown(void **state)
 {
 	struct fx *x = *state;
 
-	for (size_t i = 0; i < x->tf.n; i++)
+	for (size_t i = 0; i < x->tf.n; i++) {
 		release_fields(&x->tf.v[i].key, 4);
+		free(x->tf.v[i].invalid);
+	}
 	free(x->tf.v);
 	free(x->tf.file);
-	for (size_t i = 0; i < x->cat.n; i++)
-		release_fields(&x->cat.v[i].database,
-			       sizeof(struct gp_catalog_entry) / sizeof(struct gp_field));
+	for (size_t i = 0; i < x->cat.n; i++) {
+		release_fields(&x->cat.v[i].database, CAT_FIELD(invalid));
+		free(x->cat.v[i].invalid);
+	}
 	free(x->cat.v);
 	free(x->cat.file);
 	gp_strv_release(&x->en.environments);
@@ -254,8 +257,8 @@ assert_diag(const struct gp_diags *d, enum gp_severity sev, const char *file, un
 	for (size_t i = 0; i < d->n; i++)
 		print_message("diag %s:%u:%u %s\n", d->v[i].file, d->v[i].line, d->v[i].col,
 			      d->v[i].message);
-	fail_msg("no %s at %s:%u:%u containing \"%s\"", sev == GP_SEV_ERROR ? "error" : "warning",
-		 file, line, col, sub);
+	fail_msg("no %s at %s:%u:%u containing \"%s\"", gp_severity_to_string(sev), file, line, col,
+		 sub);
 }
 
 static size_t
@@ -684,13 +687,15 @@ test_conflict_catalog_username(void **state)
 		 CAT_COL(username));
 	assert_diag(&x->diags, GP_SEV_ERROR, TF_FILE, TF_LINE(0, username), TF_COL(username),
 		    where);
+	/* The reader is held as a consequence: its reason says why, a note says it is held. */
 	assert_hold(x, "inv-ro", GP_HOLD_CONFLICT);
 	assert_reason(x, "inv-ro", "owner entry \"inv\" is held: username \"inv_user\"");
 	assert_null(entry(x, "inv-ro")->owner_role);
-	assert_diag(&x->diags, GP_SEV_ERROR, TF_FILE, TF_LINE(1, key), TF_COL(key),
-		    "owner entry \"inv\" is held");
+	assert_diag(&x->diags, GP_SEV_NOTE, TF_FILE, TF_LINE(1, key), TF_COL(key),
+		    "held: its owner entry \"inv\" is in conflict");
 	assert_hold(x, "other", GP_HOLD_NONE);
-	assert_int_equal(x->diags.errors, 2);
+	assert_int_equal(x->diags.errors, 1);
+	assert_int_equal(x->diags.n, 2);
 }
 
 static void
@@ -734,11 +739,11 @@ test_conflict_username_claimed_twice(void **state)
 	/* b's reader follows its owner; c (the owner of c-ro's database) is unaffected. */
 	assert_hold(x, "b-ro", GP_HOLD_CONFLICT);
 	assert_reason(x, "b-ro", "owner entry \"b\" is held");
-	assert_diag(&x->diags, GP_SEV_ERROR, TF_FILE, TF_LINE(2, key), TF_COL(key),
-		    "owner entry \"b\" is held");
+	assert_diag(&x->diags, GP_SEV_NOTE, TF_FILE, TF_LINE(2, key), TF_COL(key),
+		    "held: its owner entry \"b\" is in conflict");
 	assert_hold(x, "c", GP_HOLD_NONE);
 	assert_string_equal(entry(x, "c")->owner_role, "c_user");
-	assert_int_equal(x->diags.errors, 4);
+	assert_int_equal(x->diags.errors, 3);
 }
 
 static void
@@ -756,13 +761,16 @@ test_conflict_no_owner(void **state)
 	assert_string_equal(entry(x, "lonely-ro")->reason,
 			    "no owner entry for database \"lonely_db\"");
 	assert_hold(x, "lonely-rw", GP_HOLD_CONFLICT);
+	assert_string_equal(entry(x, "lonely-rw")->reason,
+			    "no owner entry for database \"lonely_db\"");
+	/* One mistake, one error: at the first entry; the other is held as its consequence. */
 	assert_diag(&x->diags, GP_SEV_ERROR, TF_FILE, TF_LINE(0, access), TF_COL(access),
 		    "no owner entry for database \"lonely_db\"");
-	assert_diag(&x->diags, GP_SEV_ERROR, TF_FILE, TF_LINE(1, access), TF_COL(access),
-		    "no owner entry");
+	assert_diag(&x->diags, GP_SEV_NOTE, TF_FILE, TF_LINE(1, access), TF_COL(access),
+		    "held: no owner entry for database \"lonely_db\"");
 	assert_null(entry(x, "lonely-ro")->owner_role);
 	assert_hold(x, "fine", GP_HOLD_NONE);
-	assert_int_equal(x->diags.errors, 2);
+	assert_int_equal(x->diags.errors, 1);
 	/* The catalog-only rule does not apply: lonely_db has tfvars entries. */
 	assert_int_equal(x->d->n, 3);
 }
@@ -790,9 +798,10 @@ test_conflict_two_owners(void **state)
 		    "has 2 owner entries");
 	assert_diag(&x->diags, GP_SEV_ERROR, TF_FILE, TF_LINE(1, access), TF_COL(access),
 		    "has 2 owner entries");
-	assert_diag(&x->diags, GP_SEV_ERROR, TF_FILE, TF_LINE(2, access), TF_COL(access),
-		    "has 2 owner entries");
-	assert_int_equal(x->diags.errors, 3);
+	/* The reader is no part of the mistake: held as its consequence. */
+	assert_diag(&x->diags, GP_SEV_NOTE, TF_FILE, TF_LINE(2, access), TF_COL(access),
+		    "held: database \"dup_db\" has 2 owner entries");
+	assert_int_equal(x->diags.errors, 2);
 	assert_null(entry(x, "one")->owner_role);
 	assert_null(entry(x, "two")->owner_role);
 	assert_null(entry(x, "ro")->owner_role);
@@ -815,9 +824,12 @@ test_owner_invalid_holds_database(void **state)
 	assert_string_equal(entry(x, "ro")->reason,
 			    "owner entry \"own\" is held: username \"Owner\" must match "
 			    "^[a-z][a-z0-9_]{2,30}$");
-	assert_diag(&x->diags, GP_SEV_ERROR, TF_FILE, TF_LINE(1, key), TF_COL(key),
-		    "owner entry \"own\" is held");
-	assert_int_equal(x->diags.errors, 3);
+	assert_diag(&x->diags, GP_SEV_NOTE, TF_FILE, TF_LINE(1, key), TF_COL(key),
+		    "held: its owner entry \"own\" is invalid");
+	assert_diag(&x->diags, GP_SEV_NOTE, TF_FILE, TF_LINE(2, key), TF_COL(key),
+		    "held: its owner entry \"own\" is invalid");
+	assert_int_equal(x->diags.errors, 1);
+	assert_int_equal(x->diags.n, 3);
 }
 
 /* An invalid access_level is neither owner nor dependent: the real owner is unaffected. */
@@ -834,6 +846,97 @@ test_invalid_access_isolated(void **state)
 	assert_hold(x, "odd", GP_HOLD_INVALID);
 	assert_hold(x, "odd2", GP_HOLD_INVALID);
 	assert_int_equal(x->diags.errors, 2);
+}
+
+/* ---- one mistake, one diagnostic ---- */
+
+/* The tfvars reader reported the entry's shape problem (a misspelt username): the join holds
+ * it for that without a word, and its reader with a note, not an error of its own. */
+static void
+test_tfvars_problem_reported_once(void **state)
+{
+	static const char why[] = "unknown attribute \"usernme\" in application_databases"
+				  "[\"ledger\"] (did you mean \"username\"?)";
+	struct fx *x = *state;
+	size_t i = tf_add(x, "ledger", "ledger_db", NULL, NULL);
+
+	x->tf.v[i].username.reported = true;
+	x->tf.v[i].invalid = strdup(why);
+	tf_add(x, "ledger-ro", "ledger_db", "ledger_ro", "reader");
+	cat_std(x, "ledger_db", "ledger_user");
+	build(x);
+	assert_hold(x, "ledger", GP_HOLD_INVALID);
+	assert_string_equal(entry(x, "ledger")->reason, why);
+	assert_hold(x, "ledger-ro", GP_HOLD_INVALID);
+	assert_reason(x, "ledger-ro", "owner entry \"ledger\" is held: unknown attribute");
+	assert_int_equal(x->diags.errors, 0);
+	assert_int_equal(x->diags.n, 1);
+	assert_diag(&x->diags, GP_SEV_NOTE, TF_FILE, TF_LINE(1, key), TF_COL(key),
+		    "held: its owner entry \"ledger\" is invalid");
+	assert_string_equal(x->diags.v[0].key, "ledger-ro");
+}
+
+/* A misspelt access_level is unknown: not the default owner. The database then has no owner,
+ * perhaps because of it: its other entries are held with a note that says so. */
+static void
+test_unknown_access_reported_once(void **state)
+{
+	struct fx *x = *state;
+	size_t i = tf_add(x, "shop", "shop_db", "shop_owner", NULL);
+
+	x->tf.v[i].access.reported = true;
+	x->tf.v[i].invalid = strdup("unknown attribute \"acess_level\" in ...");
+	tf_add(x, "shop-ro", "shop_db", "shop_ro", "reader");
+	tf_add(x, "shop-rw", "shop_db", "shop_rw", "editor");
+	cat_std(x, "shop_db", "shop_owner");
+	build(x);
+	assert_hold(x, "shop", GP_HOLD_INVALID);
+	assert_int_equal(entry(x, "shop")->access, GP_ACCESS_READER);
+	assert_hold(x, "shop-ro", GP_HOLD_CONFLICT);
+	assert_string_equal(entry(x, "shop-ro")->reason, "no owner entry for database \"shop_db\"");
+	assert_hold(x, "shop-rw", GP_HOLD_CONFLICT);
+	assert_int_equal(x->diags.errors, 0);
+	assert_int_equal(x->diags.n, 2);
+	assert_diag(&x->diags, GP_SEV_NOTE, TF_FILE, TF_LINE(1, access), TF_COL(access),
+		    "held: no owner entry for database \"shop_db\" (the access_level of "
+		    "\"shop\" is invalid)");
+	assert_diag(&x->diags, GP_SEV_NOTE, TF_FILE, TF_LINE(2, access), TF_COL(access),
+		    "held: no owner entry for database \"shop_db\" (the access_level");
+}
+
+/* The catalog reader reported a misspelt key: the entries of the database are held for it,
+ * and neither the join nor `validate`'s checks report the absent field again. */
+static void
+test_catalog_problem_reported_once(void **state)
+{
+	static const char why[] = "unknown key \"rsk\" in metadata of database \"ledger_db\" "
+				  "(did you mean \"risk\"?)";
+	struct gp_diags d = {0};
+	struct fx *x = *state;
+	size_t c = cat_std(x, "ledger_db", "ledger_user");
+
+	CAT_SET(x, c, risk, NULL);
+	x->cat.v[c].risk.reported = true;
+	x->cat.v[c].invalid = strdup(why);
+	tf_add(x, "ledger", "ledger_db", "ledger_user", NULL);
+	tf_add(x, "ledger-ro", "ledger_db", "ledger_ro", "reader");
+	build(x);
+	assert_hold(x, "ledger", GP_HOLD_INVALID);
+	assert_string_equal(entry(x, "ledger")->reason, why);
+	assert_hold(x, "ledger-ro", GP_HOLD_INVALID);
+	assert_string_equal(entry(x, "ledger-ro")->reason, why);
+	assert_int_equal(x->diags.n, 0);
+	/* No "metadata.risk is missing" warning from the catalog's own checks either. */
+	assert_int_equal(gp_catalog_validate(&x->cat, &x->en, &d), 0);
+	assert_int_equal(gp_diags_count(&d, GP_SEV_WARNING), 0);
+	gp_diags_release(&d);
+	/* Without the mark, it is missing again. */
+	x->cat.v[c].risk.reported = false;
+	assert_int_equal(gp_catalog_validate(&x->cat, &x->en, &d), 0);
+	assert_diag(&d, GP_SEV_WARNING, CAT_FILE, CAT_LINE(0, database), CAT_COL(database),
+		    "metadata.risk is missing");
+	assert_string_equal(d.v[0].key, "ledger_db");
+	gp_diags_release(&d);
 }
 
 /* ---- catalog values in the join ---- */
@@ -1433,6 +1536,9 @@ main(void)
 		T(test_conflict_two_owners),
 		T(test_owner_invalid_holds_database),
 		T(test_invalid_access_isolated),
+		T(test_tfvars_problem_reported_once),
+		T(test_unknown_access_reported_once),
+		T(test_catalog_problem_reported_once),
 		T(test_catalog_enum_invalid),
 		T(test_catalog_enum_from_file),
 		T(test_catalog_missing_values_default),
