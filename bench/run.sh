@@ -245,6 +245,7 @@ med() { python3 "$HERE/analyze.py" median "$@"; }
 # One cold pass of a configuration: fresh cluster, fresh moto, gprdsd --once, checks.
 cold_run() { # config n dir run
 	local c=$1 n=$2 d=$3 i=$4 tag="cold-$5"
+	rm -rf "$d/state" # gprdsd's own records: cold means nothing known on either side
 	pg_fresh
 	[ "$FRESH" = 1 ] && moto_restart
 	moto_fresh
