@@ -437,10 +437,64 @@ bench_config() { # n sm_latency_ms
 	if [ -n "${RES[$c,floor,walls]:-}" ]; then
 		RES[$c,floor,wall]=$(med ${RES[$c,floor,walls]}) RES[$c,floor,load]=${RES[$c,floor,loads]%% *}
 	fi
+	# The summary line now as well: a long run stopped later still leaves this one behind.
+	if [ -n "${RES[$c,cold,wall]:-}" ]; then
+		judge "$c" >/dev/null
+		say "bench: $SUMLINE"
+	fi
 }
 
 label() { # n sm_latency_ms
 	if [ "$2" = 0 ]; then echo "$1"; else echo "$1+sm${2}ms"; fi
+}
+
+# The targets of one configuration: a verdict row each on stdout, and SUMLINE, the
+# configuration's summary line with PASS/FAIL per target.
+verdict() { # description figure limit ok
+	printf '  %-46s %-30s %-14s %s\n' "$1" "$2" "$3" "$([ "$4" = 1 ] && echo PASS || echo FAIL)"
+}
+pf() { if [ "$1" = 1 ]; then echo PASS; else echo FAIL; fi; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? 1 : 0 }'; }
+lt() { awk -v a="$1" -v b="$2" 'BEGIN { print (a < b) ? 1 : 0 }'; }
+judge() { # config
+	local c=$1 n lat line ratio lim ok smmax checks=()
+	n=${RES[$c,n]} lat=${RES[$c,lat]}
+	line="N=$n sm_latency=${lat}ms"
+	[ "$PG_LAT" = 0 ] || line+=" pg_latency=${PG_LAT}ms"
+	line+=" cold_median=${RES[$c,cold,wall]}s floor_median=${RES[$c,floor,wall]:-?}s"
+	if [ -n "${RES[$c,floor,wall]:-}" ]; then
+		ratio=$(awk -v a="${RES[$c,cold,wall]}" -v b="${RES[$c,floor,wall]}" 'BEGIN { printf "%.2f", a / b }')
+		lim=$([ "$lat" = 0 ] && echo 1.10 || echo 1.25)
+		ok=$(le "$ratio" "$lim")
+		verdict "$c cold within ${lim}x the raw-DDL floor" "${RES[$c,cold,wall]} s / ${RES[$c,floor,wall]} s = ${ratio}x" "${lim}x" "$ok"
+		line+=" ratio=${ratio}x"
+		checks+=("cold<=${lim}x floor: $(pf "$ok")")
+	fi
+	line+=" verify=${RES[$c,verify,wall]:-?}s noop=${RES[$c,noop,wall]:-?}s"
+	line+=" stmts/entry=$(awk -v a="${RES[$c,cold,stmts]:-0}" -v n="$n" 'BEGIN { printf "%.2f", a / n }')"
+	line+=" api/entry=$(awk -v a="${RES[$c,cold,sm]:-0}" -v n="$n" 'BEGIN { printf "%.2f", a / n }')"
+	line+=" peak_rss=${RES[$c,cold,rss]}MiB"
+	if [ -n "${RES[$c,verify,wall]:-}" ]; then
+		ok=$(lt "${RES[$c,verify,wall]}" 2)
+		verdict "$c verify wall < 2 s" "${RES[$c,verify,wall]} s" "2 s" "$ok"
+		checks+=("verify<2s: $(pf "$ok")")
+	fi
+	if [ -n "${RES[$c,noop,wall]:-}" ]; then
+		smmax=$(awk -v n="$n" 'BEGIN { printf "%d", n / 100 + 5 }')
+		ok=$(lt "${RES[$c,noop,wall]}" 1)
+		verdict "$c no-op wall < 1 s (median)" "${RES[$c,noop,wall]} s" "1 s" "$ok"
+		checks+=("noop<1s: $(pf "$ok")")
+		ok=$(le "${RES[$c,noop,srvstmts]}" 20)
+		verdict "$c no-op SQL statements <= 20" "${RES[$c,noop,stmts]} (server: ${RES[$c,noop,srvstmts]})" "20" "$ok"
+		checks+=("noop stmts<=20: $(pf "$ok")")
+		ok=$(le "${RES[$c,noop,moto]}" "$smmax")
+		verdict "$c no-op SM calls <= N/100 + 5" "${RES[$c,noop,sm]} (moto: ${RES[$c,noop,moto]})" "$smmax" "$ok"
+		checks+=("noop api<=$smmax: $(pf "$ok")")
+	fi
+	ok=$(lt "${RES[$c,cold,rss]}" 32)
+	verdict "$c cold peak RSS < 32 MiB" "${RES[$c,cold,rss]} MiB" "32 MiB" "$ok"
+	checks+=("rss<32MiB: $(pf "$ok")")
+	SUMLINE="$line [$(printf '%s; ' "${checks[@]}" | sed 's/; $//')]"
 }
 
 # Client-side costs gprdsd pays per new entry, with the libpq calls it uses.
@@ -542,55 +596,13 @@ echo "micro-costs (libpq, this machine): PQencryptPasswordConn scram-sha-256 ${M
 	"one SCRAM login (connect+finish) ${MICRO_LOGIN:-?} ms"
 echo
 
-verdict() { # description figure limit ok
-	printf '  %-46s %-30s %-14s %s\n' "$1" "$2" "$3" "$([ "$4" = 1 ] && echo PASS || echo FAIL)"
-}
-pf() { if [ "$1" = 1 ]; then echo PASS; else echo FAIL; fi; }
-le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? 1 : 0 }'; }
-lt() { awk -v a="$1" -v b="$2" 'BEGIN { print (a < b) ? 1 : 0 }'; }
 echo "targets (defined at N=100 and 1000 for cold/floor, at N=1000 for the others; shown for every N;"
 echo "cold/floor at most 1.10x without added latency, 1.25x with Secrets Manager latency (defined at 40 ms)):"
 SUMMARY=()
 for c in "${CONFIGS[@]}"; do
 	[ -n "${RES[$c,cold,wall]:-}" ] || continue
-	n=${RES[$c,n]} lat=${RES[$c,lat]}
-	line="N=$n sm_latency=${lat}ms"
-	[ "$PG_LAT" = 0 ] || line+=" pg_latency=${PG_LAT}ms"
-	line+=" cold_median=${RES[$c,cold,wall]}s floor_median=${RES[$c,floor,wall]:-?}s"
-	checks=()
-	if [ -n "${RES[$c,floor,wall]:-}" ]; then
-		ratio=$(awk -v a="${RES[$c,cold,wall]}" -v b="${RES[$c,floor,wall]}" 'BEGIN { printf "%.2f", a / b }')
-		lim=$([ "$lat" = 0 ] && echo 1.10 || echo 1.25)
-		ok=$(le "$ratio" "$lim")
-		verdict "$c cold within ${lim}x the raw-DDL floor" "${RES[$c,cold,wall]} s / ${RES[$c,floor,wall]} s = ${ratio}x" "${lim}x" "$ok"
-		line+=" ratio=${ratio}x"
-		checks+=("cold<=${lim}x floor: $(pf "$ok")")
-	fi
-	line+=" verify=${RES[$c,verify,wall]:-?}s noop=${RES[$c,noop,wall]:-?}s"
-	line+=" stmts/entry=$(awk -v a="${RES[$c,cold,stmts]}" -v n="$n" 'BEGIN { printf "%.2f", a / n }')"
-	line+=" api/entry=$(awk -v a="${RES[$c,cold,sm]}" -v n="$n" 'BEGIN { printf "%.2f", a / n }')"
-	line+=" peak_rss=${RES[$c,cold,rss]}MiB"
-	if [ -n "${RES[$c,verify,wall]:-}" ]; then
-		ok=$(lt "${RES[$c,verify,wall]}" 2)
-		verdict "$c verify wall < 2 s" "${RES[$c,verify,wall]} s" "2 s" "$ok"
-		checks+=("verify<2s: $(pf "$ok")")
-	fi
-	if [ -n "${RES[$c,noop,wall]:-}" ]; then
-		smmax=$(awk -v n="$n" 'BEGIN { printf "%d", n / 100 + 5 }')
-		ok=$(lt "${RES[$c,noop,wall]}" 1)
-		verdict "$c no-op wall < 1 s (median)" "${RES[$c,noop,wall]} s" "1 s" "$ok"
-		checks+=("noop<1s: $(pf "$ok")")
-		ok=$(le "${RES[$c,noop,srvstmts]}" 20)
-		verdict "$c no-op SQL statements <= 20" "${RES[$c,noop,stmts]} (server: ${RES[$c,noop,srvstmts]})" "20" "$ok"
-		checks+=("noop stmts<=20: $(pf "$ok")")
-		ok=$(le "${RES[$c,noop,moto]}" "$smmax")
-		verdict "$c no-op SM calls <= N/100 + 5" "${RES[$c,noop,sm]} (moto: ${RES[$c,noop,moto]})" "$smmax" "$ok"
-		checks+=("noop api<=$smmax: $(pf "$ok")")
-	fi
-	ok=$(lt "${RES[$c,cold,rss]}" 32)
-	verdict "$c cold peak RSS < 32 MiB" "${RES[$c,cold,rss]} MiB" "32 MiB" "$ok"
-	checks+=("rss<32MiB: $(pf "$ok")")
-	SUMMARY+=("$line [$(printf '%s; ' "${checks[@]}" | sed 's/; $//')]")
+	judge "$c"
+	SUMMARY+=("$SUMLINE")
 done
 echo
 if [ ${#PROBLEMS[@]} -gt 0 ]; then
