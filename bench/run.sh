@@ -32,11 +32,12 @@
 # ($BENCH_VENV; scripts/install-deps.sh makes one at .venv), python3, cc + libpq headers,
 # /usr/bin/time (package `time`).
 #
-# The figures of docs/benchmarks.md ("Cold pass with Secrets Manager latency"):
+# The figures of docs/benchmarks.md ("Baseline before overlap"; the targets at N = 100 and 1000):
 #   scripts/install-deps.sh                       # once: the venv at .venv
-#   BENCH_VENV=$PWD/.venv BENCH_SM_LATENCY_MS="0 40" bench/run.sh 100
-#   BENCH_VENV=$PWD/.venv BENCH_SM_LATENCY_MS="0 40" bench/run.sh 1000
-#   ... | grep -E '^(N=|bench: PROBLEM)'           # the summary lines alone
+#   BENCH_VENV=$PWD/.venv BENCH_SM_LATENCY_MS="0 40" bench/run.sh 100 >bench.out 2>bench.err
+#   BENCH_VENV=$PWD/.venv BENCH_SM_LATENCY_MS="0 40" bench/run.sh 1000 >bench.out 2>bench.err
+#   grep -E '^N=' bench.out                        # the summary lines alone
+# (at N = 1000 add BENCH_RUNS=1 for a quick look: 3 runs take 15-25 minutes on a busy machine),
 # and the same on another branch's checkout (its own build-bench, or GPRDSD=path).
 #
 # Knobs (environment):
