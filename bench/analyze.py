@@ -6,6 +6,10 @@ audit file and moto's request log. Standard library only; prints shell-friendly 
     analyze.py pglog LOG TAG            server log between the markers of TAG -> key=value
     analyze.py pgclasses LOG TAG        ... the same, per statement class (count, server ms)
     analyze.py audit CSV                audit rows -> per action: rows, errors, total ms
+    analyze.py smactions LOG FROM TO    bench/latency_proxy.py's log, lines FROM+1..TO ->
+                                        per Secrets Manager action: requests, answer ms
+    analyze.py perentry N COLD FLOOR SM the cold pass per entry against the floor: the
+                                        pgclasses files of both and the smactions file
     analyze.py smlist PORT PREFIX       time a full ListSecrets listing (as gprdsd pages it)
     analyze.py median V...              median of numbers
 """
@@ -71,6 +75,8 @@ def classify(sql):
         (r"^REVOKE ALL ON DATABASE", "REVOKE ALL ON DATABASE"),
         (r"^SELECT 1 FROM PG_CATALOG.PG_DATABASE WHERE", "SELECT database exists"),
         (r"^SELECT ROLCANLOGIN", "SELECT role exists"),
+        (r"^SELECT PG_TRY_ADVISORY_LOCK", "SELECT advisory lock"),
+        (r"^SELECT 1$", "SELECT 1 (connection check)"),
         (r"^(SELECT|WITH)", "SELECT (observe)"),
         (r"^(BEGIN|COMMIT|ROLLBACK)", "BEGIN/COMMIT"),
     ):
@@ -146,6 +152,71 @@ def audit(path):
     return 0
 
 
+def smactions(path, first, last):
+    """Requests the proxy forwarded in lines first+1..last of its log, per action."""
+    agg = OrderedDict()
+    with open(path) as f:
+        for i, line in enumerate(f):
+            if i < first:
+                continue
+            if i >= last:
+                break
+            parts = line.split()
+            if len(parts) == 6 and parts[1] == "answer":
+                n, t = agg.get(parts[3], (0, 0.0))
+                agg[parts[3]] = (n, t + float(parts[5]))
+            elif len(parts) == 5:
+                n, t = agg.get(parts[2], (0, 0.0))
+                agg[parts[2]] = (n + 1, t)
+    for a, (n, t) in sorted(agg.items(), key=lambda kv: -kv[1][0]):
+        if n:
+            print(f"{a}\t{n}\t{t:.1f}")
+    return 0
+
+
+def read_tsv(path):
+    rows = OrderedDict()
+    try:
+        with open(path) as f:
+            for line in f:
+                k, n, t = line.rstrip("\n").split("\t")
+                rows[k] = (int(n), None if t == "-" else float(t))
+    except FileNotFoundError:
+        pass
+    return rows
+
+
+def perentry(n, cold_path, floor_path, sm_path):
+    """One row per statement class, login and Secrets Manager action of the cold pass."""
+    n = int(n)
+    cold, floor, sm = read_tsv(cold_path), read_tsv(floor_path), read_tsv(sm_path)
+
+    def each(c, t):
+        return "-" if t is None or not c else f"{t / c:.2f}"
+
+    fmt = "{:<34} {:>7} {:>9} {:>7} {:>9} {:>9} {:>9}"
+    print(fmt.format("kind", "cold", "per entry", "floor", "per entry", "ms each", "floor ms"))
+    tot = [0, 0]
+    for k in list(cold) + [k for k in floor if k not in cold]:
+        c, ct = cold.get(k, (0, None))
+        f, ft = floor.get(k, (0, None))
+        if not k.startswith("connections"):
+            tot[0] += c
+            tot[1] += f
+        name = k.replace("connections (app)", "login (application role)").replace(
+            "connections (master)", "login (master)")
+        print(fmt.format(name if k.startswith("connections") else "SQL " + k, c, f"{c / n:.2f}",
+                         f, f"{f / n:.2f}", each(c, ct), each(f, ft)))
+    print(fmt.format("SQL, all statements", tot[0], f"{tot[0] / n:.2f}", tot[1],
+                     f"{tot[1] / n:.2f}", "", ""))
+    smtot = 0
+    for k, (c, t) in sm.items():
+        smtot += c
+        print(fmt.format("Secrets Manager " + k, c, f"{c / n:.2f}", 0, "0.00", each(c, t), "-"))
+    print(fmt.format("Secrets Manager, all calls", smtot, f"{smtot / n:.2f}", 0, "0.00", "", ""))
+    return 0
+
+
 def smlist(port, prefix, region="eu-west-2"):
     """ListSecrets pages of 100 filtered by name prefix, like gprdsd's observation, against
     moto (which does not check signatures; the Credential scope only selects the region)."""
@@ -183,6 +254,10 @@ def main(argv):
         return pgclasses(argv[1], argv[2])
     if len(argv) == 2 and argv[0] == "audit":
         return audit(argv[1])
+    if len(argv) == 4 and argv[0] == "smactions":
+        return smactions(argv[1], int(argv[2]), int(argv[3]))
+    if len(argv) == 5 and argv[0] == "perentry":
+        return perentry(*argv[1:])
     if len(argv) == 3 and argv[0] == "smlist":
         return smlist(argv[1], argv[2])
     if len(argv) >= 2 and argv[0] == "median":

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/common.sh — sourced first by bench/run.sh and bench/scale.sh.
 # bench_prepare N...: every N a positive integer; the release binary built when missing; the
 # tools both harnesses need (/usr/bin/time, the PostgreSQL server, moto in VENV); PY, asowner

@@ -5,7 +5,8 @@
                                             # checkout with N owner entries (and K readers);
                                             # with --tfvars T only the first T of the N
                                             # catalog entries have a tfvars entry, the others
-                                            # are held for lack of one (bench/scale.sh)
+                                            # are held for lack of one (bench/scale.sh);
+                                            # DIR is made a git checkout with one commit
     gen_repo.py floor   OUT N MASTER        # the raw-DDL floor as one psql script
 
 The checkout has N owner entries in envs/<env>-rds/terraform.tfvars (standalone mode, the
@@ -31,6 +32,7 @@ import hmac
 import os
 import secrets
 import string
+import subprocess
 import sys
 
 ALPHABET = string.ascii_letters + string.digits
@@ -99,6 +101,18 @@ def gen_repo(root, n, env="dev", readers=0, tfvars=None):
           "\n".join(cat) + "\n")
 
 
+def git_commit(root, message):
+    """Make root a git checkout of its files with one commit: gprdsd reads a checkout only."""
+    def git(*args):
+        subprocess.run(["git", "-C", root, "-c", "user.name=gprdsd bench",
+                        "-c", "user.email=bench@localhost", "-c", "init.defaultBranch=main",
+                        *args], check=True, stdout=subprocess.DEVNULL)
+    if not os.path.isdir(os.path.join(root, ".git")):
+        git("init", "-q")
+    git("add", "-A")
+    git("commit", "-q", "--allow-empty", "-m", message)
+
+
 def b64(b):
     return base64.b64encode(b).decode()
 
@@ -137,6 +151,7 @@ def main(argv):
         readers = int(argv[argv.index("--readers") + 1]) if "--readers" in argv else 0
         tfvars = int(argv[argv.index("--tfvars") + 1]) if "--tfvars" in argv else None
         gen_repo(argv[1], int(argv[2]), env, readers, tfvars)
+        git_commit(argv[1], f"{argv[2]} generated entries")
     elif len(argv) == 4 and argv[0] == "floor":
         gen_floor(argv[1], int(argv[2]), argv[3])
     else:

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/servers.sh — sourced by bench/run.sh and bench/scale.sh: a throwaway PostgreSQL
 # cluster (pristine copy per phase) and a moto server on loopback. The caller sets WORK, PG_BIN,
 # PG_PORT, PG_OWNER, asowner, FSYNC, PGLOG, MASTER, MASTER_PW, HERE, VENV, PY, MOTO_PORT,
