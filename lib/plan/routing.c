@@ -295,6 +295,10 @@ describe_entry(struct cj *j, const struct gp_contract *c, struct gp_entry *e)
 	e->contract = strdup(gp_contract_name(c));
 	if (!e->contract)
 		return -ENOMEM;
+	/* A database with two contracts is described by each (check_duplicate() holds it). */
+	free(e->route);
+	free(e->approvals_missing);
+	e->route = e->approvals_missing = NULL;
 	rt = gp_route_select(j->in->schema, c, j->in->env, e);
 	if (!rt)
 		return 0;
