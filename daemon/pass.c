@@ -79,6 +79,9 @@ build_desired(struct pass *p, const struct gpd_load_req *req)
 
 	gpd_pass_logctx(p, NULL, &c);
 	r = gpd_inputs_load_desired(req, &ld, &diags);
+	/* `--once` logged the shared files' diagnostics once, before the first environment. */
+	if (p->o->inputs && gp_diags_drop_seen(&diags, &p->o->inputs->diags) < 0)
+		gpd_log(LOG_WARNING, NULL, &c, "out of memory: diagnostics may repeat");
 	gpd_log_diags(&diags, &c);
 	gp_diags_release(&diags);
 	if (r < 0) {

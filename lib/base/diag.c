@@ -187,6 +187,38 @@ gp_diags_uniq(struct gp_diags *d)
 	return 0;
 }
 
+static int
+cmp_diag_ptr(const void *a, const void *b)
+{
+	return diag_cmp(*(const struct gp_diag *const *)a, *(const struct gp_diag *const *)b);
+}
+
+int
+gp_diags_drop_seen(struct gp_diags *d, const struct gp_diags *seen)
+{
+	_cleanup_free_ const struct gp_diag **sorted = calloc(seen->n + 1, sizeof(*sorted));
+	size_t n = 0;
+
+	if (!sorted)
+		return -ENOMEM;
+	for (size_t i = 0; i < seen->n; i++)
+		sorted[i] = &seen->v[i];
+	qsort(sorted, seen->n, sizeof(*sorted), cmp_diag_ptr);
+	d->errors = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		const struct gp_diag *key = &d->v[i];
+
+		if (seen->n && bsearch(&key, sorted, seen->n, sizeof(*sorted), cmp_diag_ptr)) {
+			diag_release(&d->v[i]);
+			continue;
+		}
+		d->v[n++] = d->v[i];
+		d->errors += d->v[i].severity == GP_SEV_ERROR;
+	}
+	d->n = n;
+	return 0;
+}
+
 int
 gp_diag_format(const struct gp_diag *d, struct gp_buf *b)
 {

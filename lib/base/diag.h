@@ -74,6 +74,12 @@ int gp_diags_set_context(struct gp_diags *d, size_t from, const char *env, const
  * same way); shown and counted, it is one. O(n log n). Returns 0 or -ENOMEM (d unchanged).
  */
 int gp_diags_uniq(struct gp_diags *d);
+/*
+ * Drops every diagnostic of d equal to one of seen (as gp_diags_uniq() compares them): what a
+ * run reported once for all environments is not reported again for each. O((n + m) log m).
+ * Returns 0 or -ENOMEM (d unchanged).
+ */
+int gp_diags_drop_seen(struct gp_diags *d, const struct gp_diags *seen);
 
 /* Moves every entry of src to the end of dst (src is left empty). */
 int gp_diags_move(struct gp_diags *dst, struct gp_diags *src);

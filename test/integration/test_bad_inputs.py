@@ -411,3 +411,19 @@ def test_rejected_name_is_escaped_in_log_fields(world):
     assert any("\\\\xe2\\\\x80\\\\xae" in t for t in tails), r
     assert not any("\u202e" in t for t in tails), r
     assert "\u202e" not in r.err, r
+
+
+def test_once_reports_a_catalog_problem_once(world):
+    """--once reads the shared files once for every environment and says what is wrong with
+    them once; an environment's pass does not say it again."""
+    lay = standard_layout(world.uid)
+    db = next(db for env, db in lay.databases() if env == "dev")
+    lay.catalog[db]["metadata"]["risk"] = "extreme"
+    world.repo.write_layout(lay)
+    world.gd.write_config()
+    r = world.gd.once()
+    assert_no_crash(r)
+    assert r.rc == 1, r
+    said = [x for x in (r.out + r.err).splitlines() if 'risk "extreme" is not one of' in x
+            and "held" not in x]
+    assert len(said) == 1, r

@@ -229,6 +229,29 @@ test_diags_uniq(void **state)
 	assert_int_equal(gp_diags_uniq(&d), 0);
 }
 
+/* What was reported for every environment once is dropped from one environment's own. */
+static void
+test_diags_drop_seen(void **state)
+{
+	struct gp_diags seen = {0}, d = {0};
+
+	assert_int_equal(gp_diag_error(&seen, -EINVAL, "c.yaml", 3, 5, "bad risk"), 0);
+	assert_int_equal(gp_diag_warning(&seen, "c.yaml", 9, 1, "odd size"), 0);
+	assert_int_equal(gp_diag_error(&d, -EINVAL, "t.tfvars", 1, 1, "own problem"), 0);
+	assert_int_equal(gp_diag_error(&d, -EINVAL, "c.yaml", 3, 5, "bad risk"), 0);
+	assert_int_equal(gp_diags_set_context(&d, 0, "dev", NULL), 0); /* env does not count */
+	assert_int_equal(gp_diag_error(&d, -EINVAL, "c.yaml", 9, 1, "odd size"), 0); /* severity does */
+	assert_int_equal(gp_diags_drop_seen(&d, &seen), 0);
+	assert_int_equal(d.n, 2);
+	assert_string_equal(d.v[0].message, "own problem");
+	assert_string_equal(d.v[1].message, "odd size");
+	assert_int_equal(d.errors, 2);
+	gp_diags_release(&seen);
+	assert_int_equal(gp_diags_drop_seen(&d, &seen), 0); /* nothing seen: nothing dropped */
+	assert_int_equal(d.n, 2);
+	gp_diags_release(&d);
+}
+
 static void
 test_span_format(void **state)
 {
@@ -553,6 +576,7 @@ main(void)
 		cmocka_unit_test(test_did_you_mean),
 		cmocka_unit_test(test_span_format),
 		cmocka_unit_test(test_diags_uniq),
+		cmocka_unit_test(test_diags_drop_seen),
 		cmocka_unit_test(test_take_ptr),
 		cmocka_unit_test(test_duration_parse_ok),
 		cmocka_unit_test(test_duration_parse_bad),
