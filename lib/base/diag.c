@@ -160,12 +160,29 @@ diag_release(struct gp_diag *d)
 	free(d->env);
 }
 
+/* Releases the diagnostics marked in gone, keeps the others in order, recounts the errors. */
+static void
+drop(struct gp_diags *d, const bool *gone)
+{
+	size_t n = 0;
+
+	d->errors = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		if (gone[i]) {
+			diag_release(&d->v[i]);
+			continue;
+		}
+		d->v[n++] = d->v[i];
+		d->errors += d->v[i].severity == GP_SEV_ERROR;
+	}
+	d->n = n;
+}
+
 int
 gp_diags_uniq(struct gp_diags *d)
 {
 	_cleanup_free_ size_t *order = calloc(d->n + 1, sizeof(*order));
 	_cleanup_free_ bool *dup = calloc(d->n + 1, sizeof(*dup));
-	size_t n = 0;
 
 	if (!order || !dup)
 		return -ENOMEM;
@@ -174,16 +191,7 @@ gp_diags_uniq(struct gp_diags *d)
 	qsort_r(order, d->n, sizeof(*order), cmp_index, d->v);
 	for (size_t k = 1; k < d->n; k++)
 		dup[order[k]] = diag_cmp(&d->v[order[k - 1]], &d->v[order[k]]) == 0;
-	d->errors = 0;
-	for (size_t i = 0; i < d->n; i++) {
-		if (dup[i]) {
-			diag_release(&d->v[i]);
-			continue;
-		}
-		d->v[n++] = d->v[i];
-		d->errors += d->v[i].severity == GP_SEV_ERROR;
-	}
-	d->n = n;
+	drop(d, dup);
 	return 0;
 }
 
@@ -197,25 +205,19 @@ int
 gp_diags_drop_seen(struct gp_diags *d, const struct gp_diags *seen)
 {
 	_cleanup_free_ const struct gp_diag **sorted = calloc(seen->n + 1, sizeof(*sorted));
-	size_t n = 0;
+	_cleanup_free_ bool *gone = calloc(d->n + 1, sizeof(*gone));
 
-	if (!sorted)
+	if (!sorted || !gone)
 		return -ENOMEM;
 	for (size_t i = 0; i < seen->n; i++)
 		sorted[i] = &seen->v[i];
 	qsort(sorted, seen->n, sizeof(*sorted), cmp_diag_ptr);
-	d->errors = 0;
-	for (size_t i = 0; i < d->n; i++) {
+	for (size_t i = 0; i < d->n && seen->n; i++) {
 		const struct gp_diag *key = &d->v[i];
 
-		if (seen->n && bsearch(&key, sorted, seen->n, sizeof(*sorted), cmp_diag_ptr)) {
-			diag_release(&d->v[i]);
-			continue;
-		}
-		d->v[n++] = d->v[i];
-		d->errors += d->v[i].severity == GP_SEV_ERROR;
+		gone[i] = bsearch(&key, sorted, seen->n, sizeof(*sorted), cmp_diag_ptr) != NULL;
 	}
-	d->n = n;
+	drop(d, gone);
 	return 0;
 }
 
