@@ -26,6 +26,7 @@ contract_release(struct gp_contract *c)
 	free(c->file);
 	free(c->dir_env);
 	free(c->problem);
+	free(c->salvaged_db);
 }
 
 void
@@ -655,6 +656,49 @@ gp_contract_check(struct gp_contract *c, const struct gp_schema *s, const struct
 	return note_problem(c, diags, n_before);
 }
 
+/*
+ * A contract that does not parse still names its database, most of the time, on a line of its
+ * own: `databaseName: orders` (quoted or not, under spec or not). When exactly one line reads
+ * so and the name obeys the database name rule, that is the database it describes. A guess
+ * that can only hold entries back, never let one through.
+ */
+static int
+salvage_db(struct gp_contract *c, const char *buf, size_t len)
+{
+	static const char key[] = "databaseName:";
+	char name[64], db[64] = "";
+	const char *p = buf, *end = buf + len;
+	size_t n = 0;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p)), *q = p;
+		size_t k = 0;
+
+		if (!eol)
+			eol = end;
+		while (q < eol && (*q == ' ' || *q == '\t'))
+			q++;
+		if ((size_t)(eol - q) > sizeof(key) - 1 && memcmp(q, key, sizeof(key) - 1) == 0) {
+			q += sizeof(key) - 1;
+			while (q < eol && (*q == ' ' || *q == '\t' || *q == '"' || *q == '\''))
+				q++;
+			while (q + k < eol && k + 1 < sizeof(name) &&
+			       (q[k] == '_' || (q[k] >= 'a' && q[k] <= 'z') ||
+				(q[k] >= '0' && q[k] <= '9')))
+				k++;
+			memcpy(name, q, k);
+			name[k] = '\0';
+			if (k && !gp_check_database_name(name) && n++ == 0)
+				memcpy(db, name, k + 1);
+		}
+		p = eol + 1;
+	}
+	if (n != 1)
+		return 0;
+	c->salvaged_db = strdup(db);
+	return c->salvaged_db ? 0 : -ENOMEM;
+}
+
 int
 gp_contracts_read(struct gp_contracts *cs, const char *buf, size_t len, const char *name,
 		  const char *dir_env, const struct gp_schema *s, const struct gp_enums *e,
@@ -671,7 +715,7 @@ gp_contracts_read(struct gp_contracts *cs, const char *buf, size_t len, const ch
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
-		return note_problem(c, diags, n_before);
+		return salvage_db(c, buf, len) < 0 ? -ENOMEM : note_problem(c, diags, n_before);
 	r = gp_contract_extract(doc, c, diags);
 	if (r >= 0)
 		r = gp_contract_check(c, s, e, diags);
@@ -724,6 +768,9 @@ gp_contract_dump(const struct gp_contract *c, struct gp_buf *out)
 	gp_buf_printf(out, "contract %s (directory %s): %s\n", c->file,
 		      c->dir_env ? c->dir_env : "-",
 		      !c->parsed ? "does not parse" : c->valid ? "valid" : "invalid");
+	if (c->salvaged_db)
+		gp_buf_printf(out, "  describes database %s (its databaseName line)\n",
+			      c->salvaged_db);
 	for (size_t f = 0; c->parsed && f < _GP_REQ_FIELD_MAX; f++) {
 		const struct gp_contract_value *cv = &c->f[f];
 		char name[64];

@@ -45,6 +45,9 @@ struct gp_contract {
 	char *file;    /* the name diagnostics use (relative to the checkout) */
 	char *dir_env; /* the environment of the directory it was found in */
 	bool parsed;   /* the YAML parsed and is a mapping */
+	char *salvaged_db; /* did not parse: the database its one `databaseName:` line names,
+			    * when that is a valid name, so that the entries it describes are
+			    * held (NULL: none found; it then describes no entry) */
 	bool valid;    /* parsed, and gp_contract_check() found no error */
 	char *problem; /* not valid: its first error, the reason of the entries it holds */
 	unsigned line, col;           /* where the document starts */
@@ -61,7 +64,8 @@ void gp_contracts_release(struct gp_contracts *cs);
 /*
  * Parses buf as a contract named name, found in the directory of environment dir_env, and
  * checks it against s and e; appends it to cs, valid or not (a file that does not parse is
- * kept too, with parsed false: it describes no entry, but the environment knows of it).
+ * kept too, with parsed false and, when one line of it reads `databaseName: <valid name>`,
+ * that name in salvaged_db: the entries of that database are held for it).
  * Diagnostics go to diags. Returns 0 (also for an invalid contract) or -ENOMEM.
  */
 int gp_contracts_read(struct gp_contracts *cs, const char *buf, size_t len, const char *name,

@@ -85,7 +85,7 @@ struct cj {
 static const char *
 contract_db(const struct gp_contract *c)
 {
-	return c->parsed ? c->f[GP_REQ_DATABASE_NAME].v : NULL;
+	return c->parsed ? c->f[GP_REQ_DATABASE_NAME].v : c->salvaged_db;
 }
 
 static int

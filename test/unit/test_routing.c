@@ -277,6 +277,21 @@ test_invalid_contract_blocks_its_entries(void **state)
 	assert_true(said(x, GP_SEV_ERROR, "RDS-0001.yaml:11:14: error: spec.storageGb 5000"));
 }
 
+/* A contract that does not parse holds the database its one `databaseName:` line names. */
+static void
+test_unparsed_contract_blocks_its_database(void **state)
+{
+	struct fx *x = *state;
+
+	tfvars(x, orders_tf);
+	contract(x, "RDS-0006.yaml", "id: RDS-0006\nspec:\n  databaseName: billing\n  size: {small\n");
+	join(x);
+	assert_int_equal(entry(x, "billing")->hold, GP_HOLD_INVALID);
+	assert_non_null(strstr(entry(x, "billing")->reason, "contract RDS-0006.yaml is invalid: "));
+	assert_int_equal(entry(x, "orders")->hold, GP_HOLD_NONE);
+	assert_int_equal(entry(x, "orders-ro")->hold, GP_HOLD_NONE);
+}
+
 /* A contract without tfvars entry: pending (no tfvars entry), with a warning naming it. */
 static void
 test_contract_without_tfvars(void **state)
@@ -356,6 +371,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_route_holds_until_approved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_self_serve_and_contract_risk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalid_contract_blocks_its_entries, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_unparsed_contract_blocks_its_database, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_contract_without_tfvars, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_contract_disagrees, setup, teardown),
