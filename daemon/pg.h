@@ -2,7 +2,9 @@
  * pg.h — gprdsd's PostgreSQL client: connect, observe, execute actions, verify logins
  * (pg.c, pg_observe.c, pg_apply.c).
  *
- * Every call blocks (a pass runs on a libuv worker thread) and every call is bounded:
+ * Every call blocks (a pass runs on a libuv worker thread), except the login checks, which
+ * run several at once; while a call waits, the thread's waiter (gpd_pg_set_waiter()) may do
+ * other work. Every call is bounded:
  *  - connecting: our own deadline of connect_timeout_ms around the whole handshake (TCP, TLS,
  *    authentication), plus TCP keepalives for the life of the connection;
  *  - each statement: statement_timeout, set for the session in the startup packet
@@ -108,16 +110,17 @@ int gpd_pg_observe_deps(PGconn *master, const struct gp_strv *roles, struct gp_o
  *   create_role      a->role, a->createdb; password (unless a->cred is NONE: a role without
  *                    a password, the alternating strategy's second role): only a SCRAM-SHA-256
  *                    verifier computed here reaches the server, and it is wiped with the
- *                    statement. Checks first that the role does not exist (a failing statement
- *                    is logged with its text); when it does, corrects its attributes and sets
- *                    its password instead (same outcome).
+ *                    statement. No probe first: the plan saw no such role. When one was made
+ *                    since (42710), corrects its attributes and sets its password instead
+ *                    (same outcome).
  *   alter_role       a->role; re-reads the role and changes only the attributes that differ.
  *   set_password     a->role, password (as create_role).
  *   comment_role     a->role: gprdsd's marker for s->env and a->key (model/names.h).
  *   grant_membership GRANT a->owner TO a->role (the master, or an alternating second role).
  *   set_role_default ALTER ROLE a->role SET role = a->owner.
  *   create_database  a->database owned by a->owner, outside any transaction (the server
- *                    requires it); an existing database is success.
+ *                    requires it); no probe first, and an existing database (42P04) is
+ *                    success.
  *   alter_database_owner  a->database to a->owner.
  *   revoke_public    REVOKE ALL ON DATABASE a->database FROM PUBLIC.
  *   grant_connect    CONNECT, TEMPORARY on a->database to a->role.
