@@ -986,6 +986,7 @@ struct pipeline {
 	bool *failed;           /* finished, and not all its actions succeeded */
 	bool *finished;
 	size_t admitted;        /* plan entries admitted so far, in order */
+	size_t first;           /* no entry before it is unfinished */
 	size_t n_finished;
 	size_t n_active;        /* admitted, not finished */
 	bool alone;             /* an entry that runs alone is active (a decommission) */
@@ -1164,7 +1165,9 @@ start_others(struct pipeline *pl)
 {
 	bool pg = false;
 
-	for (size_t i = 0; i < pl->admitted; i++) {
+	while (pl->first < pl->admitted && pl->finished[pl->first])
+		pl->first++;
+	for (size_t i = pl->first; i < pl->admitted; i++) {
 		struct entry_run *er = &pl->runs[i];
 		const struct gp_action *a;
 		int r;
@@ -1197,7 +1200,7 @@ start_others(struct pipeline *pl)
 static void
 run_pg(struct pipeline *pl)
 {
-	for (size_t i = 0; i < pl->admitted; i++) {
+	for (size_t i = pl->first; i < pl->admitted; i++) {
 		struct entry_run *er = &pl->runs[i];
 		const struct gp_action *a;
 
