@@ -1,7 +1,9 @@
 /*
- * apply.c — executing one environment's plan (DESIGN §2 step 5): entry by entry, each
- * action through the table of executors below, recording each outcome in the audit file, the
- * journal and the entry's lifecycle record. One entry's failure never stops the others.
+ * apply.c — executing one environment's plan (DESIGN §2 step 5): each entry's actions in
+ * their order, through the table of executors below, several entries at once (the pipeline at
+ * the end: Secrets Manager calls and login checks in flight while the master connection runs
+ * another entry's SQL), recording each outcome in the audit file, the journal and the entry's
+ * lifecycle record. One entry's failure never stops the others.
  *
  * The plan is the whole truth: this file executes the plan's actions and nothing else. What
  * an action needs is in the action, including which credential it uses; the passwords live in
@@ -22,6 +24,13 @@
 #include "codec/sm_wire.h"
 #include "dump.h"
 #include "plan/lifecycle.h"
+
+struct entry_run;
+
+/* What a Secrets Manager answer means for the action under way: its outcome, or ACT_STARTED
+ * when it started the action's next call. */
+typedef int (*sm_finish_fn)(struct entry_run *er, int r, char *version,
+			    const struct gpd_error *err);
 
 /* Per-entry run: the passwords live only here, and are wiped when done. */
 struct entry_run {
@@ -44,7 +53,7 @@ struct entry_run {
 	uint64_t t0;                  /* when it started */
 	struct gpd_pass_waits *waits; /* the pass's waits, with its login checks */
 	const char *what;             /* the error prefix of the call under way */
-	int (*finish)(struct entry_run *er, int r, char *version, const struct gpd_error *err);
+	sm_finish_fn finish;          /* what its answer means */
 	int result;                   /* of the call or login that ended */
 	bool active;                  /* admitted, actions left */
 	bool busy;                    /* a call or a login under way */
@@ -291,11 +300,6 @@ action_ended(struct entry_run *er, int r)
 	er->ended = true;
 }
 
-/* What a Secrets Manager answer means for the action under way: its outcome, or ACT_STARTED
- * when it started the action's next call. */
-typedef int (*sm_finish_fn)(struct entry_run *er, int r, char *version,
-			    const struct gpd_error *err);
-
 static void
 sm_done(void *arg, int r, char *version, const struct gpd_error *err)
 {
@@ -404,7 +408,8 @@ exec_update_secret(struct entry_run *er, const struct gp_action *a)
 static int
 start_tag(struct entry_run *er, const struct gp_action *a)
 {
-	return sm_started(er, gpd_sm_tag_start(er->p->sm, a->secret, er->p->env, a->key, sm_done, er),
+	return sm_started(er,
+			  gpd_sm_tag_start(er->p->sm, a->secret, er->p->env, a->key, sm_done, er),
 			  "TagResource failed", finish_plain);
 }
 
@@ -499,10 +504,10 @@ exec_rotate_stage(struct entry_run *er, const struct gp_action *a)
 	gp_rotation_token(a->secret, a->version, token);
 	r = gp_secret_render(old, &want, password, &json);
 	if (r >= 0)
-		r = sm_started(er,
-			       gpd_sm_put_pending_start(er->p->sm, a->secret, json.p, token, sm_done,
-							er),
-			       "PutSecretValue (AWSPENDING) failed", finish_pending);
+		r = sm_started(
+			er,
+			gpd_sm_put_pending_start(er->p->sm, a->secret, json.p, token, sm_done, er),
+			"PutSecretValue (AWSPENDING) failed", finish_pending);
 	gp_buf_release_secure(&json);
 	return r < 0 && !er->reason[0] ? fail_local(er, r, "cannot render the secret") : r;
 }
@@ -567,8 +572,10 @@ exec_delete_secret(struct entry_run *er, const struct gp_action *a)
 	uint64_t days = er->p->o->env->secret.recovery_window_ms / 86400000ULL;
 
 	if (days < GP_SM_RECOVERY_MIN || days > GP_SM_RECOVERY_MAX)
-		return fail_local(er, -EINVAL, "DeleteSecret: the recovery window is not 7..30 days");
-	return sm_started(er, gpd_sm_delete_start(er->p->sm, a->secret, (unsigned)days, sm_done, er),
+		return fail_local(er, -EINVAL,
+				  "DeleteSecret: the recovery window is not 7..30 days");
+	return sm_started(er,
+			  gpd_sm_delete_start(er->p->sm, a->secret, (unsigned)days, sm_done, er),
 			  "DeleteSecret failed", finish_delete);
 }
 
@@ -1075,9 +1082,10 @@ static void
 interrupt(struct pipeline *pl, struct entry_run *er)
 {
 	free(er->rec->reason);
-	er->rec->reason = strdup(pl->tripped ? "interrupted: a server did not answer; continues "
-					       "at the next pass"
-					     : "interrupted by shutdown; continues at the next pass");
+	er->rec->reason =
+		strdup(pl->tripped ? "interrupted: a server did not answer; continues "
+				     "at the next pass"
+				   : "interrupted by shutdown; continues at the next pass");
 	er->code[0] = '\0';
 	finish_entry(pl, er, false);
 }
@@ -1265,13 +1273,14 @@ run_pipeline(struct pipeline *pl)
 		if (!gpd_sm_busy(pl->p->sm) && !gpd_pg_logins_running(pl->waits.logins)) {
 			if (pl->n_active == 0)
 				continue; /* every admitted entry finished: admit more */
-			r = -EDEADLK;  /* active entries, none with anything to do: a bug */
+			r = -EDEADLK; /* active entries, none with anything to do: a bug */
 		} else {
 			r = gpd_pass_wait(&pl->waits, -1, 0, UINT64_MAX);
 		}
 		if (r < 0) {
 			gpd_pg_set_waiter(NULL);
-			gpd_pass_error(pl->p, r, "cannot wait for Secrets Manager or PostgreSQL: %s",
+			gpd_pass_error(pl->p, r,
+				       "cannot wait for Secrets Manager or PostgreSQL: %s",
 				       strerror(-r));
 			return r;
 		}

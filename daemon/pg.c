@@ -461,7 +461,7 @@ gpd_pg_logins_fds(const struct gpd_pg_logins *ls, struct pollfd *fds, uint64_t *
 	for (size_t i = 0; i < ELEMENTSOF(ls->v); i++) {
 		const struct login *l = &ls->v[i];
 
-		if (l->ended || (l->conn && PQsocket(l->conn) < 0) || (l->conn && now >= l->deadline))
+		if (l->ended || (l->conn && (PQsocket(l->conn) < 0 || now >= l->deadline)))
 			*timeout_ms = 0;
 		else if (l->conn && l->deadline - now < *timeout_ms)
 			*timeout_ms = l->deadline - now;
