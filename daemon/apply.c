@@ -55,6 +55,7 @@ struct entry_run {
 	const char *what;             /* the error prefix of the call under way */
 	sm_finish_fn finish;          /* what its answer means */
 	int result;                   /* of the call or login that ended */
+	bool admitted;                /* the pipeline took it up */
 	bool active;                  /* admitted, actions left */
 	bool busy;                    /* a call or a login under way */
 	bool ended;                   /* it ended: result is its outcome, not yet settled */
@@ -976,7 +977,8 @@ breaker(struct pass *p, bool failed, const char *code, size_t left)
 }
 
 /* ---------------------------------------------------------------------------------------
- * The pipeline: entries admitted in plan order, each action in its lane
+ * The pipeline: entries admitted in plan order (unless waiting for their owner entry), each
+ * action in its lane
  */
 
 /*
@@ -992,7 +994,8 @@ struct pipeline {
 	struct entry_run *runs; /* one per plan entry */
 	bool *failed;           /* finished, and not all its actions succeeded */
 	bool *finished;
-	size_t admitted;        /* plan entries admitted so far, in order */
+	size_t next;            /* no entry before it waits to be admitted */
+	size_t end;             /* no entry from it on is admitted */
 	size_t first;           /* no entry before it is unfinished */
 	size_t n_finished;
 	size_t n_active;        /* admitted, not finished */
@@ -1126,7 +1129,10 @@ admit(struct pipeline *pl, size_t i)
 	const struct gp_entry *e = &p->res->desired->v[ep->entry];
 	struct entry_run *er = &pl->runs[i];
 
-	*er = (struct entry_run){.p = p, .ep = ep, .e = e, .i = i, .waits = &pl->waits};
+	*er = (struct entry_run){.p = p, .ep = ep, .e = e, .i = i, .waits = &pl->waits,
+				 .admitted = true};
+	if (i + 1 > pl->end)
+		pl->end = i + 1;
 	if (gp_state_upsert(p->state, e->key, p->o->now, &er->rec) < 0)
 		return finish_entry(pl, er, false), false;
 	er->secret = gp_observed_secret_mut(p->obs, e->secret_name);
@@ -1146,24 +1152,34 @@ admit(struct pipeline *pl, size_t i)
 
 /*
  * Admits entries in plan order while the window has room. An entry waits for the owner entry
- * that creates its database to finish (its cascade depends on how that ends); a decommission
- * runs alone (its steps span several entries' objects).
+ * that creates its database to finish (its cascade depends on how that ends), and the entries
+ * after it are admitted meanwhile; a decommission runs alone, once every entry before it has
+ * finished, and none after it starts before it has (its steps span several entries' objects).
  */
 static void
 admit_more(struct pipeline *pl)
 {
 	const struct gp_plan *plan = pl->p->res->plan;
+	size_t limit = pl->next + 4 * PIPELINE_WINDOW;
 
-	while (pl->admitted < plan->n && !pl->tripped && !gpd_pass_stopping(pl->p) && !pl->alone &&
-	       pl->n_active < PIPELINE_WINDOW) {
-		const struct gp_entry_plan *ep = &plan->v[pl->admitted];
+	for (size_t i = pl->next; i < plan->n && i < limit; i++) {
+		const struct gp_entry_plan *ep = &plan->v[i];
 
-		if (ep->depends_on >= 0 && !pl->finished[ep->depends_on])
+		if (pl->tripped || gpd_pass_stopping(pl->p) || pl->alone ||
+		    pl->n_active >= PIPELINE_WINDOW)
 			break;
-		if (ep->to == GP_STATE_DECOMMISSIONED && pl->n_active > 0)
+		if (pl->runs[i].admitted)
+			continue;
+		if (ep->to == GP_STATE_DECOMMISSIONED) {
+			if (i == pl->next && pl->n_active == 0)
+				admit(pl, i);
 			break;
-		admit(pl, pl->admitted++);
+		}
+		if (ep->depends_on < 0 || pl->finished[ep->depends_on])
+			admit(pl, i);
 	}
+	while (pl->next < plan->n && pl->runs[pl->next].admitted)
+		pl->next++;
 }
 
 /* Starts the next action of each active entry that waits on Secrets Manager or a login;
@@ -1173,9 +1189,9 @@ start_others(struct pipeline *pl)
 {
 	bool pg = false;
 
-	while (pl->first < pl->admitted && pl->finished[pl->first])
+	while (pl->first < pl->end && pl->finished[pl->first])
 		pl->first++;
-	for (size_t i = pl->first; i < pl->admitted; i++) {
+	for (size_t i = pl->first; i < pl->end; i++) {
 		struct entry_run *er = &pl->runs[i];
 		const struct gp_action *a;
 		int r;
@@ -1208,7 +1224,7 @@ start_others(struct pipeline *pl)
 static void
 run_pg(struct pipeline *pl)
 {
-	for (size_t i = pl->first; i < pl->admitted; i++) {
+	for (size_t i = pl->first; i < pl->end; i++) {
 		struct entry_run *er = &pl->runs[i];
 		const struct gp_action *a;
 
@@ -1268,7 +1284,7 @@ run_pipeline(struct pipeline *pl)
 			continue;
 		}
 		if (pl->n_active == 0 &&
-		    (pl->admitted == plan->n || pl->tripped || gpd_pass_stopping(pl->p)))
+		    (pl->next == plan->n || pl->tripped || gpd_pass_stopping(pl->p)))
 			break;
 		if (!gpd_sm_busy(pl->p->sm) && !gpd_pg_logins_running(pl->waits.logins)) {
 			if (pl->n_active == 0)
