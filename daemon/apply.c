@@ -1,7 +1,9 @@
 /*
- * apply.c — executing one environment's plan (DESIGN §2 step 5): entry by entry, each
- * action through the table of executors below, recording each outcome in the audit file, the
- * journal and the entry's lifecycle record. One entry's failure never stops the others.
+ * apply.c — executing one environment's plan (DESIGN §2 step 5): each entry's actions in
+ * their order, through the table of executors below, several entries at once (the pipeline at
+ * the end: Secrets Manager calls and login checks in flight while the master connection runs
+ * another entry's SQL), recording each outcome in the audit file, the journal and the entry's
+ * lifecycle record. One entry's failure never stops the others.
  *
  * The plan is the whole truth: this file executes the plan's actions and nothing else. What
  * an action needs is in the action, including which credential it uses; the passwords live in
@@ -19,8 +21,16 @@
 
 #include "audit_file.h"
 #include "base/quote.h"
+#include "codec/sm_wire.h"
 #include "dump.h"
 #include "plan/lifecycle.h"
+
+struct entry_run;
+
+/* What a Secrets Manager answer means for the action under way: its outcome, or ACT_STARTED
+ * when it started the action's next call. */
+typedef int (*sm_finish_fn)(struct entry_run *er, int r, char *version,
+			    const struct gpd_error *err);
 
 /* Per-entry run: the passwords live only here, and are wiped when done. */
 struct entry_run {
@@ -36,6 +46,19 @@ struct entry_run {
 	char reason[600];
 	char code[64]; /* SQLSTATE or AWS error code of the failure, for metrics */
 	bool transient;
+	/* Where the entry is in its actions (the pipeline below): */
+	size_t i;                     /* its index in the plan */
+	size_t next;                  /* the action under way or to start next */
+	const struct gp_action *cur;  /* the action started last */
+	uint64_t t0;                  /* when it started */
+	struct gpd_pass_waits *waits; /* the pass's waits, with its login checks */
+	const char *what;             /* the error prefix of the call under way */
+	sm_finish_fn finish;          /* what its answer means */
+	int result;                   /* of the call or login that ended */
+	bool admitted;                /* the pipeline took it up */
+	bool active;                  /* admitted, actions left */
+	bool busy;                    /* a call or a login under way */
+	bool ended;                   /* it ended: result is its outcome, not yet settled */
 };
 
 static int
@@ -263,15 +286,75 @@ set_version(struct entry_run *er, char *version)
 	er->version = version;
 }
 
+/*
+ * An executor returns 0 (done), -errno (failed: er->reason says why) or ACT_STARTED: a
+ * Secrets Manager call or a login is under way, and its outcome comes through
+ * action_ended() later, from within a wait.
+ */
+#define ACT_STARTED 1
+
+static void
+action_ended(struct entry_run *er, int r)
+{
+	er->result = r;
+	er->busy = false;
+	er->ended = true;
+}
+
+static void
+sm_done(void *arg, int r, char *version, const struct gpd_error *err)
+{
+	struct entry_run *er = arg;
+	sm_finish_fn finish = er->finish;
+
+	er->finish = NULL;
+	r = finish(er, r, version, err);
+	if (r != ACT_STARTED)
+		action_ended(er, r);
+}
+
+/* started: what gpd_sm_*_start() returned. what prefixes the error of a failed call. */
+static int
+sm_started(struct entry_run *er, int started, const char *what, sm_finish_fn finish)
+{
+	if (started < 0) {
+		snprintf(er->reason, sizeof(er->reason), "%s: %s", what, strerror(-started));
+		snprintf(er->code, sizeof(er->code), "internal");
+		er->transient = false;
+		return started;
+	}
+	er->what = what;
+	er->finish = finish;
+	er->busy = true;
+	return ACT_STARTED;
+}
+
+static int
+finish_plain(struct entry_run *er, int r, char *version, const struct gpd_error *err)
+{
+	free(version);
+	if (r < 0)
+		fail_sm(er, er->what, r, err);
+	return r;
+}
+
+/* The call made a version AWSCURRENT. */
+static int
+finish_version(struct entry_run *er, int r, char *version, const struct gpd_error *err)
+{
+	if (r < 0)
+		return finish_plain(er, r, version, err);
+	set_version(er, version);
+	return 0;
+}
+
 static int
 exec_create_secret(struct entry_run *er, const struct gp_action *a)
 {
 	struct gp_secret_want want;
 	struct gp_buf json = {0};
-	struct gpd_error err = {0};
 	const struct gp_env_config *env = er->p->o->env;
 	const char *password;
-	char *version = NULL;
 	int r = password_of(er, a->cred, &password);
 
 	if (r < 0)
@@ -279,28 +362,25 @@ exec_create_secret(struct entry_run *er, const struct gp_action *a)
 	want_of(er, a, &want);
 	r = gp_secret_render(NULL, &want, password, &json);
 	if (r >= 0)
-		r = gpd_sm_create(er->p->sm, a->secret, json.p, env->secret.kms_key_id, er->p->env,
-				  a->key, &version, &err);
+		r = sm_started(er,
+			       gpd_sm_create_start(er->p->sm, a->secret, json.p,
+						   env->secret.kms_key_id, er->p->env, a->key,
+						   sm_done, er),
+			       "CreateSecret failed", finish_version);
 	gp_buf_release_secure(&json);
-	if (r < 0) {
-		fail_sm(er, "CreateSecret failed", r, &err);
-		return r;
-	}
-	set_version(er, version);
-	return 0;
+	return r < 0 && !er->reason[0] ? fail_local(er, r, "cannot render the secret") : r;
 }
 
 /* Rewrites the secret's JSON when it differs from what it should hold: the password of the
- * action's credential (kept, or new), the entry's fields, the other keys kept. */
+ * action's credential (kept, or new), the entry's fields, the other keys kept. 0 when there
+ * is nothing to write. */
 static int
-rewrite_secret(struct entry_run *er, const struct gp_action *a)
+rewrite_secret(struct entry_run *er, const struct gp_action *a, sm_finish_fn finish)
 {
 	const char *old = er->secret ? er->secret->value_json : NULL;
 	struct gp_secret_want want;
 	struct gp_buf json = {0};
-	struct gpd_error err = {0};
 	const char *password;
-	char *version = NULL;
 	int r;
 
 	if (a->cred == GP_CRED_NONE || !old)
@@ -313,34 +393,41 @@ rewrite_secret(struct entry_run *er, const struct gp_action *a)
 		return 0;
 	r = gp_secret_render(old, &want, password, &json);
 	if (r >= 0)
-		r = gpd_sm_put_value(er->p->sm, a->secret, json.p, &version, &err);
+		r = sm_started(er,
+			       gpd_sm_put_value_start(er->p->sm, a->secret, json.p, sm_done, er),
+			       "PutSecretValue failed", finish);
 	gp_buf_release_secure(&json);
-	if (r < 0) {
-		fail_sm(er, "PutSecretValue failed", r, &err);
-		return r;
-	}
-	set_version(er, version);
-	return 0;
+	return r < 0 && !er->reason[0] ? fail_local(er, r, "cannot render the secret") : r;
 }
 
 static int
 exec_update_secret(struct entry_run *er, const struct gp_action *a)
 {
-	return rewrite_secret(er, a);
+	return rewrite_secret(er, a, finish_version);
+}
+
+static int
+start_tag(struct entry_run *er, const struct gp_action *a)
+{
+	return sm_started(er,
+			  gpd_sm_tag_start(er->p->sm, a->secret, er->p->env, a->key, sm_done, er),
+			  "TagResource failed", finish_plain);
+}
+
+/* Adopting: the rewrite's answer, then the tags. */
+static int
+finish_rewrite_then_tag(struct entry_run *er, int r, char *version, const struct gpd_error *err)
+{
+	r = finish_version(er, r, version, err);
+	return r < 0 ? r : start_tag(er, er->cur);
 }
 
 static int
 exec_adopt_secret(struct entry_run *er, const struct gp_action *a)
 {
-	struct gpd_error err = {0};
-	int r = rewrite_secret(er, a);
+	int r = rewrite_secret(er, a, finish_rewrite_then_tag);
 
-	if (r < 0)
-		return r;
-	r = gpd_sm_tag(er->p->sm, a->secret, er->p->env, a->key, &err);
-	if (r < 0)
-		fail_sm(er, "TagResource failed", r, &err);
-	return r;
+	return r != 0 ? r : start_tag(er, a);
 }
 
 static int
@@ -359,21 +446,43 @@ exec_pg(struct entry_run *er, const struct gp_action *a, gpd_pg_exec_fn fn)
 	return r;
 }
 
+static void
+login_done(void *arg, int r, const struct gpd_error *err)
+{
+	struct entry_run *er = arg;
+
+	if (r < 0)
+		fail_pg(er, er->what, r, err);
+	action_ended(er, r);
+}
+
 /* A login with the action's credentials. A failure fails the entry with the server's reason:
  * any repair it calls for is in the next plan, never made up here. */
 static int
 exec_verify(struct entry_run *er, const struct gp_action *a)
 {
-	struct gpd_error err = {0};
 	const char *password;
 	int r = password_of(er, a->cred, &password);
 
 	if (r < 0)
 		return r;
-	r = gpd_pg_verify_login(&er->p->target, a->role, password, a->database, &err);
+	r = gpd_pg_logins_start(er->waits->logins, a->role, password, a->database, login_done, er);
 	if (r < 0)
-		fail_pg(er, "verify_login", r, &err);
-	return r;
+		return fail_local(er, r, "cannot start the login check");
+	er->what = "verify_login";
+	er->busy = true;
+	return ACT_STARTED;
+}
+
+/* Rotation step 1 staged the version: it is AWSPENDING now. */
+static int
+finish_pending(struct entry_run *er, int r, char *version, const struct gpd_error *err)
+{
+	if (r < 0)
+		return finish_plain(er, r, version, err);
+	free(er->pending);
+	er->pending = version;
+	return 0;
 }
 
 /* Rotation step 1: the new password, staged AWSPENDING, the JSON otherwise the current one's
@@ -385,9 +494,7 @@ exec_rotate_stage(struct entry_run *er, const struct gp_action *a)
 	char token[37];
 	struct gp_secret_want want;
 	struct gp_buf json = {0};
-	struct gpd_error err = {0};
 	const char *password;
-	char *version = NULL;
 	int r = password_of(er, a->cred, &password);
 
 	if (r < 0)
@@ -398,15 +505,12 @@ exec_rotate_stage(struct entry_run *er, const struct gp_action *a)
 	gp_rotation_token(a->secret, a->version, token);
 	r = gp_secret_render(old, &want, password, &json);
 	if (r >= 0)
-		r = gpd_sm_put_pending(er->p->sm, a->secret, json.p, token, &version, &err);
+		r = sm_started(
+			er,
+			gpd_sm_put_pending_start(er->p->sm, a->secret, json.p, token, sm_done, er),
+			"PutSecretValue (AWSPENDING) failed", finish_pending);
 	gp_buf_release_secure(&json);
-	if (r < 0) {
-		fail_sm(er, "PutSecretValue (AWSPENDING) failed", r, &err);
-		return r;
-	}
-	free(er->pending);
-	er->pending = version;
-	return 0;
+	return r < 0 && !er->reason[0] ? fail_local(er, r, "cannot render the secret") : r;
 }
 
 static int
@@ -415,53 +519,65 @@ exec_rotate_verify(struct entry_run *er, const struct gp_action *a)
 	return exec_verify(er, a);
 }
 
-/* Rotation step 4: AWSCURRENT moves to the pending version (staged now or found). */
-static int
-exec_rotate_promote(struct entry_run *er, const struct gp_action *a)
+static const char *
+pending_version(const struct entry_run *er)
 {
-	const char *pending = er->pending ? er->pending
-					  : (er->secret ? er->secret->pending_version : NULL);
-	struct gpd_error err = {0};
-	char *v;
-	int r;
+	return er->pending ? er->pending : (er->secret ? er->secret->pending_version : NULL);
+}
 
-	if (!pending)
-		return fail_local(er, -ENOENT, "no AWSPENDING version to promote");
-	r = gpd_sm_promote(er->p->sm, a->secret, pending, gp_isempty(a->version) ? NULL : a->version,
-			   &err);
-	if (r < 0) {
-		fail_sm(er, "UpdateSecretVersionStage failed", r, &err);
-		return r;
-	}
-	if (!(v = strdup(pending)))
+static int
+finish_promote(struct entry_run *er, int r, char *version, const struct gpd_error *err)
+{
+	char *v;
+
+	if (r < 0)
+		return finish_plain(er, r, version, err);
+	free(version);
+	if (!(v = strdup(pending_version(er))))
 		return fail_local(er, -ENOMEM, "out of memory");
 	set_version(er, v);
 	return 0;
 }
 
+/* Rotation step 4: AWSCURRENT moves to the pending version (staged now or found). */
+static int
+exec_rotate_promote(struct entry_run *er, const struct gp_action *a)
+{
+	const char *pending = pending_version(er);
+
+	if (!pending)
+		return fail_local(er, -ENOENT, "no AWSPENDING version to promote");
+	return sm_started(er,
+			  gpd_sm_promote_start(er->p->sm, a->secret, pending,
+					       gp_isempty(a->version) ? NULL : a->version, sm_done,
+					       er),
+			  "UpdateSecretVersionStage failed", finish_promote);
+}
+
 static int
 exec_restore_secret(struct entry_run *er, const struct gp_action *a)
 {
-	struct gpd_error err = {0};
-	int r = gpd_sm_restore(er->p->sm, a->secret, &err);
+	return sm_started(er, gpd_sm_restore_start(er->p->sm, a->secret, sm_done, er),
+			  "RestoreSecret failed", finish_plain);
+}
 
-	if (r < 0)
-		fail_sm(er, "RestoreSecret failed", r, &err);
-	return r;
+static int
+finish_delete(struct entry_run *er, int r, char *version, const struct gpd_error *err)
+{
+	return r == -ENOENT ? 0 : finish_plain(er, r, version, err); /* -ENOENT: gone meanwhile */
 }
 
 static int
 exec_delete_secret(struct entry_run *er, const struct gp_action *a)
 {
-	struct gpd_error err = {0};
 	uint64_t days = er->p->o->env->secret.recovery_window_ms / 86400000ULL;
-	int r = gpd_sm_delete(er->p->sm, a->secret, (unsigned)days, &err);
 
-	if (r == -ENOENT)
-		return 0; /* gone meanwhile */
-	if (r < 0)
-		fail_sm(er, "DeleteSecret failed", r, &err);
-	return r;
+	if (days < GP_SM_RECOVERY_MIN || days > GP_SM_RECOVERY_MAX)
+		return fail_local(er, -EINVAL,
+				  "DeleteSecret: the recovery window is not 7..30 days");
+	return sm_started(er,
+			  gpd_sm_delete_start(er->p->sm, a->secret, (unsigned)days, sm_done, er),
+			  "DeleteSecret failed", finish_delete);
 }
 
 static int
@@ -486,14 +602,20 @@ exec_dump_database(struct entry_run *er, const struct gp_action *a)
 	return 0;
 }
 
+/* Where an action waits: the master connection (one statement at a time, in the pass's
+ * thread), Secrets Manager (several calls in flight, paced) or the login checks (a few at
+ * once). */
+enum lane { LANE_PG, LANE_SM, LANE_LOGIN };
+
 static const struct executor {
 	int (*run)(struct entry_run *er, const struct gp_action *a);
 	gpd_pg_exec_fn pg; /* with run == NULL: a PostgreSQL executor, through exec_pg() */
 	const char *mid;   /* the journal's MESSAGE_ID when it succeeds; NULL: the generic one */
+	enum lane lane;
 } executors[_GP_ACT_MAX] = {
-	[GP_ACT_CREATE_SECRET] = {exec_create_secret, NULL},
-	[GP_ACT_ADOPT_SECRET] = {exec_adopt_secret, NULL},
-	[GP_ACT_UPDATE_SECRET] = {exec_update_secret, NULL},
+	[GP_ACT_CREATE_SECRET] = {exec_create_secret, NULL, NULL, LANE_SM},
+	[GP_ACT_ADOPT_SECRET] = {exec_adopt_secret, NULL, NULL, LANE_SM},
+	[GP_ACT_UPDATE_SECRET] = {exec_update_secret, NULL, NULL, LANE_SM},
 	[GP_ACT_CREATE_ROLE] = {NULL, gpd_pg_create_role},
 	[GP_ACT_ALTER_ROLE] = {NULL, gpd_pg_alter_role},
 	[GP_ACT_SET_PASSWORD] = {NULL, gpd_pg_set_password},
@@ -504,14 +626,14 @@ static const struct executor {
 	[GP_ACT_REVOKE_PUBLIC] = {NULL, gpd_pg_revoke_public},
 	[GP_ACT_GRANT_CONNECT] = {NULL, gpd_pg_grant_connect},
 	[GP_ACT_APPLY_GRANTS] = {NULL, gpd_pg_apply_grants},
-	[GP_ACT_VERIFY_LOGIN] = {exec_verify, NULL},
+	[GP_ACT_VERIFY_LOGIN] = {exec_verify, NULL, NULL, LANE_LOGIN},
 	[GP_ACT_SET_ROLE_DEFAULT] = {NULL, gpd_pg_set_role_default},
-	[GP_ACT_ROTATE_STAGE] = {exec_rotate_stage, NULL, GPD_MID_ROTATION_STAGED},
+	[GP_ACT_ROTATE_STAGE] = {exec_rotate_stage, NULL, GPD_MID_ROTATION_STAGED, LANE_SM},
 	[GP_ACT_ROTATE_SET_PASSWORD] = {NULL, gpd_pg_set_password, GPD_MID_ROTATION_PASSWORD_SET},
-	[GP_ACT_ROTATE_VERIFY] = {exec_rotate_verify, NULL, GPD_MID_ROTATION_VERIFIED},
-	[GP_ACT_ROTATE_PROMOTE] = {exec_rotate_promote, NULL, GPD_MID_ROTATION_COMPLETED},
+	[GP_ACT_ROTATE_VERIFY] = {exec_rotate_verify, NULL, GPD_MID_ROTATION_VERIFIED, LANE_LOGIN},
+	[GP_ACT_ROTATE_PROMOTE] = {exec_rotate_promote, NULL, GPD_MID_ROTATION_COMPLETED, LANE_SM},
 	[GP_ACT_ROTATE_UNDO] = {NULL, gpd_pg_set_password, NULL},
-	[GP_ACT_RESTORE_SECRET] = {exec_restore_secret, NULL, NULL},
+	[GP_ACT_RESTORE_SECRET] = {exec_restore_secret, NULL, NULL, LANE_SM},
 	[GP_ACT_DUMP_DATABASE] = {exec_dump_database, NULL, NULL},
 	[GP_ACT_LOCK_DATABASE] = {NULL, gpd_pg_lock_database, NULL},
 	[GP_ACT_REVOKE_CONNECT] = {NULL, gpd_pg_revoke_connect, NULL},
@@ -519,15 +641,25 @@ static const struct executor {
 	[GP_ACT_DROP_DATABASE] = {NULL, gpd_pg_drop_database, NULL},
 	[GP_ACT_DROP_OWNED] = {NULL, gpd_pg_drop_owned, NULL},
 	[GP_ACT_DROP_ROLE] = {NULL, gpd_pg_drop_role, NULL},
-	[GP_ACT_DELETE_SECRET] = {exec_delete_secret, NULL, NULL},
+	[GP_ACT_DELETE_SECRET] = {exec_delete_secret, NULL, NULL, LANE_SM},
 };
 
+static enum lane
+lane_of(const struct gp_action *a)
+{
+	return (size_t)a->kind < _GP_ACT_MAX ? executors[a->kind].lane : LANE_PG;
+}
+
+/* Starts a (the guard first); returns as an executor does. */
 static int
 run_action(struct entry_run *er, const struct gp_action *a)
 {
 	const struct executor *x = (size_t)a->kind < _GP_ACT_MAX ? &executors[a->kind] : NULL;
 	const char *refused = gp_action_guard(a, er->p->env, er->p->obs);
 
+	er->reason[0] = '\0';
+	er->cur = a;
+	er->t0 = gpd_mono_ms();
 	if (refused) {
 		snprintf(er->reason, sizeof(er->reason), "%s refused: %s",
 			 gp_action_kind_to_string(a->kind), refused);
@@ -538,6 +670,22 @@ run_action(struct entry_run *er, const struct gp_action *a)
 	if (!x || (!x->run && !x->pg))
 		return fail_local(er, -EINVAL, "no executor for this action");
 	return x->run ? x->run(er, a) : exec_pg(er, a, x->pg);
+}
+
+/* Runs a to its end, waiting for its call or login when it starts one (undo actions, orphans'
+ * actions, and the entries of a decommission). */
+static int
+run_action_now(struct entry_run *er, const struct gp_action *a)
+{
+	int r = run_action(er, a);
+
+	if (r != ACT_STARTED)
+		return r;
+	while (!er->ended)
+		if ((r = gpd_pass_wait(er->waits, -1, 0, UINT64_MAX)) < 0)
+			return fail_local(er, r, "cannot wait for Secrets Manager or PostgreSQL");
+	er->ended = false;
+	return er->result;
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -634,67 +782,6 @@ entry_succeed(struct entry_run *er)
 	return r;
 }
 
-/* The plan's undo actions (rotation.c), after a failure: reported, and the entry still fails
- * with the first error. */
-static void
-run_undo(struct entry_run *er)
-{
-	char reason[sizeof(er->reason)], code[sizeof(er->code)];
-	bool transient = er->transient;
-
-	memcpy(reason, er->reason, sizeof(reason));
-	memcpy(code, er->code, sizeof(code));
-	for (size_t i = 0; i < er->ep->n_undo; i++) {
-		uint64_t t0 = gpd_mono_ms();
-		int r = run_action(er, &er->ep->undo[i]);
-
-		report_action(er, &er->ep->undo[i], r, gpd_mono_ms() - t0);
-	}
-	memcpy(er->reason, reason, sizeof(reason));
-	memcpy(er->code, code, sizeof(code));
-	er->transient = transient;
-}
-
-static int
-apply_actions(struct entry_run *er)
-{
-	const struct gp_entry_plan *ep = er->ep;
-	struct gp_transitions t = {0};
-
-	if (ep->n_changes > 0) {
-		if (ep->to == GP_STATE_DECOMMISSIONED)
-			gp_lifecycle_decommission_begin(er->rec, er->p->o->now, &t);
-		else
-			gp_lifecycle_begin(er->rec, er->p->o->now, &t);
-		record_transitions(er->p, er->e, &t, NULL);
-	}
-	for (size_t i = 0; i < ep->n_actions; i++) {
-		const struct gp_action *a = &ep->actions[i];
-		uint64_t t0 = gpd_mono_ms();
-		int r;
-
-		if (gpd_pass_stopping(er->p)) {
-			/* Not a failure: the entry stays provisioning and the next pass, after a
-			 * restart, continues it without waiting for a backoff. */
-			free(er->rec->reason);
-			er->rec->reason = strdup("interrupted by shutdown; continues at the next pass");
-			return -ECANCELED;
-		}
-		r = run_action(er, a);
-		report_action(er, a, r, gpd_mono_ms() - t0);
-		if (r < 0) {
-			/* Only while AWSCURRENT is still the old version: not once the promotion
-			 * succeeded (a later repair failed), and not when the promotion failed
-			 * (its first call may have moved AWSCURRENT; the next pass finds out). */
-			if (ep->n_undo && i > ep->undo_after && !er->version &&
-			    a->kind != GP_ACT_ROTATE_PROMOTE)
-				run_undo(er);
-			return entry_fail(er), r;
-		}
-	}
-	return entry_succeed(er);
-}
-
 static void
 hold_entry(struct pass *p, const struct gp_entry *e, struct gp_record *rec)
 {
@@ -764,40 +851,6 @@ note_retry(struct pass *p, const struct gp_entry *e, const struct gp_retry_reque
 	audit_row(p, e, "retry", GP_AUDIT_SUCCESS, 0, msg);
 	gpd_pass_logctx(p, e, &c);
 	gpd_log(LOG_NOTICE, GPD_MID_RETRY_REQUESTED, &c, "%s: %s", entry_name(name, p, e), msg);
-}
-
-/* Returns whether the entry's actions all succeeded (held and waiting entries: true). */
-static bool
-apply_entry(struct pass *p, const struct gp_entry_plan *ep, const bool *failed,
-	    char code[static 64])
-{
-	const struct gp_entry *e = &p->res->desired->v[ep->entry];
-	struct entry_run er = {.p = p, .ep = ep, .e = e};
-	bool ok = true;
-
-	if (gp_state_upsert(p->state, e->key, p->o->now, &er.rec) < 0)
-		return false;
-	er.secret = gp_observed_secret_mut(p->obs, e->secret_name);
-	gp_record_observe(er.rec, ep, e, er.secret, p->o->now);
-	if (ep->held)
-		hold_entry(p, e, er.rec);
-	else if (ep->waiting && ep->note)
-		wait_entry(p, e, er.rec, ep->note);
-	else if (!ep->waiting && ep->depends_on >= 0 && failed[ep->depends_on])
-		wait_entry(p, e, er.rec, ep->cascade_note);
-	else if (ep->refused)
-		ok = (refuse_entry(&er), false);
-	else if (!ep->waiting) {
-		if (ep->retry && ep->from == GP_STATE_FAILED)
-			note_retry(p, e, ep->retry);
-		ok = apply_actions(&er) >= 0;
-	}
-	for (size_t i = 0; i < _GP_CRED_MAX; i++)
-		gp_secret_free_string(er.cred[i]);
-	free(er.version);
-	free(er.pending);
-	memcpy(code, er.code, 64);
-	return ok;
 }
 
 struct reason_ref {
@@ -921,21 +974,6 @@ report_orphans(struct pass *p)
 	p->state->orphans = sorted;
 }
 
-/* orphans: disable — an orphaned role loses its login; its entry's return restores it. */
-static void
-apply_orphan_action(struct pass *p, const struct gp_action *a)
-{
-	struct gp_entry e = {.key = a->key, .username = a->role};
-	struct entry_run er = {.p = p, .e = &e};
-	uint64_t t0 = gpd_mono_ms();
-	struct gp_record dummy = {.state = GP_STATE_ACTIVE};
-	int r;
-
-	er.rec = &dummy;
-	r = run_action(&er, a);
-	report_action(&er, a, r, gpd_mono_ms() - t0);
-}
-
 #define GPD_BREAKER_FAILURES 2
 
 /*
@@ -960,6 +998,355 @@ breaker(struct pass *p, bool failed, const char *code, size_t left)
 	return true;
 }
 
+/* ---------------------------------------------------------------------------------------
+ * The pipeline: entries admitted in plan order (unless waiting for their owner entry), each
+ * action in its lane
+ */
+
+/*
+ * Entries under way at once. Enough that Secrets Manager calls and logins (tens of ms each)
+ * overlap the SQL of the entries before them; few enough that passwords made ahead and
+ * secrets written ahead of their roles stay a handful (a crash leaves at most this many
+ * secrets whose roles the next pass creates).
+ */
+#define PIPELINE_WINDOW 32
+
+struct pipeline {
+	struct pass *p;
+	struct entry_run *runs; /* one per plan entry */
+	bool *failed;           /* finished, and not all its actions succeeded */
+	bool *finished;
+	size_t next;            /* no entry before it waits to be admitted */
+	size_t end;             /* no entry from it on is admitted */
+	size_t first;           /* no entry before it is unfinished */
+	size_t n_finished;
+	size_t n_active;        /* admitted, not finished */
+	bool alone;             /* an entry that runs alone is active (a decommission) */
+	bool tripped;           /* the circuit breaker stopped the pass */
+	struct gpd_pass_waits waits;
+};
+
+static void
+release_run(struct entry_run *er)
+{
+	for (size_t i = 0; i < _GP_CRED_MAX; i++) {
+		gp_secret_free_string(er->cred[i]);
+		er->cred[i] = NULL;
+	}
+	free(er->version);
+	free(er->pending);
+	er->version = er->pending = NULL;
+}
+
+static void
+finish_entry(struct pipeline *pl, struct entry_run *er, bool ok)
+{
+	size_t i = er->i;
+	struct gpd_logctx c;
+
+	release_run(er);
+	pl->failed[i] = !ok;
+	pl->finished[i] = true;
+	pl->n_finished++;
+	gpd_pass_logctx(pl->p, NULL, &c);
+	gpd_log_progress(&c, "entry", pl->n_finished, pl->p->res->plan->n);
+	if (er->active) {
+		er->active = false;
+		pl->n_active--;
+		if (er->ep->to == GP_STATE_DECOMMISSIONED)
+			pl->alone = false;
+	}
+	if (!pl->tripped && breaker(pl->p, !ok, er->code, pl->p->res->plan->n - pl->n_finished))
+		pl->tripped = true;
+}
+
+/* The plan's undo actions (rotation.c), after a failure: reported, and the entry still fails
+ * with the first error. */
+static void
+run_undo(struct entry_run *er)
+{
+	char reason[sizeof(er->reason)], code[sizeof(er->code)];
+	bool transient = er->transient;
+
+	memcpy(reason, er->reason, sizeof(reason));
+	memcpy(code, er->code, sizeof(code));
+	for (size_t i = 0; i < er->ep->n_undo; i++) {
+		int r = run_action_now(er, &er->ep->undo[i]);
+
+		report_action(er, &er->ep->undo[i], r, gpd_mono_ms() - er->t0);
+	}
+	memcpy(er->reason, reason, sizeof(reason));
+	memcpy(er->code, code, sizeof(code));
+	er->transient = transient;
+}
+
+/* The action under way ended with r: reported; the entry goes on, fails or is done. */
+static void
+settle(struct pipeline *pl, struct entry_run *er, int r)
+{
+	const struct gp_entry_plan *ep = er->ep;
+	size_t i = er->next;
+
+	er->ended = false;
+	report_action(er, &ep->actions[i], r, gpd_mono_ms() - er->t0);
+	if (r < 0) {
+		/* Only while AWSCURRENT is still the old version: not once the promotion
+		 * succeeded (a later repair failed), and not when the promotion failed (its
+		 * first call may have moved AWSCURRENT; the next pass finds out). */
+		if (ep->n_undo && i > ep->undo_after && !er->version &&
+		    ep->actions[i].kind != GP_ACT_ROTATE_PROMOTE)
+			run_undo(er);
+		entry_fail(er);
+		finish_entry(pl, er, false);
+	} else if (++er->next == ep->n_actions) {
+		entry_succeed(er);
+		finish_entry(pl, er, true);
+	}
+}
+
+/* Not a failure: the entry stays provisioning and the next pass continues it without waiting
+ * for a backoff. */
+static void
+interrupt(struct pipeline *pl, struct entry_run *er)
+{
+	free(er->rec->reason);
+	er->rec->reason =
+		strdup(pl->tripped ? "interrupted: a server did not answer; continues "
+				     "at the next pass"
+				   : "interrupted by shutdown; continues at the next pass");
+	er->code[0] = '\0';
+	finish_entry(pl, er, false);
+}
+
+/* An entry that has actions: its transition, then active (or done at once without any). */
+static bool
+start_entry(struct pipeline *pl, struct entry_run *er)
+{
+	const struct gp_entry_plan *ep = er->ep;
+	struct gp_transitions t = {0};
+
+	if (ep->n_changes > 0) {
+		if (ep->to == GP_STATE_DECOMMISSIONED)
+			gp_lifecycle_decommission_begin(er->rec, pl->p->o->now, &t);
+		else
+			gp_lifecycle_begin(er->rec, pl->p->o->now, &t);
+		record_transitions(pl->p, er->e, &t, NULL);
+	}
+	if (ep->n_actions == 0) {
+		entry_succeed(er);
+		return finish_entry(pl, er, true), false;
+	}
+	er->active = true;
+	pl->n_active++;
+	pl->alone = ep->to == GP_STATE_DECOMMISSIONED;
+	return true;
+}
+
+/*
+ * Admits plan entry i: its record, and the outcomes that need no action (held, waiting,
+ * refused). Returns whether it has actions to run (then it is active).
+ */
+static bool
+admit(struct pipeline *pl, size_t i)
+{
+	struct pass *p = pl->p;
+	const struct gp_entry_plan *ep = &p->res->plan->v[i];
+	const struct gp_entry *e = &p->res->desired->v[ep->entry];
+	struct entry_run *er = &pl->runs[i];
+
+	*er = (struct entry_run){.p = p, .ep = ep, .e = e, .i = i, .waits = &pl->waits,
+				 .admitted = true};
+	if (i + 1 > pl->end)
+		pl->end = i + 1;
+	if (gp_state_upsert(p->state, e->key, p->o->now, &er->rec) < 0)
+		return finish_entry(pl, er, false), false;
+	er->secret = gp_observed_secret_mut(p->obs, e->secret_name);
+	gp_record_observe(er->rec, ep, e, er->secret, p->o->now);
+	if (ep->held)
+		hold_entry(p, e, er->rec);
+	else if (ep->waiting && ep->note)
+		wait_entry(p, e, er->rec, ep->note);
+	else if (!ep->waiting && ep->depends_on >= 0 && pl->failed[ep->depends_on])
+		wait_entry(p, e, er->rec, ep->cascade_note);
+	else if (ep->refused)
+		return refuse_entry(er), finish_entry(pl, er, false), false;
+	else if (!ep->waiting) {
+		if (ep->retry && ep->from == GP_STATE_FAILED)
+			note_retry(p, e, ep->retry);
+		return start_entry(pl, er);
+	}
+	return finish_entry(pl, er, true), false;
+}
+
+/*
+ * Admits entries in plan order while the window has room. An entry waits for the owner entry
+ * that creates its database to finish (its cascade depends on how that ends), and the entries
+ * after it are admitted meanwhile; a decommission runs alone, once every entry before it has
+ * finished, and none after it starts before it has (its steps span several entries' objects).
+ */
+static void
+admit_more(struct pipeline *pl)
+{
+	const struct gp_plan *plan = pl->p->res->plan;
+	size_t limit = pl->next + 4 * PIPELINE_WINDOW;
+
+	for (size_t i = pl->next; i < plan->n && i < limit; i++) {
+		const struct gp_entry_plan *ep = &plan->v[i];
+
+		if (pl->tripped || gpd_pass_stopping(pl->p) || pl->alone ||
+		    pl->n_active >= PIPELINE_WINDOW)
+			break;
+		if (pl->runs[i].admitted)
+			continue;
+		if (ep->to == GP_STATE_DECOMMISSIONED) {
+			if (i == pl->next && pl->n_active == 0)
+				admit(pl, i);
+			break;
+		}
+		if (ep->depends_on < 0 || pl->finished[ep->depends_on])
+			admit(pl, i);
+	}
+	while (pl->next < plan->n && pl->runs[pl->next].admitted)
+		pl->next++;
+}
+
+/* Starts the next action of each active entry that waits on Secrets Manager or a login;
+ * settles what ended. Returns whether an entry's next action is on the master connection. */
+static bool
+start_others(struct pipeline *pl)
+{
+	bool pg = false;
+
+	while (pl->first < pl->end && pl->finished[pl->first])
+		pl->first++;
+	for (size_t i = pl->first; i < pl->end; i++) {
+		struct entry_run *er = &pl->runs[i];
+		const struct gp_action *a;
+		int r;
+
+		if (er->active && er->ended)
+			settle(pl, er, er->result);
+		if (!er->active || er->busy)
+			continue;
+		if (pl->tripped || gpd_pass_stopping(pl->p)) {
+			interrupt(pl, er);
+			continue;
+		}
+		a = &er->ep->actions[er->next];
+		if (lane_of(a) == LANE_PG) {
+			pg = true;
+			continue;
+		}
+		if (lane_of(a) == LANE_LOGIN &&
+		    gpd_pg_logins_running(pl->waits.logins) >= GPD_PG_MAX_LOGINS)
+			continue;
+		r = run_action(er, a);
+		if (r != ACT_STARTED)
+			settle(pl, er, r);
+	}
+	return pg;
+}
+
+/* Runs one action on the master connection: the first entry in plan order that has one next.
+ * Its statements wait through the pass's waiter, so that calls and logins move on meanwhile. */
+static void
+run_pg(struct pipeline *pl)
+{
+	for (size_t i = pl->first; i < pl->end; i++) {
+		struct entry_run *er = &pl->runs[i];
+		const struct gp_action *a;
+
+		if (!er->active || er->busy || er->ended)
+			continue;
+		a = &er->ep->actions[er->next];
+		if (lane_of(a) != LANE_PG)
+			continue;
+		settle(pl, er, run_action(er, a));
+		return;
+	}
+}
+
+static int
+pipeline_init(struct pipeline *pl, struct pass *p)
+{
+	size_t n = p->res->plan->n + 1;
+	struct gpd_pg_logins *logins = NULL;
+
+	*pl = (struct pipeline){.p = p};
+	pl->runs = calloc(n, sizeof(*pl->runs));
+	pl->failed = calloc(n, sizeof(*pl->failed));
+	pl->finished = calloc(n, sizeof(*pl->finished));
+	if (!pl->runs || !pl->failed || !pl->finished || gpd_pg_logins_new(&p->target, &logins) < 0)
+		return -ENOMEM;
+	gpd_pass_waits_init(&pl->waits, p, logins);
+	return 0;
+}
+
+static void
+pipeline_release(struct pipeline *pl)
+{
+	gpd_pg_logins_free(pl->waits.logins);
+	free(pl->runs);
+	free(pl->failed);
+	free(pl->finished);
+}
+
+/*
+ * Every entry of the plan, overlapped: each entry's actions run in their order (its secret
+ * is written before its role takes the password, its database exists before its grants, its
+ * login comes last), while the Secrets Manager calls and logins of other entries are in
+ * flight. Statements on the master connection run one at a time, in plan order among the
+ * entries ready for one.
+ */
+static int
+run_pipeline(struct pipeline *pl)
+{
+	const struct gp_plan *plan = pl->p->res->plan;
+	int r;
+
+	gpd_pg_set_waiter(&pl->waits.waiter);
+	for (;;) {
+		admit_more(pl);
+		if (start_others(pl)) {
+			run_pg(pl);
+			continue;
+		}
+		if (pl->n_active == 0 &&
+		    (pl->next == plan->n || pl->tripped || gpd_pass_stopping(pl->p)))
+			break;
+		if (!gpd_sm_busy(pl->p->sm) && !gpd_pg_logins_running(pl->waits.logins)) {
+			if (pl->n_active == 0)
+				continue; /* every admitted entry finished: admit more */
+			r = -EDEADLK; /* active entries, none with anything to do: a bug */
+		} else {
+			r = gpd_pass_wait(&pl->waits, -1, 0, UINT64_MAX);
+		}
+		if (r < 0) {
+			gpd_pg_set_waiter(NULL);
+			gpd_pass_error(pl->p, r,
+				       "cannot wait for Secrets Manager or PostgreSQL: %s",
+				       strerror(-r));
+			return r;
+		}
+	}
+	gpd_pg_set_waiter(NULL);
+	return 0;
+}
+
+/* orphans: disable — an orphaned role loses its login; its entry's return restores it. */
+static void
+apply_orphan_action(struct pipeline *pl, const struct gp_action *a)
+{
+	struct gp_entry e = {.key = a->key, .username = a->role};
+	struct entry_run er = {.p = pl->p, .e = &e, .waits = &pl->waits};
+	struct gp_record dummy = {.state = GP_STATE_ACTIVE};
+	int r;
+
+	er.rec = &dummy;
+	r = run_action_now(&er, a);
+	report_action(&er, a, r, gpd_mono_ms() - er.t0);
+}
+
 /* Creates the records of the entries the pass has not seen before all at once (one sort),
  * not one insertion at a time: apply_entry() then only finds them. */
 static int
@@ -979,13 +1366,9 @@ int
 gpd_pass_apply(struct pass *p)
 {
 	const struct gp_plan *plan = p->res->plan;
-	_cleanup_free_ bool *failed = calloc(plan->n + 1, sizeof(*failed));
-	bool tripped = false;
-	struct gpd_logctx c;
+	struct pipeline pl;
+	int r;
 
-	if (!failed)
-		return -ENOMEM;
-	gpd_pass_logctx(p, NULL, &c);
 	if (plan->refused) {
 		/* The mass-change guard: nothing in this environment changes. */
 		p->res->refused = true;
@@ -993,24 +1376,21 @@ gpd_pass_apply(struct pass *p)
 		return -EPERM;
 	}
 	gp_state_mark_orphans(p->state, p->res->desired);
-	if (reserve_records(p) < 0) {
+	r = pipeline_init(&pl, p);
+	if (r >= 0)
+		r = reserve_records(p);
+	if (r < 0) {
+		pipeline_release(&pl);
 		gpd_pass_error(p, -ENOMEM, "cannot create the new entries' records: out of memory");
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < plan->n && !gpd_pass_stopping(p); i++) {
-		char code[64] = "";
-
-		gpd_log_progress(&c, "entry", i + 1, plan->n);
-		failed[i] = !apply_entry(p, &plan->v[i], failed, code);
-		if (breaker(p, failed[i], code, plan->n - i - 1)) {
-			tripped = true;
-			break;
-		}
-	}
+	r = run_pipeline(&pl);
 	/* A tripped breaker leaves the orphans' actions for the next pass too: each would wait
 	 * for the same server that stopped answering. */
-	for (size_t i = 0; i < plan->n_orphan_actions && !tripped && !gpd_pass_stopping(p); i++)
-		apply_orphan_action(p, &plan->orphan_actions[i]);
+	for (size_t i = 0; i < plan->n_orphan_actions && r >= 0 && !pl.tripped &&
+			   !gpd_pass_stopping(p); i++)
+		apply_orphan_action(&pl, &plan->orphan_actions[i]);
+	pipeline_release(&pl);
 	report_orphans(p);
 	count_result(p);
 	collect_secret_ages(p);

@@ -132,16 +132,60 @@ fetch_pending(struct pass *p, const struct gp_plan_opts *po)
 	return r;
 }
 
-/* One login with e's current (or pending) credentials, recorded whatever its outcome, as the
- * role they name. */
-static int
-try_login(struct pass *p, const struct gp_entry *e, bool pending)
+/* The login checks of the pass, several at once (pg.h), each recorded as it ends. */
+struct logins_run {
+	struct pass *p;
+	struct gpd_pass_waits waits;
+	unsigned unreachable; /* checks in a row that failed because the server did not answer */
+	bool tripped;
+	int error;
+};
+
+struct login_check {
+	struct logins_run *run;
+	char *role;
+	const char *version; /* the secret version whose password is tried (borrowed from obs) */
+};
+
+/* Whether this login failed because the server did not answer, for the second time in a
+ * row (the observe step's circuit breaker). */
+static bool
+unreachable_twice(struct logins_run *lr, int r, const struct gpd_error *err)
 {
+	if (r >= 0 || !gpd_code_unreachable(err->code)) {
+		lr->unreachable = 0;
+		return false;
+	}
+	return ++lr->unreachable >= 2;
+}
+
+static void
+login_checked(void *arg, int r, const struct gpd_error *err)
+{
+	struct login_check *lc = arg;
+	struct logins_run *lr = lc->run;
+	int k = gp_observed_add_login(lr->p->obs, lc->role, lc->version, r >= 0,
+				      r < 0 ? err->code : NULL, r < 0 ? err->message : NULL);
+
+	if (k < 0 && lr->error >= 0)
+		lr->error = k;
+	if (unreachable_twice(lr, r, err))
+		lr->tripped = true;
+	free(lc->role);
+	free(lc);
+}
+
+/* Starts one login with e's current (or pending) credentials, recorded whatever its outcome,
+ * as the role they name. */
+static int
+start_login(struct logins_run *lr, const struct gp_entry *e, bool pending)
+{
+	struct pass *p = lr->p;
 	const struct gp_obs_secret *s = gp_observed_secret(p->obs, e->secret_name);
 	const char *value = s ? (pending ? s->pending_value_json : s->value_json) : NULL;
 	_cleanup_secret_ char *password = NULL;
 	_cleanup_free_ char *role = NULL;
-	struct gpd_error err = {0};
+	struct login_check *lc;
 	int r;
 
 	if (!value || gp_secret_password(value, &password) < 0)
@@ -149,48 +193,56 @@ try_login(struct pass *p, const struct gp_entry *e, bool pending)
 	if (pending ? gp_secret_username(value, &role) < 0
 		    : !(role = gp_entry_current_role(e, s, gp_state_find(p->state, e->key))))
 		return 0;
-	r = gpd_pg_verify_login(&p->target, role, password, e->database, &err);
-	return gp_observed_add_login(p->obs, role, pending ? s->pending_version : s->current_version,
-				     r >= 0, r < 0 ? err.code : NULL, r < 0 ? err.message : NULL);
-}
-
-/* Whether the last login recorded failed because the server did not answer, for the second
- * time in a row (the observe step's circuit breaker). */
-static bool
-unreachable_twice(struct pass *p, unsigned *n)
-{
-	const struct gp_obs_login *l = p->obs->n_logins ? &p->obs->logins[p->obs->n_logins - 1]
-							: NULL;
-
-	if (!l || l->ok || !gpd_code_unreachable(l->code)) {
-		*n = 0;
-		return false;
+	lc = calloc(1, sizeof(*lc));
+	if (!lc)
+		return -ENOMEM;
+	*lc = (struct login_check){lr, TAKE_PTR(role),
+				   pending ? s->pending_version : s->current_version};
+	r = gpd_pg_logins_start(lr->waits.logins, lc->role, password, e->database, login_checked,
+				lc);
+	if (r < 0) {
+		free(lc->role);
+		free(lc);
 	}
-	return ++*n >= 2;
+	return r;
 }
 
 static int
 check_logins(struct pass *p, const struct gp_plan_opts *po)
 {
 	_cleanup_free_ struct gp_login_check *idx = NULL;
-	unsigned unreachable = 0;
-	size_t n = 0;
+	struct gpd_pg_logins *logins = NULL;
+	struct logins_run lr = {.p = p};
+	size_t n = 0, i = 0;
 	int r = fetch_pending(p, po);
 	struct gpd_logctx c;
 
 	gpd_pass_logctx(p, NULL, &c);
 	if (r >= 0)
 		r = gp_checks_logins(p->res->desired, p->obs, p->state, po, &idx, &n);
-	for (size_t i = 0; i < n && r >= 0 && !gpd_pass_stopping(p); i++) {
-		gpd_log_progress(&c, "login check", i + 1, n);
-		r = try_login(p, &p->res->desired->v[idx[i].entry], idx[i].pending);
-		if (r >= 0 && unreachable_twice(p, &unreachable)) {
-			gpd_pass_error(p, -EHOSTUNREACH, "PostgreSQL did not answer %u logins in a "
-				       "row; the pass stopped before changing anything", unreachable);
-			r = -EHOSTUNREACH;
+	if (r >= 0 && n > 0)
+		r = gpd_pg_logins_new(&p->target, &logins);
+	gpd_pass_waits_init(&lr.waits, p, logins);
+	while (r >= 0 && logins) {
+		while (i < n && !lr.tripped && !gpd_pass_stopping(p) && r >= 0 &&
+		       gpd_pg_logins_running(logins) < GPD_PG_MAX_LOGINS) {
+			gpd_log_progress(&c, "login check", i + 1, n);
+			r = start_login(&lr, &p->res->desired->v[idx[i].entry], idx[i].pending);
+			i++;
 		}
+		if (r < 0 || !gpd_pg_logins_running(logins))
+			break;
+		r = gpd_pass_wait(&lr.waits, -1, 0, UINT64_MAX);
 	}
+	gpd_pg_logins_free(logins);
 	gp_observed_sort(p->obs);
+	if (r >= 0)
+		r = lr.error;
+	if (r >= 0 && lr.tripped) {
+		gpd_pass_error(p, -EHOSTUNREACH, "PostgreSQL did not answer %u logins in a row; "
+			       "the pass stopped before changing anything", lr.unreachable);
+		r = -EHOSTUNREACH;
+	}
 	if (r < 0 && r != -EHOSTUNREACH) /* the breaker has said why already */
 		gpd_pass_error(p, r, "cannot record a login check: %s", strerror(-r));
 	return r;

@@ -1,7 +1,8 @@
 /*
- * pass_int.h — what the three parts of a pass share: pass.c (orchestration: inputs, master
+ * pass_int.h — what the parts of a pass share: pass.c (orchestration: inputs, master
  * credentials, records, the order of steps), observe.c (what PostgreSQL and Secrets Manager
- * hold, values and login checks included) and apply.c (executing the plan's actions).
+ * hold, values and login checks included), apply.c (executing the plan's actions) and
+ * overlap.c (waiting on several of them at once).
  * Internal to those files.
  */
 #ifndef GPD_PASS_INT_H
@@ -50,6 +51,18 @@ void gpd_pass_error(struct pass *p, int r, const char *fmt, ...) _printf_(3, 4);
 int gpd_pass_pg_error(struct pass *p, int r, const char *what, const struct gpd_error *err);
 /* What the planner and the check selection are told about this pass. */
 void gpd_pass_plan_opts(const struct pass *p, struct gp_plan_opts *po);
+
+/* overlap.c: one wait over the pass's Secrets Manager transfers, the login checks under way
+ * (logins may be NULL) and fd (-1: none) with poll events; > 0 when fd is ready, 0 when not
+ * (yet), -errno. The waiter, installed with gpd_pg_set_waiter(), makes pg.c's statements and
+ * connections wait the same way. */
+struct gpd_pass_waits {
+	struct pass *p;
+	struct gpd_pg_logins *logins;
+	struct gpd_pg_waiter waiter;
+};
+void gpd_pass_waits_init(struct gpd_pass_waits *w, struct pass *p, struct gpd_pg_logins *logins);
+int gpd_pass_wait(struct gpd_pass_waits *w, int fd, short events, uint64_t timeout_ms);
 
 /* observe.c: takes the lock (or connects), reads PostgreSQL and Secrets Manager, the secret
  * values the plan needs, and tries the logins that are due (plan/checks.h). 0, -EAGAIN

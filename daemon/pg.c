@@ -30,6 +30,14 @@
 
 static atomic_ulong statements_sent;
 static atomic_ulong connections_made;
+/* This thread's waiter (gpd_pg_set_waiter()): a pass's statements wait through it. */
+static _Thread_local const struct gpd_pg_waiter *waiter;
+
+void
+gpd_pg_set_waiter(const struct gpd_pg_waiter *w)
+{
+	waiter = w;
+}
 
 unsigned long
 gpd_pg_connections(void)
@@ -266,6 +274,26 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Waits up to timeout_ms for fd: through the thread's waiter, which does other work meanwhile
+ * and may return early (0), or with poll(). > 0 ready, 0 not yet, -errno. */
+static int
+poll_one(int fd, short events, uint64_t timeout_ms)
+{
+	struct pollfd pfd = {.fd = fd, .events = events};
+	int n;
+
+	if (waiter)
+		return waiter->wait(waiter->arg, fd, events, timeout_ms);
+	n = poll(&pfd, 1, timeout_ms > INT_MAX ? INT_MAX : (int)timeout_ms);
+	return n < 0 && errno != EINTR ? -errno : n > 0;
+}
+
+static short
+poll_events(PostgresPollingStatusType st)
+{
+	return st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+}
+
 /* Drives PQconnectPoll() until done or deadline (libpq's own connect_timeout is only for
  * PQconnectdb*, and we need the non-blocking start to see the server's SQLSTATE). */
 static int
@@ -276,41 +304,51 @@ connect_wait(PGconn *conn, uint64_t deadline)
 	if (PQstatus(conn) == CONNECTION_BAD)
 		return -ECONNREFUSED;
 	for (;;) {
-		struct pollfd pfd = {.fd = PQsocket(conn)};
 		uint64_t now = now_ms();
 		int n;
 
 		if (st == PGRES_POLLING_OK)
 			return 0;
-		if (st == PGRES_POLLING_FAILED || pfd.fd < 0)
+		if (st == PGRES_POLLING_FAILED || PQsocket(conn) < 0)
 			return -ECONNREFUSED;
 		if (now >= deadline)
 			return -ETIMEDOUT;
-		pfd.events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
-		n = poll(&pfd, 1, deadline - now > INT_MAX ? INT_MAX : (int)(deadline - now));
-		if (n < 0 && errno != EINTR)
-			return -errno;
+		n = poll_one(PQsocket(conn), poll_events(st), deadline - now);
+		if (n < 0)
+			return n;
 		if (n > 0)
 			st = PQconnectPoll(conn);
 	}
+}
+
+/* A connection attempt started, not waited for: NULL when out of memory. */
+static PGconn *
+connect_start(const struct gpd_pg_target *t, const char *user, const char *password,
+	      const char *dbname)
+{
+	struct conn_params p = {0};
+	PGconn *conn;
+
+	params_fill(&p, t, user, password, dbname);
+	/* expand_dbname 0: a database name is only ever a name, never a conninfo string. */
+	conn = PQconnectStartParams(p.kw, p.val, 0);
+	if (!conn)
+		return NULL;
+	PQsetNoticeReceiver(conn, notice_ignore, NULL);
+	PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
+	return conn;
 }
 
 int
 gpd_pg__connect_as(const struct gpd_pg_target *t, const char *user, const char *password,
 	   const char *dbname, PGconn **ret, struct gpd_error *err)
 {
-	struct conn_params p = {0};
 	uint64_t timeout = connect_timeout_ms(t);
-	PGconn *conn;
+	PGconn *conn = connect_start(t, user, password, dbname);
 	int r;
 
-	params_fill(&p, t, user, password, dbname);
-	/* expand_dbname 0: a database name is only ever a name, never a conninfo string. */
-	conn = PQconnectStartParams(p.kw, p.val, 0);
 	if (!conn)
 		return err_from_connect(NULL, -ENOMEM, timeout, err);
-	PQsetNoticeReceiver(conn, notice_ignore, NULL);
-	PQsetErrorVerbosity(conn, PQERRORS_VERBOSE);
 	r = connect_wait(conn, now_ms() + timeout);
 	atomic_fetch_add_explicit(&connections_made, 1, memory_order_relaxed);
 	if (r < 0) {
@@ -342,22 +380,145 @@ gpd_pg_connect(const struct gpd_pg_target *t, const char *dbname_override, PGcon
 			  ret, err);
 }
 
-int
-gpd_pg_verify_login(const struct gpd_pg_target *t, const char *user, const char *password,
-		    const char *dbname, struct gpd_error *err)
-{
-	struct gpd_error dummy;
-	PGconn *conn = NULL;
-	int r;
+/* ---------------------------------------------------------------------------------------
+ * Login checks, several at once
+ */
 
-	err = gpd_pg__err_or_dummy(err, &dummy);
-	if (gp_isempty(user) || gp_isempty(password))
-		return gpd_pg__err_set(err, -EINVAL, "", false, "no credentials to verify");
-	r = gpd_pg__connect_as(t, user, password, dbname ? dbname : t->dbname, &conn, err);
-	if (r < 0)
-		return r;
-	PQfinish(conn);
+struct login {
+	PGconn *conn; /* NULL: the slot is free */
+	PostgresPollingStatusType st;
+	uint64_t deadline;
+	bool ended;   /* failed before it began (bad arguments, out of memory): r and err say why */
+	int r;
+	struct gpd_error err;
+	gpd_pg_login_fn done;
+	void *arg;
+};
+
+struct gpd_pg_logins {
+	const struct gpd_pg_target *t;
+	struct login v[GPD_PG_MAX_LOGINS];
+	size_t n; /* slots in use */
+};
+
+int
+gpd_pg_logins_new(const struct gpd_pg_target *t, struct gpd_pg_logins **ret)
+{
+	struct gpd_pg_logins *ls = calloc(1, sizeof(*ls));
+
+	if (!ls)
+		return -ENOMEM;
+	ls->t = t;
+	*ret = ls;
 	return 0;
+}
+
+void
+gpd_pg_logins_free(struct gpd_pg_logins *ls)
+{
+	if (!ls)
+		return;
+	for (size_t i = 0; i < ELEMENTSOF(ls->v); i++)
+		if (ls->v[i].conn)
+			PQfinish(ls->v[i].conn);
+	free(ls);
+}
+
+size_t
+gpd_pg_logins_running(const struct gpd_pg_logins *ls)
+{
+	return ls->n;
+}
+
+int
+gpd_pg_logins_start(struct gpd_pg_logins *ls, const char *user, const char *password,
+		    const char *dbname, gpd_pg_login_fn done, void *arg)
+{
+	struct login *l = NULL;
+
+	for (size_t i = 0; i < ELEMENTSOF(ls->v) && !l; i++)
+		if (!ls->v[i].conn && !ls->v[i].ended)
+			l = &ls->v[i];
+	if (!l)
+		return -EBUSY;
+	*l = (struct login){.st = PGRES_POLLING_WRITING, .done = done, .arg = arg,
+			    .deadline = now_ms() + connect_timeout_ms(ls->t)};
+	if (gp_isempty(user) || gp_isempty(password))
+		l->r = gpd_pg__err_set(&l->err, -EINVAL, "", false, "no credentials to verify");
+	else if (!(l->conn = connect_start(ls->t, user, password, dbname ? dbname : ls->t->dbname)))
+		l->r = gpd_pg__oom(&l->err);
+	l->ended = !l->conn;
+	ls->n++;
+	return 0;
+}
+
+size_t
+gpd_pg_logins_fds(const struct gpd_pg_logins *ls, struct pollfd *fds, uint64_t *timeout_ms)
+{
+	uint64_t now = now_ms();
+	size_t n = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(ls->v); i++) {
+		const struct login *l = &ls->v[i];
+
+		if (l->ended || (l->conn && (PQsocket(l->conn) < 0 || now >= l->deadline)))
+			*timeout_ms = 0;
+		else if (l->conn && l->deadline - now < *timeout_ms)
+			*timeout_ms = l->deadline - now;
+		if (l->conn && PQsocket(l->conn) >= 0)
+			fds[n++] = (struct pollfd){.fd = PQsocket(l->conn),
+						   .events = poll_events(l->st)};
+	}
+	return n;
+}
+
+/* Moves l on after a poll (ready: its socket was); 0 when it is still under way. */
+static int
+login_step(struct login *l, bool ready, const struct gpd_pg_target *t)
+{
+	int r = 0;
+
+	if (l->ended)
+		return 1;
+	if (ready)
+		l->st = PQconnectPoll(l->conn);
+	if (l->st == PGRES_POLLING_OK)
+		r = 0;
+	else if (l->st == PGRES_POLLING_FAILED || PQsocket(l->conn) < 0)
+		r = -ECONNREFUSED;
+	else if (now_ms() >= l->deadline)
+		r = -ETIMEDOUT;
+	else
+		return 0;
+	atomic_fetch_add_explicit(&connections_made, 1, memory_order_relaxed);
+	l->r = r < 0 ? err_from_connect(l->conn, r, connect_timeout_ms(t), &l->err) : 0;
+	return 1;
+}
+
+void
+gpd_pg_logins_advance(struct gpd_pg_logins *ls, const struct pollfd *fds, size_t n_fds)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(ls->v); i++) {
+		struct login *l = &ls->v[i];
+		bool ready = false;
+		struct login done;
+
+		if (!l->conn && !l->ended)
+			continue;
+		if (l->conn && k < n_fds && fds[k].fd == PQsocket(l->conn))
+			ready = fds[k++].revents != 0;
+		if (!login_step(l, ready, ls->t))
+			continue;
+		/* The slot is free before done() runs: done() may start the next login. */
+		done = *l;
+		*l = (struct login){0};
+		ls->n--;
+		if (done.conn)
+			PQfinish(done.conn);
+		done.done(done.arg, done.r, &done.err);
+	}
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -384,21 +545,17 @@ statement_deadline(PGconn *conn)
 static int
 wait_socket(PGconn *conn, short events, uint64_t deadline)
 {
-	struct pollfd pfd = {.fd = PQsocket(conn), .events = events};
-	uint64_t now;
-	int n;
-
 	for (;;) {
-		now = now_ms();
-		if (pfd.fd < 0)
+		uint64_t now = now_ms();
+		int n;
+
+		if (PQsocket(conn) < 0)
 			return -ECONNRESET;
 		if (now >= deadline)
 			return 0;
-		n = poll(&pfd, 1, deadline - now > INT_MAX ? INT_MAX : (int)(deadline - now));
-		if (n > 0)
-			return 1;
-		if (n < 0 && errno != EINTR)
-			return -errno;
+		n = poll_one(PQsocket(conn), events, deadline - now);
+		if (n != 0)
+			return n < 0 ? n : 1;
 	}
 }
 

@@ -1,8 +1,10 @@
 /*
- * pg.h — gprdsd's PostgreSQL client: connect, observe, execute actions, verify a login
+ * pg.h — gprdsd's PostgreSQL client: connect, observe, execute actions, verify logins
  * (pg.c, pg_observe.c, pg_apply.c).
  *
- * Every call blocks (a pass runs on a libuv worker thread) and every call is bounded:
+ * Every call blocks (a pass runs on a libuv worker thread), except the login checks, which
+ * run several at once; while a call waits, the thread's waiter (gpd_pg_set_waiter()) may do
+ * other work. Every call is bounded:
  *  - connecting: our own deadline of connect_timeout_ms around the whole handshake (TCP, TLS,
  *    authentication), plus TCP keepalives for the life of the connection;
  *  - each statement: statement_timeout, set for the session in the startup packet
@@ -36,6 +38,7 @@
 #define GPD_PG_H
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include "error.h"
 
@@ -107,16 +110,17 @@ int gpd_pg_observe_deps(PGconn *master, const struct gp_strv *roles, struct gp_o
  *   create_role      a->role, a->createdb; password (unless a->cred is NONE: a role without
  *                    a password, the alternating strategy's second role): only a SCRAM-SHA-256
  *                    verifier computed here reaches the server, and it is wiped with the
- *                    statement. Checks first that the role does not exist (a failing statement
- *                    is logged with its text); when it does, corrects its attributes and sets
- *                    its password instead (same outcome).
+ *                    statement. No probe first: the plan saw no such role. When one was made
+ *                    since (42710), corrects its attributes and sets its password instead
+ *                    (same outcome).
  *   alter_role       a->role; re-reads the role and changes only the attributes that differ.
  *   set_password     a->role, password (as create_role).
  *   comment_role     a->role: gprdsd's marker for s->env and a->key (model/names.h).
  *   grant_membership GRANT a->owner TO a->role (the master, or an alternating second role).
  *   set_role_default ALTER ROLE a->role SET role = a->owner.
  *   create_database  a->database owned by a->owner, outside any transaction (the server
- *                    requires it); an existing database is success.
+ *                    requires it); no probe first, and an existing database (42P04) is
+ *                    success.
  *   alter_database_owner  a->database to a->owner.
  *   revoke_public    REVOKE ALL ON DATABASE a->database FROM PUBLIC.
  *   grant_connect    CONNECT, TEMPORARY on a->database to a->role.
@@ -176,12 +180,48 @@ int gpd_pg_drop_role(const struct gpd_pg_session *s, const struct gp_action *a,
 		     const char *password, struct gpd_error *err);
 
 /*
- * Logs in to dbname (NULL: t->dbname) on t's server as user with password, then closes the
- * connection. 0: the credentials work. -EACCES: they do not (or the role may not connect to
- * dbname). Other errors as for gpd_pg_connect().
+ * Login checks, up to GPD_PG_MAX_LOGINS at once, each a non-blocking connection
+ * (PQconnectStartParams, PQconnectPoll) to t's server that is closed as soon as it is made,
+ * bounded by t's connect deadline. The caller polls their sockets with its own (e.g. with
+ * Secrets Manager's transfers, gpd_sm_wait()):
+ *   gpd_pg_logins_start()    user with password to dbname (NULL: t->dbname); -EBUSY when
+ *                            GPD_PG_MAX_LOGINS are under way. done(arg, r, err) comes later,
+ *                            from gpd_pg_logins_advance(), exactly once: r 0 when the
+ *                            credentials work, -EACCES when they do not (or the role may not
+ *                            connect to dbname), other errors as for gpd_pg_connect().
+ *   gpd_pg_logins_fds()      the sockets to poll (at most GPD_PG_MAX_LOGINS), lowering
+ *                            *timeout_ms to the earliest deadline (0: one is due now).
+ *   gpd_pg_logins_advance()  after the poll of those fds: moves each login on, ends the ones
+ *                            done or past their deadline and calls their done(), which may
+ *                            start another.
+ * t is borrowed for the life of the set; gpd_pg_logins_free() closes what is under way
+ * without calling done().
  */
-int gpd_pg_verify_login(const struct gpd_pg_target *t, const char *user, const char *password,
-			const char *dbname, struct gpd_error *err);
+#define GPD_PG_MAX_LOGINS 4
+struct gpd_pg_logins;
+typedef void (*gpd_pg_login_fn)(void *arg, int r, const struct gpd_error *err);
+int gpd_pg_logins_new(const struct gpd_pg_target *t, struct gpd_pg_logins **ret);
+void gpd_pg_logins_free(struct gpd_pg_logins *ls);
+int gpd_pg_logins_start(struct gpd_pg_logins *ls, const char *user, const char *password,
+			const char *dbname, gpd_pg_login_fn done, void *arg);
+size_t gpd_pg_logins_fds(const struct gpd_pg_logins *ls, struct pollfd *fds,
+			 uint64_t *timeout_ms);
+void gpd_pg_logins_advance(struct gpd_pg_logins *ls, const struct pollfd *fds, size_t n_fds);
+/* Logins under way. */
+size_t gpd_pg_logins_running(const struct gpd_pg_logins *ls);
+
+/*
+ * How this thread waits for a server while a statement or a connection of this module is
+ * under way: wait(arg, fd, events, timeout_ms) returns > 0 when fd is ready, 0 when it is not
+ * (yet: it may return early, having done other work, e.g. moved Secrets Manager transfers and
+ * login checks on) or -errno. NULL (the default): poll(2) alone. The deadlines of pg.h hold
+ * either way. A waiter must not use the connection being waited for.
+ */
+struct gpd_pg_waiter {
+	int (*wait)(void *arg, int fd, short events, uint64_t timeout_ms);
+	void *arg;
+};
+void gpd_pg_set_waiter(const struct gpd_pg_waiter *w);
 
 /* Statements sent by this process so far (all threads), for benchmarks and tests. */
 unsigned long gpd_pg_statements(void);

@@ -29,19 +29,6 @@ run_built(PGconn *c, int built, struct gp_buf *sql, struct gpd_error *err)
 	return r;
 }
 
-/* Whether one row matches sql with the single parameter value. */
-static int
-exists(PGconn *c, const char *sql, const char *value, bool *ret, struct gpd_error *err)
-{
-	_cleanup_pqclear_ PGresult *res = NULL;
-	int r = gpd_pg__exec_params(c, sql, 1, &value, &res, err);
-
-	if (r < 0)
-		return r;
-	*ret = PQntuples(res) > 0;
-	return 0;
-}
-
 static int
 role_read(PGconn *c, const char *role, struct gp_obs_role *ret, bool *found,
 	  struct gpd_error *err)
@@ -113,29 +100,48 @@ password_statement(PGconn *c, const char *role, const char *password, bool creat
 	return r;
 }
 
+/* The role exists after all (42710): made since the observation. Its attributes are corrected
+ * and its password set instead, the same outcome. */
+static int
+create_role_existing(PGconn *c, const struct gp_action *a, const char *password,
+		     struct gpd_error *err)
+{
+	struct gp_obs_role cur;
+	bool found;
+	int r = role_read(c, a->role, &cur, &found, err);
+
+	if (r < 0)
+		return r;
+	if (!found) /* dropped again meanwhile: the next pass plans it anew */
+		return gpd_pg__err_set(err, -ENOENT, "42704", true, "role does not exist");
+	r = alter_attrs(c, a->role, &cur, a->createdb, err);
+	if (r < 0 || a->cred == GP_CRED_NONE)
+		return r;
+	return password_statement(c, a->role, password, false, a->createdb, err);
+}
+
+/*
+ * The observation, made under the environment's lock, found no such role: CREATE ROLE at
+ * once, without a probe of its own. Should someone have made it by hand since, the failed
+ * statement (logged by the server with its text: a SCRAM verifier of a random password, never
+ * the password) is followed by the repair of an existing role.
+ */
 int
 gpd_pg_create_role(const struct gpd_pg_session *s, const struct gp_action *a,
 		   const char *password, struct gpd_error *err)
 {
 	PGconn *c = s->master;
-	const char *role = a->role;
 	struct gp_buf sql = {0};
-	struct gp_obs_role cur;
-	bool found;
 	int r;
 
-	/* A failing CREATE ROLE would be logged with its text: look first. */
-	r = role_read(c, role, &cur, &found, err);
-	if (r < 0)
-		return r;
-	if (!found && a->cred == GP_CRED_NONE)
-		return run_built(c, gp_sql_create_role_nopassword(&sql, role, a->createdb), &sql, err);
-	if (!found)
-		return password_statement(c, role, password, true, a->createdb, err);
-	r = alter_attrs(c, role, &cur, a->createdb, err);
-	if (r < 0 || a->cred == GP_CRED_NONE)
-		return r;
-	return password_statement(c, role, password, false, a->createdb, err);
+	if (a->cred == GP_CRED_NONE)
+		r = run_built(c, gp_sql_create_role_nopassword(&sql, a->role, a->createdb), &sql,
+			      err);
+	else
+		r = password_statement(c, a->role, password, true, a->createdb, err);
+	if (r < 0 && strcmp(err->code, "42710") == 0)
+		return create_role_existing(c, a, password, err);
+	return r;
 }
 
 int
@@ -188,21 +194,24 @@ gpd_pg_set_role_default(const struct gpd_pg_session *s, const struct gp_action *
 	return run_built(s->master, gp_sql_alter_role_set_role(&sql, a->role, a->owner), &sql, err);
 }
 
+/* Without a probe of its own (the observation found no such database); one made since is
+ * success, as before: the next pass checks its owner. */
 int
 gpd_pg_create_database(const struct gpd_pg_session *s, const struct gp_action *a,
 		       const char *password, struct gpd_error *err)
 {
-	static const char sql[] = "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1";
 	PGconn *c = s->master;
 	struct gp_buf stmt = {0};
-	bool found;
-	int r = exists(c, sql, a->database, &found, err);
+	int r;
 
-	if (r < 0 || found) /* made since the observation: the next pass checks its owner */
-		return r;
 	/* Sent on its own, outside any transaction block, as CREATE DATABASE requires. */
-	return run_built(c, gp_sql_create_database(&stmt, a->database, a->owner, PQserverVersion(c)),
-			 &stmt, err);
+	r = run_built(c, gp_sql_create_database(&stmt, a->database, a->owner, PQserverVersion(c)),
+		      &stmt, err);
+	if (r < 0 && strcmp(err->code, "42P04") == 0) {
+		*err = (struct gpd_error){0};
+		return 0;
+	}
+	return r;
 }
 
 int

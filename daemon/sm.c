@@ -1,8 +1,10 @@
 /*
- * sm.c — Secrets Manager client: sends the JSON 1.1 bodies lib/codec/sm_wire.c builds over one
- * libcurl easy handle, SigV4 signing by libcurl, retries with full-jitter backoff, pacing of
- * writes, random ClientRequestTokens, and the few operations gprdsd needs, mapped onto
- * struct gp_obs_secret with sm_wire's parsers.
+ * sm.c — Secrets Manager client: sends the JSON 1.1 bodies lib/codec/sm_wire.c builds over
+ * libcurl's multi interface (several requests in flight, one easy handle each), SigV4 signing
+ * by libcurl, retries with full-jitter backoff, pacing of writes, random ClientRequestTokens,
+ * and the few operations gprdsd needs, mapped onto struct gp_obs_secret with sm_wire's
+ * parsers. Reads block (the observation wants their answers before anything else); writes
+ * are started and answered through a callback, so that the pass overlaps them with its SQL.
  *
  * Deliberately not here: the bytes of any request or answer and the classes of errors
  * (codec/sm_wire.c), deciding what to create or rotate (the planner), the secret's JSON shape
@@ -15,6 +17,7 @@
 
 #include <curl/curl.h>
 #include <limits.h>
+#include <poll.h>
 #include <openssl/rand.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -29,19 +32,55 @@
 #define BACKOFF_CAP_MS 5000
 #define CONNECT_TIMEOUT_MAX_MS 3000
 #define DEFAULT_TIMEOUT_MS 10000
+#define MAX_POLLFDS 16
+
+/* What a finished operation's 200 answer must hold. */
+enum answer { ANSWER_RAW, ANSWER_OBJECT, ANSWER_VERSION };
+
+/*
+ * One operation: one request, or two in sequence (a promotion), each attempt started when its
+ * time has come (backoff, write pacing) and a transfer is free. Owned by the client from start
+ * to done() (queue, then a transfer, then the queue again for a retry).
+ */
+struct gpd_sm_op {
+	struct gpd_sm_op *next; /* in the queue */
+	const char *name;       /* "CreateSecret", for errors */
+	struct gp_buf req[2];   /* wiped: may hold a secret value */
+	unsigned n_req, cur;
+	bool write;
+	enum answer answer;
+	unsigned attempt;    /* of req[cur], from 1 */
+	uint64_t not_before; /* CLOCK_MONOTONIC ms: the backoff of a retry */
+	struct gp_buf resp;  /* wiped */
+	struct gp_buf *keep; /* a blocking call's: receives resp on success */
+	struct gpd_error err;
+	gpd_sm_done_fn done;
+	void *arg;
+};
+
+/* One easy handle; op is the operation it carries, NULL when free. */
+struct xfer {
+	CURL *curl;
+	struct gpd_sm_op *op;
+	struct curl_slist *headers;
+	char curl_err[CURL_ERROR_SIZE];
+};
 
 struct gpd_sm {
-	CURL *curl;
+	CURLM *multi;
+	struct xfer xfers[GPD_SM_MAX_IN_FLIGHT];
+	struct gpd_sm_op *queue, *queue_tail; /* waiting to start an attempt, in order */
+	unsigned in_flight;
 	struct gpd_aws_provider *creds;
 	char *url;
 	char *sigv4; /* "aws:amz:<region>:secretsmanager" */
+	uint64_t timeout_ms;
 	uint64_t write_interval_ms;
 	uint64_t last_write_ms; /* CLOCK_MONOTONIC when the last write started */
 	bool wrote;
 	bool down;          /* a call found the endpoint not answering: no more calls this pass */
 	char down_code[64];
 	unsigned calls, throttles, errors;
-	char curl_err[CURL_ERROR_SIZE];
 };
 
 static atomic_ulong calls_ended; /* every client's, for the watchdog */
@@ -76,18 +115,6 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void
-sleep_ms(uint64_t ms)
-{
-	struct timespec ts = {
-		.tv_sec = (time_t)(ms / 1000),
-		.tv_nsec = (long)(ms % 1000) * 1000000,
-	};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 /* ---------------------------------------------------------------------------------------
  * Life cycle
  */
@@ -105,29 +132,32 @@ region_of(const struct gpd_sm_opts *o)
 	return gp_isempty(env) ? NULL : env;
 }
 
-static void
-setup_curl(struct gpd_sm *sm, uint64_t timeout_ms)
+static CURL *
+new_easy(struct gpd_sm *sm, struct xfer *x)
 {
-	uint64_t connect_ms = timeout_ms;
-	CURL *c = sm->curl;
+	uint64_t connect_ms = sm->timeout_ms;
+	CURL *c = curl_easy_init();
 
+	if (!c)
+		return NULL;
 	if (connect_ms > CONNECT_TIMEOUT_MAX_MS)
 		connect_ms = CONNECT_TIMEOUT_MAX_MS;
-
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, sm->curl_err);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->curl_err);
 	curl_easy_setopt(c, CURLOPT_URL, sm->url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)sm->timeout_ms);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)connect_ms);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "gprdsd/" GPRDSD_VERSION);
 	curl_easy_setopt(c, CURLOPT_AWS_SIGV4, sm->sigv4);
 	curl_easy_setopt(c, CURLOPT_POST, 1L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, gpd_aws_curl_write_secure);
+	curl_easy_setopt(c, CURLOPT_PRIVATE, x);
+	return c;
 }
 
 int
@@ -148,25 +178,55 @@ gpd_sm_new(const struct gpd_sm_opts *o, struct gpd_sm **ret)
 	else
 		sm->url = gp_strprintf("https://secretsmanager.%s.amazonaws.com", region);
 	sm->sigv4 = gp_strprintf("aws:amz:%s:secretsmanager", region);
-	sm->curl = curl_easy_init();
-	if (!sm->url || !sm->sigv4 || !sm->curl)
+	sm->multi = curl_multi_init();
+	if (!sm->url || !sm->sigv4 || !sm->multi)
 		return -ENOMEM;
 	r = gpd_aws_provider_new(o->profile, &sm->creds);
 	if (r < 0)
 		return r;
+	sm->timeout_ms = timeout_ms;
 	sm->write_interval_ms = o->write_interval_ms;
-	setup_curl(sm, timeout_ms);
 	*ret = TAKE_PTR(sm);
 	return 0;
 }
+
+static void
+op_free(struct gpd_sm_op *op)
+{
+	if (!op)
+		return;
+	for (unsigned i = 0; i < ELEMENTSOF(op->req); i++)
+		gp_buf_release_secure(&op->req[i]);
+	gp_buf_release_secure(&op->resp);
+	free(op);
+}
+
+static void free_headers(struct curl_slist *h);
 
 void
 gpd_sm_free(struct gpd_sm *sm)
 {
 	if (!sm)
 		return;
-	if (sm->curl)
-		curl_easy_cleanup(sm->curl);
+	for (size_t i = 0; i < ELEMENTSOF(sm->xfers); i++) {
+		struct xfer *x = &sm->xfers[i];
+
+		if (!x->curl)
+			continue;
+		if (x->op)
+			curl_multi_remove_handle(sm->multi, x->curl);
+		curl_easy_cleanup(x->curl);
+		free_headers(x->headers);
+		op_free(x->op);
+	}
+	while (sm->queue) {
+		struct gpd_sm_op *op = sm->queue;
+
+		sm->queue = op->next;
+		op_free(op);
+	}
+	if (sm->multi)
+		curl_multi_cleanup(sm->multi);
 	gpd_aws_provider_free(sm->creds);
 	free(sm->url);
 	free(sm->sigv4);
@@ -246,18 +306,6 @@ credentials_error(int r, const char *text, struct gpd_error *err)
 	return r == -ENOMEM ? r : transient ? r : -EACCES;
 }
 
-/* Sleeps until opts.write_interval_ms has passed since the last write started. */
-static void
-pace_write(struct gpd_sm *sm)
-{
-	uint64_t now = now_ms();
-
-	if (sm->wrote && now - sm->last_write_ms < sm->write_interval_ms)
-		sleep_ms(sm->write_interval_ms - (now - sm->last_write_ms));
-	sm->last_write_ms = now_ms();
-	sm->wrote = true;
-}
-
 static struct curl_slist *
 request_headers(const char *op, const struct gpd_aws_creds *c)
 {
@@ -294,65 +342,39 @@ free_headers(struct curl_slist *h)
 	curl_slist_free_all(h);
 }
 
+
 static int
-set_credentials(struct gpd_sm *sm, const struct gpd_aws_creds *c)
+set_credentials(CURL *curl, const struct gpd_aws_creds *c)
 {
 	char *userpwd = gp_strprintf("%s:%s", c->access_key_id, c->secret_access_key);
 	CURLcode cc;
 
 	if (!userpwd)
 		return -ENOMEM;
-	cc = curl_easy_setopt(sm->curl, CURLOPT_USERPWD, userpwd);
+	cc = curl_easy_setopt(curl, CURLOPT_USERPWD, userpwd);
 	/* curl keeps its own copy; ours is wiped at once. */
 	gp_secret_free_string(userpwd);
 	return cc == CURLE_OK ? 0 : -ENOMEM;
 }
 
-/* One HTTP attempt. resp receives the body of a 200 response. */
-static int
-sm_attempt(struct gpd_sm *sm, const char *op, const struct gp_buf *req, bool write,
-	   struct gp_buf *resp, struct gpd_error *err)
-{
-	_cleanup_free_ char *cerr = NULL;
-	const struct gpd_aws_creds *c;
-	struct curl_slist *headers;
-	CURLcode cc;
-	int r;
+/* ---------------------------------------------------------------------------------------
+ * Operations: a queue of attempts to start, transfers in flight, and what ends them
+ */
 
-	r = gpd_aws_creds_get(sm->creds, &c, &cerr);
-	if (r < 0)
-		return credentials_error(r, cerr, err);
-	headers = request_headers(op, c);
-	if (!headers || set_credentials(sm, c) < 0) {
-		free_headers(headers);
-		return -ENOMEM;
-	}
-	if (write)
-		pace_write(sm);
-	curl_easy_setopt(sm->curl, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(sm->curl, CURLOPT_POSTFIELDS, req->p);
-	curl_easy_setopt(sm->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->len);
-	curl_easy_setopt(sm->curl, CURLOPT_WRITEDATA, resp);
-	sm->curl_err[0] = '\0';
-	sm->calls++;
-	cc = curl_easy_perform(sm->curl);
-	atomic_fetch_add_explicit(&calls_ended, 1, memory_order_relaxed);
-	curl_easy_getinfo(sm->curl, CURLINFO_RESPONSE_CODE, &err->http_status);
-	/* Nothing secret stays referenced by the handle between calls. */
-	curl_easy_setopt(sm->curl, CURLOPT_USERPWD, NULL);
-	curl_easy_setopt(sm->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(sm->curl, CURLOPT_POSTFIELDS, NULL);
-	free_headers(headers);
-	if (cc != CURLE_OK)
-		return transport_error(cc, sm->curl_err, err);
-	if (err->http_status == 200)
-		return 0;
-	return aws_error(sm, err->http_status, resp, err);
+static void
+enqueue(struct gpd_sm *sm, struct gpd_sm_op *op)
+{
+	op->next = NULL;
+	if (sm->queue_tail)
+		sm->queue_tail->next = op;
+	else
+		sm->queue = op;
+	sm->queue_tail = op;
 }
 
 /* Full jitter: a uniform delay in [0, min(cap, base * 2^(attempt-1))]. */
-static void
-backoff(unsigned attempt)
+static uint64_t
+backoff_ms(unsigned attempt)
 {
 	uint64_t ceiling = (uint64_t)BACKOFF_BASE_MS << (attempt - 1);
 	uint32_t rnd;
@@ -361,44 +383,343 @@ backoff(unsigned attempt)
 		ceiling = BACKOFF_CAP_MS;
 	if (RAND_bytes((unsigned char *)&rnd, sizeof(rnd)) != 1)
 		rnd = UINT32_MAX / 2;
-	sleep_ms((uint64_t)rnd % (ceiling + 1));
+	return (uint64_t)rnd % (ceiling + 1);
 }
 
-/*
- * Sends req (the same bytes on every retry, ClientRequestToken included) as op. resp (pass it
- * empty; release it with gp_buf_release_secure()) receives the body of the 200 answer.
- */
+/* Checks a 200 answer against what the operation documents. */
 static int
-sm_call(struct gpd_sm *sm, const char *op, const struct gp_buf *req, bool write,
-	struct gp_buf *resp, struct gpd_error *err)
+check_answer(struct gpd_sm_op *op, char **ret_version)
 {
+	_cleanup_(gp_sm_value_release) struct gp_sm_value v = {0};
 	int r;
 
-	if (sm->down) {
-		/* Each call is bounded, a pass is not: once the endpoint stopped answering, the
-		 * rest of the pass does not wait for it again, call after call. */
-		set_error(err, "Unavailable", true,
-			  "%s: Secrets Manager did not answer earlier in this pass (%s); not asked "
-			  "again until the next pass", op, sm->down_code);
-		sm->errors++;
-		return -ETIMEDOUT;
+	if (op->answer == ANSWER_RAW)
+		return 0;
+	r = gp_sm_value_parse(op->resp.p, op->resp.len, &v);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		set_error(&op->err, "InvalidResponse", false, "%s: response is not a JSON object",
+			  op->name);
+		return -EIO;
 	}
-	for (unsigned attempt = 1;; attempt++) {
-		*err = (struct gpd_error){0};
-		r = sm_attempt(sm, op, req, write, resp, err);
-		if (r >= 0 || !err->transient || attempt == MAX_ATTEMPTS)
-			break;
-		gp_buf_release_secure(resp);
-		backoff(attempt);
+	if (op->answer != ANSWER_VERSION)
+		return 0;
+	if (!v.version_id) {
+		set_error(&op->err, "InvalidResponse", false, "%s: response has no VersionId",
+			  op->name);
+		return -EIO;
+	}
+	*ret_version = TAKE_PTR(v.version_id);
+	return 0;
+}
+
+/* The operation ends: counted, the breaker told, done() called, the operation freed. */
+static void
+op_finish(struct gpd_sm *sm, struct gpd_sm_op *op, int r)
+{
+	char *version = NULL;
+
+	if (r >= 0)
+		r = check_answer(op, &version);
+	if (r >= 0 && op->keep) {
+		*op->keep = op->resp;
+		op->resp = (struct gp_buf){0};
 	}
 	if (r < 0) {
 		sm->errors++;
-		if (gpd_code_unreachable(err->code)) {
+		/* Each call is bounded, a pass is not: once the endpoint stopped answering, the
+		 * rest of the pass does not wait for it again, call after call. */
+		if (gpd_code_unreachable(op->err.code) && !sm->down) {
 			sm->down = true;
-			snprintf(sm->down_code, sizeof(sm->down_code), "%s", err->code);
+			snprintf(sm->down_code, sizeof(sm->down_code), "%s", op->err.code);
 		}
 	}
-	return r;
+	op->done(op->arg, r, version, &op->err);
+	op_free(op);
+}
+
+/* One attempt ended with r: a retry, the next request of the operation, or its end. */
+static void
+attempt_done(struct gpd_sm *sm, struct gpd_sm_op *op, int r)
+{
+	if (r < 0 && op->err.transient && op->attempt < MAX_ATTEMPTS) {
+		op->not_before = now_ms() + backoff_ms(op->attempt++);
+	} else if (r >= 0 && op->cur + 1 < op->n_req) {
+		op->cur++;
+		op->attempt = 1;
+		op->not_before = 0;
+	} else {
+		op_finish(sm, op, r);
+		return;
+	}
+	gp_buf_release_secure(&op->resp);
+	enqueue(sm, op);
+}
+
+/* Starts an attempt of op on x; an attempt that cannot start has ended (attempt_done()). */
+static void
+attempt_start(struct gpd_sm *sm, struct xfer *x, struct gpd_sm_op *op)
+{
+	_cleanup_free_ char *cerr = NULL;
+	const struct gp_buf *req = &op->req[op->cur];
+	const struct gpd_aws_creds *c;
+	int r;
+
+	op->err = (struct gpd_error){0};
+	r = gpd_aws_creds_get(sm->creds, &c, &cerr);
+	if (r < 0)
+		return attempt_done(sm, op, credentials_error(r, cerr, &op->err));
+	x->headers = request_headers(op->name, c);
+	if (!x->headers || set_credentials(x->curl, c) < 0) {
+		set_error(&op->err, "NoMemory", false, "out of memory");
+		return attempt_done(sm, op, -ENOMEM);
+	}
+	if (op->write) {
+		sm->last_write_ms = now_ms();
+		sm->wrote = true;
+	}
+	curl_easy_setopt(x->curl, CURLOPT_HTTPHEADER, x->headers);
+	curl_easy_setopt(x->curl, CURLOPT_POSTFIELDS, req->p);
+	curl_easy_setopt(x->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->len);
+	curl_easy_setopt(x->curl, CURLOPT_WRITEDATA, &op->resp);
+	x->curl_err[0] = '\0';
+	x->op = op;
+	sm->calls++;
+	sm->in_flight++;
+	if (curl_multi_add_handle(sm->multi, x->curl) != CURLM_OK) {
+		x->op = NULL;
+		sm->in_flight--;
+		set_error(&op->err, "NetworkError", false, "cannot start the transfer");
+		attempt_done(sm, op, -ENOMEM);
+	}
+}
+
+/* The transfer on x ended with cc. */
+static void
+transfer_done(struct gpd_sm *sm, struct xfer *x, CURLcode cc)
+{
+	struct gpd_sm_op *op = TAKE_PTR(x->op);
+	long status = 0;
+	int r;
+
+	atomic_fetch_add_explicit(&calls_ended, 1, memory_order_relaxed);
+	sm->in_flight--;
+	curl_multi_remove_handle(sm->multi, x->curl);
+	curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
+	/* Nothing secret stays referenced by the handle between calls. */
+	curl_easy_setopt(x->curl, CURLOPT_USERPWD, NULL);
+	curl_easy_setopt(x->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(x->curl, CURLOPT_POSTFIELDS, NULL);
+	free_headers(TAKE_PTR(x->headers));
+	if (cc != CURLE_OK)
+		r = transport_error(cc, x->curl_err, &op->err);
+	else if (status == 200)
+		r = 0;
+	else
+		r = aws_error(sm, status, &op->resp, &op->err);
+	op->err.http_status = status;
+	attempt_done(sm, op, r);
+}
+
+static struct xfer *
+free_xfer(struct gpd_sm *sm)
+{
+	for (size_t i = 0; i < ELEMENTSOF(sm->xfers); i++) {
+		struct xfer *x = &sm->xfers[i];
+
+		if (x->op)
+			continue;
+		if (!x->curl)
+			x->curl = new_easy(sm, x);
+		return x->curl ? x : NULL;
+	}
+	return NULL;
+}
+
+/* When the queued op may start an attempt (CLOCK_MONOTONIC ms): its backoff, and for a write
+ * opts.write_interval_ms after the last write started. */
+static uint64_t
+ready_at(const struct gpd_sm *sm, const struct gpd_sm_op *op)
+{
+	uint64_t t = op->not_before;
+
+	if (op->write && sm->wrote && sm->last_write_ms + sm->write_interval_ms > t)
+		t = sm->last_write_ms + sm->write_interval_ms;
+	return t;
+}
+
+/* Starts the queued attempts whose time has come, in order, while transfers are free;
+ * returns how long until the next one may start (UINT64_MAX: none waits). */
+static uint64_t
+start_ready(struct gpd_sm *sm)
+{
+	uint64_t wait = UINT64_MAX;
+	struct gpd_sm_op **pp = &sm->queue, *prev = NULL;
+
+	while (*pp) {
+		struct gpd_sm_op *op = *pp;
+		uint64_t now = now_ms(), at = ready_at(sm, op);
+		struct xfer *x = NULL;
+
+		if (!sm->down && (at > now || !(x = free_xfer(sm)))) {
+			if (at > now && at - now < wait)
+				wait = at - now;
+			prev = op;
+			pp = &op->next;
+			continue;
+		}
+		*pp = op->next;
+		if (sm->queue_tail == op)
+			sm->queue_tail = prev;
+		if (sm->down) {
+			set_error(&op->err, "Unavailable", true,
+				  "%s: Secrets Manager did not answer earlier in this pass (%s); not "
+				  "asked again until the next pass", op->name, sm->down_code);
+			op_finish(sm, op, -ETIMEDOUT);
+		} else {
+			attempt_start(sm, x, op);
+		}
+		/* Either may have queued a retry or the next request: look from the start. */
+		pp = &sm->queue;
+		prev = NULL;
+	}
+	return wait;
+}
+
+static short
+to_curl_events(short events)
+{
+	return (short)(((events & POLLIN) ? CURL_WAIT_POLLIN : 0) |
+		       ((events & POLLPRI) ? CURL_WAIT_POLLPRI : 0) |
+		       ((events & POLLOUT) ? CURL_WAIT_POLLOUT : 0));
+}
+
+static short
+from_curl_events(short revents)
+{
+	return (short)(((revents & CURL_WAIT_POLLIN) ? POLLIN : 0) |
+		       ((revents & CURL_WAIT_POLLPRI) ? POLLPRI : 0) |
+		       ((revents & CURL_WAIT_POLLOUT) ? POLLOUT : 0));
+}
+
+int
+gpd_sm_wait(struct gpd_sm *sm, struct pollfd *fds, size_t n_fds, uint64_t timeout_ms)
+{
+	struct curl_waitfd w[MAX_POLLFDS];
+	uint64_t next = start_ready(sm);
+	CURLMsg *m;
+	int running, left, ready = 0;
+
+	if (n_fds > ELEMENTSOF(w))
+		return -EINVAL;
+	for (size_t i = 0; i < n_fds; i++)
+		w[i] = (struct curl_waitfd){.fd = fds[i].fd, .events = to_curl_events(fds[i].events)};
+	if (next < timeout_ms)
+		timeout_ms = next;
+	if (curl_multi_poll(sm->multi, w, (unsigned)n_fds,
+			    timeout_ms > INT_MAX ? INT_MAX : (int)timeout_ms, NULL) != CURLM_OK)
+		return -EIO;
+	for (size_t i = 0; i < n_fds; i++) {
+		fds[i].revents = from_curl_events(w[i].revents);
+		ready += fds[i].revents != 0;
+	}
+	curl_multi_perform(sm->multi, &running);
+	while ((m = curl_multi_info_read(sm->multi, &left)))
+		if (m->msg == CURLMSG_DONE) {
+			struct xfer *x = NULL;
+
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+			transfer_done(sm, x, m->data.result);
+		}
+	start_ready(sm);
+	return ready;
+}
+
+bool
+gpd_sm_busy(const struct gpd_sm *sm)
+{
+	return sm->queue || sm->in_flight;
+}
+
+static struct gpd_sm_op *
+op_new(const char *name, bool write, enum answer answer)
+{
+	struct gpd_sm_op *op = calloc(1, sizeof(*op));
+
+	if (!op)
+		return NULL;
+	op->name = name;
+	op->write = write;
+	op->answer = answer;
+	op->attempt = 1;
+	return op;
+}
+
+/* Queues op (its requests built, n_req set) with done(arg); frees it on failure. */
+static int
+op_start(struct gpd_sm *sm, struct gpd_sm_op *op, int built, gpd_sm_done_fn done, void *arg)
+{
+	for (unsigned i = 0; built >= 0 && i < op->n_req; i++)
+		if (op->req[i].oom || !op->req[i].p)
+			built = -ENOMEM;
+	if (built < 0) {
+		op_free(op);
+		return built;
+	}
+	op->done = done;
+	op->arg = arg;
+	enqueue(sm, op);
+	return 0;
+}
+
+/* What a blocking call waits for. */
+struct waited {
+	bool done;
+	int r;
+	char *version;
+	struct gpd_error err;
+};
+
+static void
+waited_done(void *arg, int r, char *version, const struct gpd_error *err)
+{
+	struct waited *w = arg;
+
+	w->done = true;
+	w->r = r;
+	w->version = version;
+	w->err = *err;
+}
+
+/*
+ * Sends req (taken over; the same bytes on every retry, ClientRequestToken included) as name
+ * and waits for it. resp (pass it empty; release it with gp_buf_release_secure()) receives the
+ * body of the 200 answer.
+ */
+static int
+sm_call(struct gpd_sm *sm, const char *name, struct gp_buf *req, bool write,
+	struct gp_buf *resp, struct gpd_error *err)
+{
+	struct gpd_sm_op *op = op_new(name, write, ANSWER_RAW);
+	struct waited w = {0};
+	int r;
+
+	if (!op)
+		return -ENOMEM;
+	op->n_req = 1;
+	op->req[0] = *req;
+	*req = (struct gp_buf){0};
+	op->keep = resp;
+	r = op_start(sm, op, 0, waited_done, &w);
+	if (r < 0)
+		return r;
+	while (!w.done)
+		if ((r = gpd_sm_wait(sm, NULL, 0, UINT64_MAX)) < 0)
+			return r;
+	*err = w.err;
+	free(w.version);
+	return w.r;
 }
 
 /* A parser refused a 200 answer (r): it is not what the API documents. */
@@ -645,39 +966,30 @@ gpd_sm_get_value(struct gpd_sm *sm, const char *name, char **ret_json, struct gp
 }
 
 /* ---------------------------------------------------------------------------------------
- * Writes
+ * Writes: started here, answered through done()
  */
 
-/* Runs a write and hands back the answer's VersionId when ret_version is not NULL. */
 static int
-write_call(struct gpd_sm *sm, const char *op, const struct gp_buf *req, char **ret_version,
-	   struct gpd_error *err)
+write_start(struct gpd_sm *sm, const char *name, enum answer answer, struct gp_buf *req,
+	    int built, gpd_sm_done_fn done, void *arg)
 {
-	_cleanup_(gp_buf_release_secure) struct gp_buf resp = {0};
-	_cleanup_(gp_sm_value_release) struct gp_sm_value v = {0};
-	int r;
+	struct gpd_sm_op *op = op_new(name, true, answer);
 
-	r = sm_call(sm, op, req, true, &resp, err);
-	if (r < 0)
-		return r;
-	r = gp_sm_value_parse(resp.p, resp.len, &v);
-	if (r < 0)
-		return bad_answer(sm, op, r, err);
-	if (!ret_version)
-		return 0;
-	if (!v.version_id) {
-		set_error(err, "InvalidResponse", false, "%s: response has no VersionId", op);
-		return -EIO;
+	if (!op) {
+		gp_buf_release_secure(req);
+		return -ENOMEM;
 	}
-	*ret_version = TAKE_PTR(v.version_id);
-	return 0;
+	op->req[0] = *req;
+	*req = (struct gp_buf){0};
+	op->n_req = 1;
+	return op_start(sm, op, built, done, arg);
 }
 
 int
-gpd_sm_create(struct gpd_sm *sm, const char *name, const char *json, const char *kms_key_id,
-	      const char *env, const char *key, char **ret_version, struct gpd_error *err)
+gpd_sm_create_start(struct gpd_sm *sm, const char *name, const char *json, const char *kms_key_id,
+		    const char *env, const char *key, gpd_sm_done_fn done, void *arg)
 {
-	_cleanup_(gp_buf_release_secure) struct gp_buf req = {0};
+	struct gp_buf req = {0};
 	char token[GP_SM_TOKEN_LEN + 1];
 	struct gp_sm_create c = {
 		.name = name,
@@ -687,118 +999,85 @@ gpd_sm_create(struct gpd_sm *sm, const char *name, const char *json, const char 
 		.key = key,
 		.token = token,
 	};
-	struct gpd_error dummy;
-	int r;
+	int r = request_token(token);
 
-	err = err ? err : &dummy;
-	*err = (struct gpd_error){0};
-	r = request_token(token);
 	r = r ?: gp_sm_create_request(&c, &req);
-	return r ?: write_call(sm, "CreateSecret", &req, ret_version, err);
+	return write_start(sm, "CreateSecret", ANSWER_VERSION, &req, r, done, arg);
 }
 
 static int
 put_value(struct gpd_sm *sm, const char *name, const char *json, const char *stage,
-	  const char *given_token, char **ret_version, struct gpd_error *err)
+	  const char *given_token, gpd_sm_done_fn done, void *arg)
 {
-	_cleanup_(gp_buf_release_secure) struct gp_buf req = {0};
+	struct gp_buf req = {0};
 	char token[GP_SM_TOKEN_LEN + 1];
-	struct gpd_error dummy;
 	int r = 0;
 
-	err = err ? err : &dummy;
-	*err = (struct gpd_error){0};
 	if (given_token)
 		snprintf(token, sizeof(token), "%s", given_token);
 	else
 		r = request_token(token);
 	r = r ?: gp_sm_put_request(name, json, token, stage, &req);
-	return r ?: write_call(sm, "PutSecretValue", &req, ret_version, err);
+	return write_start(sm, "PutSecretValue", ANSWER_VERSION, &req, r, done, arg);
 }
 
 int
-gpd_sm_put_value(struct gpd_sm *sm, const char *name, const char *json, char **ret_version,
-		 struct gpd_error *err)
+gpd_sm_put_value_start(struct gpd_sm *sm, const char *name, const char *json,
+		       gpd_sm_done_fn done, void *arg)
 {
-	return put_value(sm, name, json, NULL, NULL, ret_version, err);
+	return put_value(sm, name, json, NULL, NULL, done, arg);
 }
 
 int
-gpd_sm_put_pending(struct gpd_sm *sm, const char *name, const char *json, const char *token,
-		   char **ret_version, struct gpd_error *err)
+gpd_sm_put_pending_start(struct gpd_sm *sm, const char *name, const char *json,
+			 const char *token, gpd_sm_done_fn done, void *arg)
 {
-	return put_value(sm, name, json, GP_SM_PENDING, token, ret_version, err);
-}
-
-static int
-update_stage(struct gpd_sm *sm, const char *name, const char *stage, const char *move_to,
-	     const char *remove_from, struct gpd_error *err)
-{
-	_cleanup_(gp_buf_release) struct gp_buf req = {0};
-	int r = gp_sm_stage_request(name, stage, move_to, remove_from, &req);
-
-	return r ?: write_call(sm, "UpdateSecretVersionStage", &req, NULL, err);
+	return put_value(sm, name, json, GP_SM_PENDING, token, done, arg);
 }
 
 int
-gpd_sm_promote(struct gpd_sm *sm, const char *name, const char *version,
-	       const char *current_version, struct gpd_error *err)
+gpd_sm_promote_start(struct gpd_sm *sm, const char *name, const char *version,
+		     const char *current_version, gpd_sm_done_fn done, void *arg)
 {
-	struct gpd_error dummy;
-	int r;
+	struct gpd_sm_op *op = op_new("UpdateSecretVersionStage", true, ANSWER_OBJECT);
+	int r = 0;
 
-	err = err ? err : &dummy;
-	*err = (struct gpd_error){0};
-	if (!gp_streq(version, current_version)) {
-		r = update_stage(sm, name, GP_SM_CURRENT, version, current_version, err);
-		if (r < 0)
-			return r;
-	}
-	return update_stage(sm, name, GP_SM_PENDING, NULL, version, err);
+	if (!op)
+		return -ENOMEM;
+	if (!gp_streq(version, current_version))
+		r = gp_sm_stage_request(name, GP_SM_CURRENT, version, current_version,
+					&op->req[op->n_req++]);
+	r = r ?: gp_sm_stage_request(name, GP_SM_PENDING, NULL, version, &op->req[op->n_req++]);
+	return op_start(sm, op, r, done, arg);
 }
 
 int
-gpd_sm_tag(struct gpd_sm *sm, const char *name, const char *env, const char *key,
-	   struct gpd_error *err)
+gpd_sm_tag_start(struct gpd_sm *sm, const char *name, const char *env, const char *key,
+		 gpd_sm_done_fn done, void *arg)
 {
-	_cleanup_(gp_buf_release) struct gp_buf req = {0};
-	struct gpd_error dummy;
-	int r;
+	struct gp_buf req = {0};
+	int r = gp_sm_tag_request(name, env, key, &req);
 
-	err = err ? err : &dummy;
-	*err = (struct gpd_error){0};
-	r = gp_sm_tag_request(name, env, key, &req);
-	return r ?: write_call(sm, "TagResource", &req, NULL, err);
+	return write_start(sm, "TagResource", ANSWER_OBJECT, &req, r, done, arg);
 }
 
 int
-gpd_sm_delete(struct gpd_sm *sm, const char *name, unsigned recovery_days,
-	      struct gpd_error *err)
+gpd_sm_delete_start(struct gpd_sm *sm, const char *name, unsigned recovery_days,
+		    gpd_sm_done_fn done, void *arg)
 {
-	_cleanup_(gp_buf_release) struct gp_buf req = {0};
-	struct gpd_error dummy;
-	int r;
+	struct gp_buf req = {0};
 
-	err = err ? err : &dummy;
-	*err = (struct gpd_error){0};
-	if (recovery_days < GP_SM_RECOVERY_MIN || recovery_days > GP_SM_RECOVERY_MAX) {
-		set_error(err, "InvalidParameter", false, "recovery window of %u days is not in 7..30",
-			  recovery_days);
+	if (recovery_days < GP_SM_RECOVERY_MIN || recovery_days > GP_SM_RECOVERY_MAX)
 		return -EINVAL;
-	}
-	r = gp_sm_delete_request(name, recovery_days, &req);
-	return r ?: write_call(sm, "DeleteSecret", &req, NULL, err);
+	return write_start(sm, "DeleteSecret", ANSWER_OBJECT, &req,
+			   gp_sm_delete_request(name, recovery_days, &req), done, arg);
 }
 
 int
-gpd_sm_restore(struct gpd_sm *sm, const char *name, struct gpd_error *err)
+gpd_sm_restore_start(struct gpd_sm *sm, const char *name, gpd_sm_done_fn done, void *arg)
 {
-	_cleanup_(gp_buf_release) struct gp_buf req = {0};
-	struct gpd_error dummy;
-	int r;
+	struct gp_buf req = {0};
+	int r = gp_sm_restore_request(name, &req);
 
-	err = err ? err : &dummy;
-	*err = (struct gpd_error){0};
-	r = gp_sm_restore_request(name, &req);
-	return r ?: write_call(sm, "RestoreSecret", &req, NULL, err);
+	return write_start(sm, "RestoreSecret", ANSWER_OBJECT, &req, r, done, arg);
 }

@@ -20,7 +20,9 @@
  *    not applied twice.
  *  - Pacing: write calls (CreateSecret, PutSecretValue, TagResource, UpdateSecretVersionStage,
  *    DeleteSecret) start at least opts.write_interval_ms apart (the account-wide write quota is
- *    small); the call sleeps when needed.
+ *    small); a write waits in the queue when needed, while other requests proceed.
+ *  - Concurrency: up to GPD_SM_MAX_IN_FLIGHT requests in flight over libcurl's multi
+ *    interface; reads block until answered, writes are answered through a callback.
  *  - Errors: 0 or -errno; err (may be NULL) is cleared on entry and filled on failure:
  *      -ENOENT       ResourceNotFoundException
  *      -EEXIST       ResourceExistsException
@@ -41,11 +43,14 @@
  *    wiped before they are freed (including when they grow); parse trees likewise.
  *  - The module does not log; the pass decides what to say.
  *
- * One struct gpd_sm per reconcile pass (or thread): it owns a CURL easy handle (connections
- * are reused across calls) and a credential cache. curl_global_init() is main()'s job.
+ * One struct gpd_sm per reconcile pass (or thread): it owns a CURL multi handle and its easy
+ * handles (connections are reused across calls), the queue of operations and a credential
+ * cache. curl_global_init() is main()'s job.
  */
 #ifndef GPD_SM_H
 #define GPD_SM_H
+
+#include <poll.h>
 
 #include "error.h"
 #include "model/observed.h"
@@ -66,6 +71,7 @@ struct gpd_sm_opts {
 
 /* Copies what it needs from o. Returns 0 and *ret, -EINVAL (no region), -ENOMEM. */
 int gpd_sm_new(const struct gpd_sm_opts *o, struct gpd_sm **ret);
+/* Operations still queued or in flight are dropped without their done(). */
 void gpd_sm_free(struct gpd_sm *sm);
 DEFINE_FREEP(struct gpd_sm, gpd_sm_free)
 
@@ -111,52 +117,81 @@ int gpd_sm_get_value_stage(struct gpd_sm *sm, const char *name, const char *stag
 			   char **ret_json, char **ret_version, struct gpd_error *err);
 
 /*
- * CreateSecret name with SecretString json, tags managed-by=gprdsd, Environment=env,
- * Application=key (env/key may be NULL to leave that tag out), a description, KmsKeyId when
- * kms_key_id is not NULL/"", and a random ClientRequestToken (UUID v4). ret_version (may be
- * NULL) receives the VersionId (free()). -EEXIST when the secret exists; when a secret of
- * that name is scheduled for deletion (ListSecrets does not show it), AWS answers -EIO code
- * InvalidRequestException (moto: -EEXIST).
+ * Writes are started and answered later: each gpd_sm_*_start() queues the operation and
+ * returns 0, and done(arg, r, version, err) is called exactly once, from within a later
+ * gpd_sm_wait(), never from the start function itself; or it returns -errno (-ENOMEM,
+ * -EINVAL) and done() is never called. In done(), r is 0 or -errno as above, err says why
+ * (valid during the call only) and version, when not NULL, is the answer's VersionId, which
+ * done() owns (free()). Operations run in the order they were started as far as pacing and
+ * GPD_SM_MAX_IN_FLIGHT transfers allow; two operations on the same secret must not be in
+ * flight together (the caller orders them, as one entry's actions are).
  */
-int gpd_sm_create(struct gpd_sm *sm, const char *name, const char *json, const char *kms_key_id,
-		  const char *env, const char *key, char **ret_version, struct gpd_error *err);
+typedef void (*gpd_sm_done_fn)(void *arg, int r, char *version, const struct gpd_error *err);
+
+/* At most this many requests in flight on one client (one connection each, or streams of one
+ * HTTP/2 connection). */
+#define GPD_SM_MAX_IN_FLIGHT 8
 
 /*
- * PutSecretValue: a new version with SecretString json that becomes AWSCURRENT. ret_version
- * as for gpd_sm_create().
+ * CreateSecret name with SecretString json, tags managed-by=gprdsd, Environment=env,
+ * Application=key (env/key may be NULL to leave that tag out), a description, KmsKeyId when
+ * kms_key_id is not NULL/"", and a random ClientRequestToken (UUID v4). version: the
+ * VersionId. -EEXIST when the secret exists; when a secret of that name is scheduled for
+ * deletion (ListSecrets does not show it), AWS answers -EIO code InvalidRequestException
+ * (moto: -EEXIST).
  */
-int gpd_sm_put_value(struct gpd_sm *sm, const char *name, const char *json, char **ret_version,
-		     struct gpd_error *err);
+int gpd_sm_create_start(struct gpd_sm *sm, const char *name, const char *json,
+			const char *kms_key_id, const char *env, const char *key,
+			gpd_sm_done_fn done, void *arg);
+
+/* PutSecretValue: a new version with SecretString json that becomes AWSCURRENT. version: its
+ * VersionId. */
+int gpd_sm_put_value_start(struct gpd_sm *sm, const char *name, const char *json,
+			   gpd_sm_done_fn done, void *arg);
 
 /*
  * PutSecretValue staged AWSPENDING only (rotation step 1, DESIGN §4.4): AWSCURRENT does not
  * move. An existing AWSPENDING label moves to the new version. token is the
  * ClientRequestToken (gp_rotation_token()): the same rotation always sends the same one, so
- * that a retry of a write that did happen creates no second version.
+ * that a retry of a write that did happen creates no second version. version: its VersionId.
  */
-int gpd_sm_put_pending(struct gpd_sm *sm, const char *name, const char *json, const char *token,
-		       char **ret_version, struct gpd_error *err);
+int gpd_sm_put_pending_start(struct gpd_sm *sm, const char *name, const char *json,
+			     const char *token, gpd_sm_done_fn done, void *arg);
 
 /*
  * Rotation's last step: UpdateSecretVersionStage moving AWSCURRENT to version (from
  * current_version, which may be NULL when the secret has no AWSCURRENT version), then removes
  * AWSPENDING from version. Both calls are writes. The second is skipped when the first
  * fails; a crash in between leaves current_version == pending_version, which the next pass
- * finishes by calling this again.
+ * finishes by calling this again. version in done(): NULL.
  */
-int gpd_sm_promote(struct gpd_sm *sm, const char *name, const char *version,
-		   const char *current_version, struct gpd_error *err);
+int gpd_sm_promote_start(struct gpd_sm *sm, const char *name, const char *version,
+			 const char *current_version, gpd_sm_done_fn done, void *arg);
 
 /* TagResource managed-by=gprdsd, Environment=env, Application=key (adopting a secret). */
-int gpd_sm_tag(struct gpd_sm *sm, const char *name, const char *env, const char *key,
-	       struct gpd_error *err);
+int gpd_sm_tag_start(struct gpd_sm *sm, const char *name, const char *env, const char *key,
+		     gpd_sm_done_fn done, void *arg);
 
 /* RestoreSecret: cancels the scheduled deletion of name (an entry that came back). */
-int gpd_sm_restore(struct gpd_sm *sm, const char *name, struct gpd_error *err);
+int gpd_sm_restore_start(struct gpd_sm *sm, const char *name, gpd_sm_done_fn done, void *arg);
 
-/* DeleteSecret with RecoveryWindowInDays (AWS accepts 7..30; other values give -EINVAL). */
-int gpd_sm_delete(struct gpd_sm *sm, const char *name, unsigned recovery_days,
-		  struct gpd_error *err);
+/* DeleteSecret with RecoveryWindowInDays (AWS accepts 7..30; other values: -EINVAL at once). */
+int gpd_sm_delete_start(struct gpd_sm *sm, const char *name, unsigned recovery_days,
+			gpd_sm_done_fn done, void *arg);
+
+/*
+ * Drives the client: starts the queued requests whose time has come, waits until one of the
+ * transfers or one of fds (poll(2) events; revents are set on return) is ready, or for at
+ * most timeout_ms (UINT64_MAX: no limit of the caller's own; the wait still ends when a paced
+ * or retried request may start), then moves the transfers on and calls done() of the
+ * operations that ended. Returns the number of fds with revents, or -EINVAL (more than 16
+ * fds), -EIO. The blocking reads above drive it too, so that writes in flight move on while
+ * a read waits.
+ */
+int gpd_sm_wait(struct gpd_sm *sm, struct pollfd *fds, size_t n_fds, uint64_t timeout_ms);
+
+/* Whether an operation is queued or in flight. */
+bool gpd_sm_busy(const struct gpd_sm *sm);
 
 /*
  * Counters since gpd_sm_new(): calls = HTTP requests sent (retries included), throttles =

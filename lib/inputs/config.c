@@ -203,8 +203,8 @@ static const struct ckey top_keys[] = {
 	{.path = "aws.timeout", .type = K_DURATION, .offset = G(aws.timeout_ms), .def = "10s",
 	 .min = SEC, .doc = "Timeout of one Secrets Manager call."},
 	{.path = "aws.write_interval", .type = K_DURATION, .offset = G(aws.write_interval_ms),
-	 .def = "50ms", .max = 60 * SEC,
-	 .doc = "Pause between write calls, to stay under the account's write quota."},
+	 .def = "25ms", .max = 60 * SEC,
+	 .doc = "Least time between the starts of two write calls, to stay under the write quota."},
 };
 
 static const struct ckey env_keys[] = {

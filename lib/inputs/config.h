@@ -91,7 +91,7 @@ struct gp_config {
 		char *endpoint; /* NULL: https://secretsmanager.<region>.amazonaws.com */
 		char *profile;  /* NULL: AWS_PROFILE or "default" */
 		uint64_t timeout_ms;   /* per call, default 10s */
-		uint64_t write_interval_ms; /* pacing between write calls, default 50ms */
+		uint64_t write_interval_ms; /* pacing between write calls, default 25ms */
 	} aws;
 	struct gp_env_config *envs;
 	size_t n_envs;

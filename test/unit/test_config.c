@@ -131,7 +131,7 @@ assert_design_values(const struct gp_config *c)
 	assert_null(c->aws.endpoint);
 	assert_null(c->aws.profile);
 	assert_int_equal(c->aws.timeout_ms, 10 * SEC);
-	assert_int_equal(c->aws.write_interval_ms, 50);
+	assert_int_equal(c->aws.write_interval_ms, 25);
 	assert_int_equal(c->n_envs, 1);
 	assert_string_equal(e->name, "dev");
 	assert_int_equal(e->mode, GP_MODE_AUTO);

@@ -1,0 +1,128 @@
+"""One pass applies several entries at once (the apply pipeline, docs/architecture.md): one
+entry's failure, in Secrets Manager or at its login check, fails that entry alone while the
+others, whose calls and logins overlap with it, go active in the same pass."""
+
+import http.client
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from psycopg2 import sql
+
+from checks import assert_can_login
+from world import standard_layout
+
+
+class FailingSecretsManager:
+    """An HTTP relay in front of moto that answers one operation on one secret with a
+    ValidationException (not retried) and forwards every other request."""
+
+    def __init__(self, moto_port, op, secret_name):
+        relay = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                target = self.headers.get("X-Amz-Target", "")
+                if target == f"secretsmanager.{op}" and \
+                        json.loads(body or b"{}").get("Name") == secret_name:
+                    relay.refused += 1
+                    self._answer(400, json.dumps({"__type": "ValidationException",
+                                                  "message": "refused by the test"}).encode())
+                    return
+                c = http.client.HTTPConnection("127.0.0.1", moto_port, timeout=30)
+                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                c.request("POST", self.path, body=body, headers=headers)
+                r = c.getresponse()
+                self._answer(r.status, r.read())
+                c.close()
+
+            def _answer(self, status, data):
+                self.send_response(status)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.refused = 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _states(world):
+    st = world.gd.status_json()
+    return {x["key"]: x for env in st["environments"] for x in env["entries"]}
+
+
+def test_one_secret_write_fails_the_others_go_active(world):
+    lay = standard_layout(world.uid)
+    world.repo.write_layout(lay)
+    bad = next(e for e in lay.entries if e.key.startswith("orders-") and e.access == "owner")
+    waits = next(e for e in lay.entries if e.database == bad.database and e is not bad)
+    relay = FailingSecretsManager(world.gd.moto_port, "CreateSecret", bad.secret_name)
+    try:
+        world.gd.write_config(aws={"endpoint": f"http://127.0.0.1:{relay.port}"})
+        r = world.gd.once()
+    finally:
+        relay.close()
+        world.gd.write_config()
+    assert r.rc == 1, r
+    assert relay.refused == 1, relay.refused
+    st = _states(world)
+    assert st[bad.key]["state"] == "failed", st[bad.key]
+    assert "CreateSecret failed: ValidationException" in st[bad.key]["reason"], st[bad.key]
+    # Its role never took a password that no secret holds; its reader waits for its database.
+    assert bad.username not in world.pg.roles()
+    assert bad.secret_name not in world.secret_names()
+    assert st[waits.key]["state"] != "active", st[waits.key]
+    for e in lay.entries:
+        if e not in (bad, waits):
+            assert st[e.key]["state"] == "active", st[e.key]
+            assert_can_login(world, e)
+    rows = world.gd.audit_rows("dev")
+    assert any(x["username"] == bad.username and x["action"] == "create_secret" and
+               x["status"] == "error" for x in rows), rows
+
+    r = world.gd.once()
+    assert r.rc == 0, r
+    for e in lay.entries:
+        assert_can_login(world, e)
+
+
+def test_one_login_fails_the_others_go_active(world):
+    lay = standard_layout(world.uid)
+    world.repo.write_layout(lay)
+    bad = next(e for e in lay.entries if e.env == "dev" and e.access == "editor")
+    # A role that exists already (adopted: it takes the secret's password) but whose password
+    # has expired: every step succeeds, the login check is refused.
+    world.pg.execute(sql.SQL("CREATE ROLE {} LOGIN VALID UNTIL '2000-01-01'")
+                     .format(sql.Identifier(bad.username)))
+    r = world.gd.once()
+    assert r.rc == 1, r
+    st = _states(world)
+    assert st[bad.key]["state"] == "failed", st[bad.key]
+    assert "verify_login" in st[bad.key]["reason"], st[bad.key]
+    for e in lay.entries:
+        if e is not bad:
+            assert st[e.key]["state"] == "active", st[e.key]
+            assert_can_login(world, e)
+    rows = world.gd.audit_rows("dev")
+    assert any(x["username"] == bad.username and x["action"] == "verify_login" and
+               x["status"] == "error" for x in rows), rows
+
+    world.pg.execute(sql.SQL("ALTER ROLE {} VALID UNTIL 'infinity'")
+                     .format(sql.Identifier(bad.username)))
+    r = world.gd.once()
+    assert r.rc == 0, r
+    assert_can_login(world, bad)
