@@ -545,7 +545,7 @@ echo "setup:   PostgreSQL fsync=$FSYNC, synchronous_commit=on, log_statement=all
 echo "         log_connections=on; sslmode=disable; moto $("$PY" -c 'import moto; print(moto.__version__)') on loopback"
 echo "         behind bench/latency_proxy.py (Secrets Manager latency per configuration);"
 echo "         PostgreSQL round-trip latency ${PG_LAT}ms$([ "$PG_LAT" = 0 ] || echo ' (bench/latency_proxy.py tcp, gprdsd and the floor alike)');"
-echo "         aws.write_interval=$WRITE_INTERVAL (default 50ms); reconcile.verify_interval=1h; $RUNS cold and"
+echo "         aws.write_interval=$WRITE_INTERVAL (default 25ms); reconcile.verify_interval=1h; $RUNS cold and"
 echo "         $FLOOR_RUNS floor run(s) per configuration, alternately, median; $NOOP_RUNS no-op runs (median); moto restarted per cold run: $FRESH"
 [ "$READERS" = 0 ] || echo "readers: the first $READERS databases of each N also have a reader entry (the floor does not)"
 echo "gprdsd:  $("$GPRDSD" --version 2>/dev/null | head -1) ($GPRDSD; commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" diff --quiet HEAD -- daemon lib 2>/dev/null || echo ' + changes'))"
