@@ -1,17 +1,19 @@
 # shellcheck shell=bash
 # bench/common.sh — sourced first by bench/run.sh and bench/scale.sh.
-# bench_prepare N...: every N a positive integer; the release binary built when missing; the
+# bench_prepare N...: every N a positive integer; the release binary (re)built; the
 # tools both harnesses need (/usr/bin/time, the PostgreSQL server, moto in VENV); PY, asowner
 # and PG_OWNER (PostgreSQL refuses to run as root); free_port. Uses say/die and GPRDSD, ROOT,
 # PG_BIN, VENV of the calling script.
 bench_prepare() {
 	for n in "$@"; do [[ $n =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer: $n"; done
-	if [ ! -x "$GPRDSD" ]; then
-		say "$GPRDSD missing: building it (release)"
+	# The default binary is always brought up to date with the tree (a stale build-bench
+	# would measure old code without a word); a GPRDSD given by path is taken as it is.
+	if [ "$GPRDSD" = "$ROOT/build-bench/daemon/gprdsd" ]; then
 		[ -d "$ROOT/build-bench" ] ||
 			meson setup "$ROOT/build-bench" "$ROOT" -Dbuildtype=release >&2
 		ninja -C "$ROOT/build-bench" >&2
 	fi
+	[ -x "$GPRDSD" ] || die "$GPRDSD: no such binary"
 	if [ ! -x /usr/bin/time ]; then
 		[ "$(id -u)" = 0 ] || die "/usr/bin/time missing: install the package 'time'"
 		say "installing the package 'time'"

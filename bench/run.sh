@@ -41,7 +41,7 @@
 # and the same on another branch's checkout (its own build-bench, or GPRDSD=path).
 #
 # Knobs (environment):
-#   GPRDSD=path             the binary (default build-bench/daemon/gprdsd; built if missing)
+#   GPRDSD=path             the binary (default build-bench/daemon/gprdsd, rebuilt from this tree)
 #   PG_BIN=dir              default /usr/lib/postgresql/15/bin
 #   BENCH_VENV=dir          default /tmp/venv
 #   BENCH_SM_LATENCY_MS=l   delay added to every Secrets Manager request, in ms; a list ("0 40")
