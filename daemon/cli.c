@@ -947,7 +947,7 @@ status_print(const struct gp_strv *t)
 			if (shown[c])
 				gp_buf_printf(&line, c == 6 ? "%*s  " : "%-*s  ", (int)w[c],
 					      t->v[i + c]);
-		/* Cut the reason at the terminal's edge, never below a readable stub. */
+		/* Cut the reason at the terminal's edge, when at least 5 of its characters fit. */
 		if (cols && used + strlen(reason) > cols && cols >= used + 8)
 			gp_buf_printf(&line, "%.*s...", (int)(cols - used - 3), reason);
 		else
