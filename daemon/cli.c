@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <time.h>
 #include <pwd.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -831,6 +830,16 @@ static const char *const status_head[STATUS_COLS] = {
 	"REASON",
 };
 
+/* "in 8m", "overdue 2d": a span of seconds after a word. */
+static void
+span_text(char *buf, size_t len, const char *prefix, int64_t secs)
+{
+	char span[24];
+
+	gp_span_format(secs, span, sizeof(span));
+	snprintf(buf, len, "%s%s", prefix, span);
+}
+
 static int
 status_row(struct gp_strv *t, const char *env, const struct gp_record *r, int64_t now)
 {
@@ -842,22 +851,18 @@ status_row(struct gp_strv *t, const char *env, const struct gp_record *r, int64_
 
 	gp_span_format(now - r->since, since, sizeof(since));
 	snprintf(tries, sizeof(tries), "%u", r->attempts);
-	if (r->next_retry > now) {
-		memcpy(next, "in ", 3);
-		gp_span_format(r->next_retry - now, next + 3, sizeof(next) - 3);
-	} else if (r->next_retry) {
+	if (r->next_retry > now)
+		span_text(next, sizeof(next), "in ", r->next_retry - now);
+	else if (r->next_retry)
 		snprintf(next, sizeof(next), "now");
-	}
 	if (changed)
 		gp_span_format(now - changed, age, sizeof(age));
 	if (r->rotating_since) {
 		snprintf(rot, sizeof(rot), "rotating");
 	} else if (r->rotation_due > now) {
-		memcpy(rot, "in ", 3);
-		gp_span_format(r->rotation_due - now, rot + 3, sizeof(rot) - 3);
+		span_text(rot, sizeof(rot), "in ", r->rotation_due - now);
 	} else if (r->rotation_due) {
-		memcpy(rot, "overdue ", 8);
-		gp_span_format(now - r->rotation_due, rot + 8, sizeof(rot) - 8);
+		span_text(rot, sizeof(rot), "overdue ", now - r->rotation_due);
 	}
 	cells[0] = env;
 	cells[1] = r->key;
@@ -884,17 +889,6 @@ status_row(struct gp_strv *t, const char *env, const struct gp_record *r, int64_
 	return 0;
 }
 
-/* The terminal's width when standard output is one, else 0 (no limit). */
-static size_t
-terminal_width(void)
-{
-	struct winsize ws = {0};
-
-	if (!isatty(STDOUT_FILENO) || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) < 0)
-		return 0;
-	return ws.ws_col;
-}
-
 /* On a terminal narrower than the table, columns go until the reason has at least 16
  * columns: first those that say nothing in any row (no retries pending: TRY all 0, NEXT all
  * "-"), then the time in state, the password's age, the rotation, the user, the database,
@@ -913,7 +907,8 @@ status_column_empty(const struct gp_strv *t, size_t c)
 static void
 status_print(const struct gp_strv *t)
 {
-	size_t w[STATUS_COLS] = {0}, used = 0, cols = terminal_width(), reason_w;
+	size_t w[STATUS_COLS] = {0}, used = 0, reason_w,
+	       cols = isatty(STDOUT_FILENO) == 1 ? gpd_terminal_columns(STDOUT_FILENO) : 0;
 	bool shown[STATUS_COLS];
 
 	for (size_t i = 0; i < t->n; i++) {

@@ -518,22 +518,22 @@ gpd_log_plain_line(struct gpd_log_line *l, int prio, const struct gpd_logctx *ct
 	gpd_log_line_end(l);
 }
 
-static unsigned
-gpd_log_columns(void)
+unsigned
+gpd_terminal_columns(int fd)
 {
 	const char *env = getenv("COLUMNS");
 	struct winsize ws = {0};
 	unsigned long n;
 	char *end;
 
-	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+	if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
 		return ws.ws_col;
 	if (!gp_isempty(env)) {
 		n = strtoul(env, &end, 10);
 		if (*end == '\0' && n > 0 && n < 10000)
 			return (unsigned)n;
 	}
-	return isatty(STDERR_FILENO) == 1 ? 80 : 0;
+	return isatty(fd) == 1 ? 80 : 0;
 }
 
 static enum gp_tone
@@ -606,7 +606,7 @@ gpd_log_people_line(struct gpd_log_line *l, int prio, const struct gpd_logctx *c
 		cl.clock = clock;
 	}
 	/* Problems are read in full, and debug lines are for reading in full. */
-	cl.width = (prio & LOG_PRIMASK) <= LOG_WARNING || debug ? 0 : gpd_log_columns();
+	cl.width = (prio & LOG_PRIMASK) <= LOG_WARNING || debug ? 0 : gpd_terminal_columns(STDERR_FILENO);
 	l->len = gp_console_format(l->p, sizeof(l->p) - 1, &cl);
 }
 
@@ -636,7 +636,7 @@ static void
 gpd_log_bar_draw(void)
 {
 	char buf[sizeof(gpd_log_bar.text) + 16];
-	unsigned cols = gpd_log_columns();
+	unsigned cols = gpd_terminal_columns(STDERR_FILENO);
 	struct gp_console_line cl = {.text = gpd_log_bar.text, .width = cols > 1 ? cols - 1 : 0};
 	size_t len = gp_console_format(buf, sizeof(buf), &cl), now = 0;
 
@@ -671,7 +671,7 @@ gpd_log_header_write(struct gpd_log_header *h)
 		.text = text,
 		.tone = GP_TONE_HEADER,
 		.color = atomic_load(&gpd_log_colour),
-		.width = gpd_log_columns(),
+		.width = gpd_terminal_columns(STDERR_FILENO),
 	};
 
 	h->pending = false;

@@ -120,6 +120,9 @@ void gpd_log_console_setup(int color, bool oneshot);
 /* The same rules for a command's own output on fd (its summary on stdout): whether it is for
  * people, and whether in colour. */
 void gpd_log_console_style(int fd, bool *people, bool *colour);
+/* The width of the terminal fd writes to: its window size, else $COLUMNS, else 80 when fd is
+ * a terminal and 0 (no limit) when it is not. */
+unsigned gpd_terminal_columns(int fd);
 
 /*
  * A pass over ctx->env begins, at ctx->commit, as run ctx->run, over entries entries: its
