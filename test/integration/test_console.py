@@ -126,7 +126,9 @@ def test_piped_output_is_plain_and_grep_able(world):
 
 def test_long_pass_shows_progress_on_a_terminal(world):
     u = world.uid
-    n = 30
+    # Long enough that entries still finish after the pass's first second, overlapped as
+    # they are (30 sometimes all finished within it).
+    n = 60
     world.repo.write_layout(owners_layout(u, n, prefix="bulk"))
     world.gd.write_config(envs=["dev"])
     rc, out = run_on_terminal(world, "--once")
