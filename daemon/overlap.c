@@ -26,14 +26,14 @@ gpd_pass_waits_init(struct gpd_pass_waits *w, struct pass *p, struct gpd_pg_logi
 int
 gpd_pass_wait(struct gpd_pass_waits *w, int fd, short events, uint64_t timeout_ms)
 {
-	struct pollfd fds[1 + GPD_PG_MAX_LOGINS];
+	struct pollfd fds[2];
 	size_t n = 0, n_logins = 0;
 	int r;
 
 	if (fd >= 0)
 		fds[n++] = (struct pollfd){.fd = fd, .events = events};
 	if (w->logins)
-		n_logins = gpd_pg_logins_fds(w->logins, fds + n, &timeout_ms);
+		n_logins = gpd_pg_logins_fds(w->logins, fds + n);
 	r = gpd_sm_wait(w->p->sm, fds, n + n_logins, timeout_ms);
 	if (r < 0)
 		return r;

@@ -14,13 +14,16 @@
  */
 #include "pg_int.h"
 
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
@@ -294,10 +297,29 @@ poll_events(PostgresPollingStatusType st)
 	return st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
 }
 
-/* Drives PQconnectPoll() until done or deadline (libpq's own connect_timeout is only for
- * PQconnectdb*, and we need the non-blocking start to see the server's SQLSTATE). */
+/* Waits for fd or, when cancel_fd >= 0, for cancel_fd to become readable (its write end
+ * closed: -ECANCELED), without the thread's waiter: 1 ready, 0 timeout, -errno. */
 static int
-connect_wait(PGconn *conn, uint64_t deadline)
+poll_cancellable(int fd, short events, int cancel_fd, uint64_t timeout_ms)
+{
+	struct pollfd pfd[2] = {{.fd = fd, .events = events}, {.fd = cancel_fd, .events = POLLIN}};
+	int n;
+
+	if (cancel_fd < 0)
+		return poll_one(fd, events, timeout_ms);
+	n = poll(pfd, 2, timeout_ms > INT_MAX ? INT_MAX : (int)timeout_ms);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (pfd[1].revents)
+		return -ECANCELED;
+	return n > 0;
+}
+
+/* Drives PQconnectPoll() until done or deadline (libpq's own connect_timeout is only for
+ * PQconnectdb*, and we need the non-blocking start to see the server's SQLSTATE); cancel_fd
+ * as for poll_cancellable(). */
+static int
+connect_wait(PGconn *conn, uint64_t deadline, int cancel_fd)
 {
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 
@@ -313,7 +335,7 @@ connect_wait(PGconn *conn, uint64_t deadline)
 			return -ECONNREFUSED;
 		if (now >= deadline)
 			return -ETIMEDOUT;
-		n = poll_one(PQsocket(conn), poll_events(st), deadline - now);
+		n = poll_cancellable(PQsocket(conn), poll_events(st), cancel_fd, deadline - now);
 		if (n < 0)
 			return n;
 		if (n > 0)
@@ -349,7 +371,7 @@ gpd_pg__connect_as(const struct gpd_pg_target *t, const char *user, const char *
 
 	if (!conn)
 		return err_from_connect(NULL, -ENOMEM, timeout, err);
-	r = connect_wait(conn, now_ms() + timeout);
+	r = connect_wait(conn, now_ms() + timeout, -1);
 	atomic_fetch_add_explicit(&connections_made, 1, memory_order_relaxed);
 	if (r < 0) {
 		r = err_from_connect(conn, r, timeout, err);
@@ -381,14 +403,22 @@ gpd_pg_connect(const struct gpd_pg_target *t, const char *dbname_override, PGcon
 }
 
 /* ---------------------------------------------------------------------------------------
- * Login checks, several at once
+ * Login checks, several at once, each on a thread of its own
+ *
+ * The SCRAM exchange costs the client a PBKDF2 of 4096 rounds (about 5 ms of CPU) per login.
+ * On the pass's thread, N logins would cost N times that however many were under way; on
+ * threads of their own they use the host's cores while the pass's thread goes on polling
+ * its statement and Secrets Manager's transfers. A thread makes one connection, closes it,
+ * says how it went in its slot and wakes the pass through a pipe; nothing else is shared.
  */
 
 struct login {
-	PGconn *conn; /* NULL: the slot is free */
-	PostgresPollingStatusType st;
-	uint64_t deadline;
-	bool ended;   /* failed before it began (bad arguments, out of memory): r and err say why */
+	struct gpd_pg_logins *ls;
+	pthread_t thread;
+	bool used;	  /* the slot holds a login, ended or not */
+	bool joinable;	  /* its thread was started */
+	atomic_bool ended; /* the thread has filled in r and err (release; acquire to read) */
+	char *user, *password, *dbname; /* copies; the password wiped when the slot is freed */
 	int r;
 	struct gpd_error err;
 	gpd_pg_login_fn done;
@@ -398,7 +428,9 @@ struct login {
 struct gpd_pg_logins {
 	const struct gpd_pg_target *t;
 	struct login v[GPD_PG_MAX_LOGINS];
-	size_t n; /* slots in use */
+	size_t n;	/* slots in use */
+	int wake[2];	/* a thread writes a byte to wake[1] as its login ends */
+	int cancel[2];	/* closing cancel[1] ends the logins under way */
 };
 
 int
@@ -409,8 +441,34 @@ gpd_pg_logins_new(const struct gpd_pg_target *t, struct gpd_pg_logins **ret)
 	if (!ls)
 		return -ENOMEM;
 	ls->t = t;
+	if (pipe2(ls->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+		free(ls);
+		return -errno;
+	}
+	if (pipe2(ls->cancel, O_CLOEXEC) < 0) {
+		int r = -errno;
+
+		close(ls->wake[0]);
+		close(ls->wake[1]);
+		free(ls);
+		return r;
+	}
 	*ret = ls;
 	return 0;
+}
+
+static void
+login_release(struct login *l)
+{
+	if (l->joinable)
+		pthread_join(l->thread, NULL);
+	free(l->user);
+	free(l->dbname);
+	if (l->password) {
+		explicit_bzero(l->password, strlen(l->password));
+		free(l->password);
+	}
+	*l = (struct login){0};
 }
 
 void
@@ -418,9 +476,14 @@ gpd_pg_logins_free(struct gpd_pg_logins *ls)
 {
 	if (!ls)
 		return;
+	/* The threads see the pipe's end at their next poll and give up their connection. */
+	close(ls->cancel[1]);
 	for (size_t i = 0; i < ELEMENTSOF(ls->v); i++)
-		if (ls->v[i].conn)
-			PQfinish(ls->v[i].conn);
+		if (ls->v[i].used)
+			login_release(&ls->v[i]);
+	close(ls->cancel[0]);
+	close(ls->wake[0]);
+	close(ls->wake[1]);
 	free(ls);
 }
 
@@ -430,94 +493,98 @@ gpd_pg_logins_running(const struct gpd_pg_logins *ls)
 	return ls->n;
 }
 
+static void
+login_wake(struct login *l)
+{
+	atomic_store_explicit(&l->ended, true, memory_order_release);
+	/* Full pipe (EAGAIN): a wake is pending already, and it is enough. */
+	(void)!write(l->ls->wake[1], "", 1);
+}
+
+static void *
+login_thread(void *arg)
+{
+	struct login *l = arg;
+	const struct gpd_pg_target *t = l->ls->t;
+	uint64_t timeout = connect_timeout_ms(t);
+	PGconn *conn = connect_start(t, l->user, l->password, l->dbname);
+	int r = conn ? connect_wait(conn, now_ms() + timeout, l->ls->cancel[0]) : -ENOMEM;
+
+	if (conn)
+		atomic_fetch_add_explicit(&connections_made, 1, memory_order_relaxed);
+	l->r = r < 0 ? err_from_connect(conn, r, timeout, &l->err) : 0;
+	if (conn)
+		PQfinish(conn);
+	login_wake(l);
+	return NULL;
+}
+
 int
 gpd_pg_logins_start(struct gpd_pg_logins *ls, const char *user, const char *password,
 		    const char *dbname, gpd_pg_login_fn done, void *arg)
 {
 	struct login *l = NULL;
+	int r;
 
 	for (size_t i = 0; i < ELEMENTSOF(ls->v) && !l; i++)
-		if (!ls->v[i].conn && !ls->v[i].ended)
+		if (!ls->v[i].used)
 			l = &ls->v[i];
 	if (!l)
 		return -EBUSY;
-	*l = (struct login){.st = PGRES_POLLING_WRITING, .done = done, .arg = arg,
-			    .deadline = now_ms() + connect_timeout_ms(ls->t)};
-	if (gp_isempty(user) || gp_isempty(password))
-		l->r = gpd_pg__err_set(&l->err, -EINVAL, "", false, "no credentials to verify");
-	else if (!(l->conn = connect_start(ls->t, user, password, dbname ? dbname : ls->t->dbname)))
-		l->r = gpd_pg__oom(&l->err);
-	l->ended = !l->conn;
+	*l = (struct login){.ls = ls, .used = true, .done = done, .arg = arg};
 	ls->n++;
+	if (gp_isempty(user) || gp_isempty(password)) {
+		l->r = gpd_pg__err_set(&l->err, -EINVAL, "", false, "no credentials to verify");
+		login_wake(l);
+		return 0;
+	}
+	l->user = strdup(user);
+	l->password = strdup(password);
+	l->dbname = strdup(dbname ? dbname : ls->t->dbname);
+	r = l->user && l->password && l->dbname ? -pthread_create(&l->thread, NULL, login_thread, l)
+						 : -ENOMEM;
+	if (r < 0) {
+		l->r = r == -ENOMEM ? gpd_pg__oom(&l->err)
+				    : gpd_pg__err_set(&l->err, r, "", true, "cannot start a login thread");
+		login_wake(l);
+		return 0;
+	}
+	l->joinable = true;
 	return 0;
 }
 
 size_t
-gpd_pg_logins_fds(const struct gpd_pg_logins *ls, struct pollfd *fds, uint64_t *timeout_ms)
+gpd_pg_logins_fds(const struct gpd_pg_logins *ls, struct pollfd *fds)
 {
-	uint64_t now = now_ms();
-	size_t n = 0;
-
-	for (size_t i = 0; i < ELEMENTSOF(ls->v); i++) {
-		const struct login *l = &ls->v[i];
-
-		if (l->ended || (l->conn && (PQsocket(l->conn) < 0 || now >= l->deadline)))
-			*timeout_ms = 0;
-		else if (l->conn && l->deadline - now < *timeout_ms)
-			*timeout_ms = l->deadline - now;
-		if (l->conn && PQsocket(l->conn) >= 0)
-			fds[n++] = (struct pollfd){.fd = PQsocket(l->conn),
-						   .events = poll_events(l->st)};
-	}
-	return n;
-}
-
-/* Moves l on after a poll (ready: its socket was); 0 when it is still under way. */
-static int
-login_step(struct login *l, bool ready, const struct gpd_pg_target *t)
-{
-	int r = 0;
-
-	if (l->ended)
-		return 1;
-	if (ready)
-		l->st = PQconnectPoll(l->conn);
-	if (l->st == PGRES_POLLING_OK)
-		r = 0;
-	else if (l->st == PGRES_POLLING_FAILED || PQsocket(l->conn) < 0)
-		r = -ECONNREFUSED;
-	else if (now_ms() >= l->deadline)
-		r = -ETIMEDOUT;
-	else
+	if (!ls->n)
 		return 0;
-	atomic_fetch_add_explicit(&connections_made, 1, memory_order_relaxed);
-	l->r = r < 0 ? err_from_connect(l->conn, r, connect_timeout_ms(t), &l->err) : 0;
+	fds[0] = (struct pollfd){.fd = ls->wake[0], .events = POLLIN};
 	return 1;
 }
 
 void
 gpd_pg_logins_advance(struct gpd_pg_logins *ls, const struct pollfd *fds, size_t n_fds)
 {
-	size_t k = 0;
+	char buf[16];
 
+	if (n_fds > 0 && fds[0].revents)
+		while (read(ls->wake[0], buf, sizeof(buf)) > 0)
+			;
 	for (size_t i = 0; i < ELEMENTSOF(ls->v); i++) {
 		struct login *l = &ls->v[i];
-		bool ready = false;
-		struct login done;
+		gpd_pg_login_fn done = l->done;
+		void *arg = l->arg;
+		struct gpd_error err;
+		int r;
 
-		if (!l->conn && !l->ended)
-			continue;
-		if (l->conn && k < n_fds && fds[k].fd == PQsocket(l->conn))
-			ready = fds[k++].revents != 0;
-		if (!login_step(l, ready, ls->t))
+		if (!l->used || !atomic_load_explicit(&l->ended, memory_order_acquire))
 			continue;
 		/* The slot is free before done() runs: done() may start the next login. */
-		done = *l;
-		*l = (struct login){0};
+		r = l->r;
+		err = l->err;
+		login_release(l);
 		ls->n--;
-		if (done.conn)
-			PQfinish(done.conn);
-		done.done(done.arg, done.r, &done.err);
+		done(arg, r, &err);
 	}
 }
 

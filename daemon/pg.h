@@ -133,6 +133,8 @@ struct gpd_pg_session {
 	PGconn *master;                  /* a connection to the master database */
 	const struct gpd_pg_target *t;   /* for connections into other databases */
 	const char *env;
+	const char *verifier;            /* the SCRAM verifier of the action's password, made
+					  * ahead (verifiers.h); NULL: made when it is sent */
 };
 typedef int (*gpd_pg_exec_fn)(const struct gpd_pg_session *s, const struct gp_action *a,
 			      const char *password, struct gpd_error *err);
@@ -180,22 +182,23 @@ int gpd_pg_drop_role(const struct gpd_pg_session *s, const struct gp_action *a,
 		     const char *password, struct gpd_error *err);
 
 /*
- * Login checks, up to GPD_PG_MAX_LOGINS at once, each a non-blocking connection
- * (PQconnectStartParams, PQconnectPoll) to t's server that is closed as soon as it is made,
- * bounded by t's connect deadline. The caller polls their sockets with its own (e.g. with
- * Secrets Manager's transfers, gpd_sm_wait()):
- *   gpd_pg_logins_start()    user with password to dbname (NULL: t->dbname); -EBUSY when
- *                            GPD_PG_MAX_LOGINS are under way. done(arg, r, err) comes later,
- *                            from gpd_pg_logins_advance(), exactly once: r 0 when the
- *                            credentials work, -EACCES when they do not (or the role may not
- *                            connect to dbname), other errors as for gpd_pg_connect().
- *   gpd_pg_logins_fds()      the sockets to poll (at most GPD_PG_MAX_LOGINS), lowering
- *                            *timeout_ms to the earliest deadline (0: one is due now).
- *   gpd_pg_logins_advance()  after the poll of those fds: moves each login on, ends the ones
- *                            done or past their deadline and calls their done(), which may
+ * Login checks, up to GPD_PG_MAX_LOGINS at once, each a connection to t's server, made on a
+ * thread of its own (the SCRAM exchange's PBKDF2 is CPU the pass's thread does not spend) and
+ * closed as soon as it is made, bounded by t's connect deadline. The caller polls one pipe
+ * with its own sockets (e.g. with Secrets Manager's transfers, gpd_sm_wait()):
+ *   gpd_pg_logins_start()    user with password to dbname (NULL: t->dbname), all three
+ *                            copied; -EBUSY when GPD_PG_MAX_LOGINS are under way.
+ *                            done(arg, r, err) comes later, from gpd_pg_logins_advance(),
+ *                            exactly once: r 0 when the credentials work, -EACCES when they
+ *                            do not (or the role may not connect to dbname), other errors as
+ *                            for gpd_pg_connect().
+ *   gpd_pg_logins_fds()      the one fd to poll while logins are under way (0 or 1 filled):
+ *                            readable when one has ended.
+ *   gpd_pg_logins_advance()  after the poll of that fd: ends the logins that are done (each
+ *                            thread keeps its own deadline) and calls their done(), which may
  *                            start another.
- * t is borrowed for the life of the set; gpd_pg_logins_free() closes what is under way
- * without calling done().
+ * t is borrowed for the life of the set; gpd_pg_logins_free() ends what is under way (each
+ * thread gives up at its next wait) without calling done().
  */
 #define GPD_PG_MAX_LOGINS 4
 struct gpd_pg_logins;
@@ -204,8 +207,7 @@ int gpd_pg_logins_new(const struct gpd_pg_target *t, struct gpd_pg_logins **ret)
 void gpd_pg_logins_free(struct gpd_pg_logins *ls);
 int gpd_pg_logins_start(struct gpd_pg_logins *ls, const char *user, const char *password,
 			const char *dbname, gpd_pg_login_fn done, void *arg);
-size_t gpd_pg_logins_fds(const struct gpd_pg_logins *ls, struct pollfd *fds,
-			 uint64_t *timeout_ms);
+size_t gpd_pg_logins_fds(const struct gpd_pg_logins *ls, struct pollfd *fds);
 void gpd_pg_logins_advance(struct gpd_pg_logins *ls, const struct pollfd *fds, size_t n_fds);
 /* Logins under way. */
 size_t gpd_pg_logins_running(const struct gpd_pg_logins *ls);
