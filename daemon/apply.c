@@ -24,6 +24,7 @@
 #include "codec/sm_wire.h"
 #include "dump.h"
 #include "plan/lifecycle.h"
+#include "verifiers.h"
 
 struct entry_run;
 
@@ -41,6 +42,8 @@ struct entry_run {
 	struct gp_obs_secret *secret;
 	char *cred[_GP_CRED_MAX]; /* passwords by credential (NEW once generated, CURRENT and
 				   * PENDING once read) */
+	struct gpd_verifier_job *verifier; /* NEW's SCRAM verifier, computed ahead (or NULL) */
+	struct gpd_verifiers *verifiers;   /* the pass's thread that computes them */
 	char *version;            /* secret version this pass made AWSCURRENT, or NULL */
 	char *pending;            /* AWSPENDING version staged by this pass, or NULL */
 	char reason[600];
@@ -201,7 +204,11 @@ generate_new(struct entry_run *er)
 		return fail_local(er, r, "cannot generate a password");
 	er->cred[GP_CRED_NEW] = strdup(pw);
 	explicit_bzero(pw, sizeof(pw));
-	return er->cred[GP_CRED_NEW] ? 0 : fail_local(er, -ENOMEM, "out of memory");
+	if (!er->cred[GP_CRED_NEW])
+		return fail_local(er, -ENOMEM, "out of memory");
+	/* Its verifier, ready by the time a statement sets it (NULL: made then). */
+	er->verifier = gpd_verifiers_submit(er->verifiers, er->cred[GP_CRED_NEW]);
+	return 0;
 }
 
 /* The AWSCURRENT password: from the value observed, else read now. */
@@ -430,16 +437,29 @@ exec_adopt_secret(struct entry_run *er, const struct gp_action *a)
 	return r != 0 ? r : start_tag(er, a);
 }
 
+/* The verifier computed ahead for password, when it is NEW's (also as the PENDING copy of a
+ * rotation staged in this pass); NULL: the executor computes it. */
+static const char *
+verifier_of(struct entry_run *er, const char *password)
+{
+	const char *pw = er->cred[GP_CRED_NEW];
+
+	if (!er->verifier || !password || !pw || strcmp(password, pw) != 0)
+		return NULL;
+	return gpd_verifier_wait(er->verifier);
+}
+
 static int
 exec_pg(struct entry_run *er, const struct gp_action *a, gpd_pg_exec_fn fn)
 {
-	const struct gpd_pg_session s = {er->p->conn, &er->p->target, er->p->env};
+	struct gpd_pg_session s = {er->p->conn, &er->p->target, er->p->env, NULL};
 	struct gpd_error err = {0};
 	const char *password;
 	int r = password_of(er, a->cred, &password);
 
 	if (r < 0)
 		return r;
+	s.verifier = verifier_of(er, password);
 	r = fn(&s, a, password, &err);
 	if (r < 0)
 		fail_pg(er, gp_action_kind_to_string(a->kind), r, &err);
@@ -1024,6 +1044,7 @@ struct pipeline {
 	bool alone;             /* an entry that runs alone is active (a decommission) */
 	bool tripped;           /* the circuit breaker stopped the pass */
 	struct gpd_pass_waits waits;
+	struct gpd_verifiers *verifiers; /* NULL: verifiers are made as statements are sent */
 };
 
 static void
@@ -1033,6 +1054,8 @@ release_run(struct entry_run *er)
 		gp_secret_free_string(er->cred[i]);
 		er->cred[i] = NULL;
 	}
+	gpd_verifier_release(er->verifier);
+	er->verifier = NULL;
 	free(er->version);
 	free(er->pending);
 	er->version = er->pending = NULL;
@@ -1155,7 +1178,7 @@ admit(struct pipeline *pl, size_t i)
 	struct entry_run *er = &pl->runs[i];
 
 	*er = (struct entry_run){.p = p, .ep = ep, .e = e, .i = i, .waits = &pl->waits,
-				 .admitted = true};
+				 .verifiers = pl->verifiers, .admitted = true};
 	if (i + 1 > pl->end)
 		pl->end = i + 1;
 	if (gp_state_upsert(p->state, e->key, p->o->now, &er->rec) < 0)
@@ -1279,6 +1302,9 @@ pipeline_init(struct pipeline *pl, struct pass *p)
 	if (!pl->runs || !pl->failed || !pl->finished || gpd_pg_logins_new(&p->target, &logins) < 0)
 		return -ENOMEM;
 	gpd_pass_waits_init(&pl->waits, p, logins);
+	/* Without the thread, each verifier is computed when its statement is sent. */
+	if (gpd_verifiers_new(&pl->verifiers) < 0)
+		pl->verifiers = NULL;
 	return 0;
 }
 
@@ -1286,6 +1312,7 @@ static void
 pipeline_release(struct pipeline *pl)
 {
 	gpd_pg_logins_free(pl->waits.logins);
+	gpd_verifiers_free(pl->verifiers);
 	free(pl->runs);
 	free(pl->failed);
 	free(pl->finished);

@@ -69,27 +69,33 @@ alter_attrs(PGconn *c, const char *role, const struct gp_obs_role *cur, bool cre
 }
 
 /*
- * CREATE ROLE (create) or ALTER ROLE ... PASSWORD with the SCRAM verifier of password. The
- * verifier is computed here (PQencryptPasswordConn with an explicit algorithm asks the
- * server nothing) and wiped, with the statement text, before returning.
+ * CREATE ROLE (create) or ALTER ROLE ... PASSWORD with the SCRAM verifier of password: the one
+ * made ahead (precomputed, may be NULL) or one computed here (PQencryptPasswordConn with an
+ * explicit algorithm asks the server nothing), wiped, with the statement text, before
+ * returning.
  */
 static int
-password_statement(PGconn *c, const char *role, const char *password, bool create, bool createdb,
-		   struct gpd_error *err)
+password_statement(PGconn *c, const char *role, const char *password, const char *precomputed,
+		   bool create, bool createdb, struct gpd_error *err)
 {
 	struct gp_buf sql = {0};
-	char *verifier;
+	char *verifier = NULL;
+	const char *v = precomputed;
 	int r;
 
 	if (gp_isempty(password) || gp_isempty(role))
 		return gpd_pg__err_set(err, -EINVAL, "", false, "no password to set");
-	verifier = PQencryptPasswordConn(c, password, role, "scram-sha-256");
-	if (!verifier)
-		return gpd_pg__err_set(err, -ENOMEM, "", false, PQerrorMessage(c));
-	r = create ? gp_sql_create_role(&sql, role, createdb, verifier)
-		   : gp_sql_alter_role_password(&sql, role, verifier);
-	explicit_bzero(verifier, strlen(verifier));
-	PQfreemem(verifier);
+	if (!v) {
+		v = verifier = PQencryptPasswordConn(c, password, role, "scram-sha-256");
+		if (!v)
+			return gpd_pg__err_set(err, -ENOMEM, "", false, PQerrorMessage(c));
+	}
+	r = create ? gp_sql_create_role(&sql, role, createdb, v)
+		   : gp_sql_alter_role_password(&sql, role, v);
+	if (verifier) {
+		explicit_bzero(verifier, strlen(verifier));
+		PQfreemem(verifier);
+	}
 	if (r == -ENOMEM)
 		r = gpd_pg__oom(err);
 	else if (r < 0)
@@ -104,7 +110,7 @@ password_statement(PGconn *c, const char *role, const char *password, bool creat
  * and its password set instead, the same outcome. */
 static int
 create_role_existing(PGconn *c, const struct gp_action *a, const char *password,
-		     struct gpd_error *err)
+		     const char *verifier, struct gpd_error *err)
 {
 	struct gp_obs_role cur;
 	bool found;
@@ -117,7 +123,7 @@ create_role_existing(PGconn *c, const struct gp_action *a, const char *password,
 	r = alter_attrs(c, a->role, &cur, a->createdb, err);
 	if (r < 0 || a->cred == GP_CRED_NONE)
 		return r;
-	return password_statement(c, a->role, password, false, a->createdb, err);
+	return password_statement(c, a->role, password, verifier, false, a->createdb, err);
 }
 
 /*
@@ -138,9 +144,9 @@ gpd_pg_create_role(const struct gpd_pg_session *s, const struct gp_action *a,
 		r = run_built(c, gp_sql_create_role_nopassword(&sql, a->role, a->createdb), &sql,
 			      err);
 	else
-		r = password_statement(c, a->role, password, true, a->createdb, err);
+		r = password_statement(c, a->role, password, s->verifier, true, a->createdb, err);
 	if (r < 0 && strcmp(err->code, "42710") == 0)
-		return create_role_existing(c, a, password, err);
+		return create_role_existing(c, a, password, s->verifier, err);
 	return r;
 }
 
@@ -163,7 +169,8 @@ int
 gpd_pg_set_password(const struct gpd_pg_session *s, const struct gp_action *a,
 		    const char *password, struct gpd_error *err)
 {
-	return password_statement(s->master, a->role, password, false, a->createdb, err);
+	return password_statement(s->master, a->role, password, s->verifier, false, a->createdb,
+				  err);
 }
 
 int

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "codec/scram.h"
 #include "codec/sql.h"
 
 #define VERIFIER                                                                                   \
@@ -330,6 +331,30 @@ test_access_hostile_and_refused(void **state)
 	gp_strv_release(&sv);
 }
 
+/* RFC 7677's example (user "user", password "pencil"): the keys below give the RFC's
+ * ServerSignature "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=" for its AuthMessage. */
+static void
+test_scram_verifier(void **state)
+{
+	static const uint8_t salt[] = {0x5b, 0x6d, 0x99, 0x68, 0x9d, 0x12, 0x35, 0x8e,
+				       0xec, 0xa0, 0x4b, 0x14, 0x12, 0x36, 0xfa, 0x81};
+	char *v = NULL;
+
+	assert_int_equal(gp_scram_verifier("pencil", salt, sizeof(salt), 4096, &v), 0);
+	assert_string_equal(v, "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$"
+			       "WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:"
+			       "wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=");
+	assert_true(gp_sql_is_scram_verifier(v));
+	gp_scram_verifier_free(v);
+	v = NULL;
+	/* Text PostgreSQL would SASLprep first is left to libpq; nothing else is accepted. */
+	assert_int_equal(gp_scram_verifier("p\xc3\xa4ssword", salt, sizeof(salt), 4096, &v), -EDOM);
+	assert_int_equal(gp_scram_verifier("", salt, sizeof(salt), 4096, &v), -EINVAL);
+	assert_int_equal(gp_scram_verifier("pencil", salt, 0, 4096, &v), -EINVAL);
+	assert_int_equal(gp_scram_verifier("pencil", salt, sizeof(salt), 0, &v), -EINVAL);
+	assert_null(v);
+}
+
 int
 main(void)
 {
@@ -349,6 +374,7 @@ main(void)
 		cmocka_unit_test(test_access_editor),
 		cmocka_unit_test(test_access_reader),
 		cmocka_unit_test(test_access_hostile_and_refused),
+		cmocka_unit_test(test_scram_verifier),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
