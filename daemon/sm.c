@@ -862,41 +862,139 @@ fetch_stale(struct gpd_sm *sm, const struct gp_strv *stale, struct gp_observed *
 	return 0;
 }
 
-/* One BatchGetSecretValue of up to GP_SM_BATCH_MAX names, following NextToken if AWS pages it. */
+/* Takes what one BatchGetSecretValue answered into obs; *next is its NextToken, if any. */
 static int
-fetch_batch(struct gpd_sm *sm, char *const *names, size_t n, struct gp_observed *obs,
-	    struct gp_strv *stale, unsigned *failed, struct gpd_error *err)
+take_batch(struct gpd_sm *sm, const struct gp_buf *resp, struct gp_observed *obs,
+	   struct gp_strv *stale, unsigned *failed, char **next, struct gpd_error *err)
 {
-	_cleanup_free_ char *next = NULL;
-	struct gpd_error call_err;
-	int r;
+	_cleanup_(gp_sm_batch_release) struct gp_sm_batch b = {0};
+	int r = gp_sm_batch_parse(resp->p, resp->len, &b);
 
-	do {
+	if (r < 0)
+		return bad_answer(sm, "BatchGetSecretValue", r, err);
+	for (size_t i = 0; i < b.n_values; i++)
+		if ((r = take_value(&b.values[i], obs, stale, failed, err)) < 0)
+			return r;
+	for (size_t i = 0; i < b.n_errors; i++)
+		note_failure(failed, b.errors[i].secret_id, b.errors[i].code, b.errors[i].message,
+			     err);
+	*next = TAKE_PTR(b.next);
+	return 0;
+}
+
+/* The rest of one batch's answer when AWS pages it (NextToken), one page after the other. */
+static int
+fetch_rest(struct gpd_sm *sm, char *const *names, size_t n, char *next, struct gp_observed *obs,
+	   struct gp_strv *stale, unsigned *failed, struct gpd_error *err)
+{
+	int r = 0;
+
+	while (next && r >= 0) {
 		_cleanup_(gp_buf_release) struct gp_buf req = {0};
 		_cleanup_(gp_buf_release_secure) struct gp_buf resp = {0};
-		_cleanup_(gp_sm_batch_release) struct gp_sm_batch b = {0};
 		_cleanup_free_ char *token = TAKE_PTR(next);
+		struct gpd_error call_err;
 
 		r = gp_sm_batch_request(names, n, token, &req);
-		if (r < 0)
-			return r;
-		r = sm_call(sm, "BatchGetSecretValue", &req, false, &resp, &call_err);
-		if (r < 0) {
+		r = r ?: sm_call(sm, "BatchGetSecretValue", &req, false, &resp, &call_err);
+		if (r < 0 && r != -ENOMEM)
 			*err = call_err;
-			return r;
+		if (r >= 0)
+			r = take_batch(sm, &resp, obs, stale, failed, &next, err);
+	}
+	free(next);
+	return r;
+}
+
+/* One batch of names in flight: its answer kept until every batch has one. */
+struct batch_read {
+	struct gp_buf resp;
+	bool done;
+	int r;
+	struct gpd_error err;
+};
+
+static void
+batch_done(void *arg, int r, char *version, const struct gpd_error *err)
+{
+	struct batch_read *b = arg;
+
+	free(version);
+	b->done = true;
+	b->r = r;
+	b->err = *err;
+}
+
+static void
+batches_release(struct batch_read *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		gp_buf_release_secure(&v[i].resp);
+	free(v);
+}
+
+/*
+ * Every batch of names (GP_SM_BATCH_MAX each) asked for at once, so that the calls overlap as
+ * far as the transfers allow (reads are not paced), then the answers taken in order: the same
+ * outcome as one batch after the other, the round trips of all but the slowest overlapped.
+ */
+static int
+fetch_batches(struct gpd_sm *sm, const struct gp_strv *names, struct gp_observed *obs,
+	      struct gp_strv *stale, unsigned *failed, struct gpd_error *err)
+{
+	size_t n = (names->n + GP_SM_BATCH_MAX - 1) / GP_SM_BATCH_MAX, started = 0;
+	struct batch_read *v = calloc(n ? n : 1, sizeof(*v));
+	int r = v ? 0 : -ENOMEM;
+
+	for (; r >= 0 && started < n; started++) {
+		size_t i = started * GP_SM_BATCH_MAX, k = names->n - i;
+		struct gpd_sm_op *op = op_new("BatchGetSecretValue", false, ANSWER_RAW);
+
+		if (!op) {
+			r = -ENOMEM;
+			break;
 		}
-		r = gp_sm_batch_parse(resp.p, resp.len, &b);
-		if (r < 0)
-			return bad_answer(sm, "BatchGetSecretValue", r, err);
-		for (size_t i = 0; i < b.n_values; i++)
-			if ((r = take_value(&b.values[i], obs, stale, failed, err)) < 0)
-				return r;
-		for (size_t i = 0; i < b.n_errors; i++)
-			note_failure(failed, b.errors[i].secret_id, b.errors[i].code,
-				     b.errors[i].message, err);
-		next = TAKE_PTR(b.next);
-	} while (next);
-	return 0;
+		op->n_req = 1;
+		op->keep = &v[started].resp;
+		r = op_start(sm, op,
+			     gp_sm_batch_request(names->v + i, k < GP_SM_BATCH_MAX ? k : GP_SM_BATCH_MAX,
+						 NULL, &op->req[0]),
+			     batch_done, &v[started]);
+	}
+	/* Whatever started is waited for, also after a failure: its answer points into v. */
+	for (size_t i = 0; i < started; i++) {
+		int w;
+
+		while (!v[i].done)
+			if ((w = gpd_sm_wait(sm, NULL, 0, UINT64_MAX)) < 0) {
+				/* The answers are wiped; v itself stays, as the calls still
+				 * queued point into it until gpd_sm_free() drops them. */
+				for (size_t k = 0; k < started; k++)
+					if (v[k].done)
+						gp_buf_release_secure(&v[k].resp);
+				return w;
+			}
+	}
+	for (size_t i = 0; r >= 0 && i < started; i++) {
+		size_t k = names->n - i * GP_SM_BATCH_MAX;
+		char *next = NULL;
+
+		if (v[i].r < 0) {
+			*err = v[i].err;
+			r = v[i].r;
+			break;
+		}
+		r = take_batch(sm, &v[i].resp, obs, stale, failed, &next, err);
+		if (r >= 0)
+			r = fetch_rest(sm, names->v + i * GP_SM_BATCH_MAX,
+				       k < GP_SM_BATCH_MAX ? k : GP_SM_BATCH_MAX, next, obs, stale,
+				       failed, err);
+		else
+			free(next);
+	}
+	if (v)
+		batches_release(v, started);
+	return r;
 }
 
 int
@@ -906,15 +1004,11 @@ gpd_sm_fetch_values(struct gpd_sm *sm, const struct gp_strv *names, struct gp_ob
 	_cleanup_(gp_strv_release) struct gp_strv stale = {0};
 	struct gpd_error dummy;
 	unsigned failed = 0;
-	int r = 0;
+	int r;
 
 	err = err ? err : &dummy;
 	*err = (struct gpd_error){0};
-	for (size_t i = 0; r >= 0 && i < names->n; i += GP_SM_BATCH_MAX) {
-		size_t n = names->n - i < GP_SM_BATCH_MAX ? names->n - i : GP_SM_BATCH_MAX;
-
-		r = fetch_batch(sm, names->v + i, n, obs, &stale, &failed, err);
-	}
+	r = fetch_batches(sm, names, obs, &stale, &failed, err);
 	if (r >= 0)
 		r = fetch_stale(sm, &stale, obs, &failed, err);
 	if (r < 0)
