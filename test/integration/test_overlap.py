@@ -1,6 +1,7 @@
 """One pass applies several entries at once (the apply pipeline, docs/architecture.md): one
 entry's failure, in Secrets Manager or at its login check, fails that entry alone while the
-others, whose calls and logins overlap with it, go active in the same pass."""
+others, whose calls and logins overlap with it, go active in the same pass. The values a pass
+reads are asked for in overlapping calls too."""
 
 import http.client
 import json
@@ -10,15 +11,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from psycopg2 import sql
 
 from checks import assert_can_login
-from world import standard_layout
+from world import owners_layout, standard_layout
 
 
 class FailingSecretsManager:
     """An HTTP relay in front of moto that answers one operation on one secret with a
-    ValidationException (not retried) and forwards every other request."""
+    ValidationException (not retried) and forwards every other request. With hold, it
+    instead keeps the first request of that operation (any secret) unanswered until a second
+    one arrives (or 20 s pass), and notes which it was."""
 
-    def __init__(self, moto_port, op, secret_name):
+    def __init__(self, moto_port, op, secret_name=None, hold=False):
         relay = self
+        self.held = threading.Event()
+        self.released_by_another = None
+        self.seen = 0
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -29,7 +35,15 @@ class FailingSecretsManager:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 target = self.headers.get("X-Amz-Target", "")
-                if target == f"secretsmanager.{op}" and \
+                if hold and target == f"secretsmanager.{op}":
+                    with relay.lock:
+                        relay.seen += 1
+                        first = relay.seen == 1
+                    if first:
+                        relay.released_by_another = relay.held.wait(20)
+                    else:
+                        relay.held.set()
+                elif target == f"secretsmanager.{op}" and \
                         json.loads(body or b"{}").get("Name") == secret_name:
                     relay.refused += 1
                     self._answer(400, json.dumps({"__type": "ValidationException",
@@ -50,6 +64,7 @@ class FailingSecretsManager:
                 self.wfile.write(data)
 
         self.refused = 0
+        self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
@@ -126,3 +141,25 @@ def test_one_login_fails_the_others_go_active(world):
     r = world.gd.once()
     assert r.rc == 0, r
     assert_can_login(world, bad)
+
+
+def test_value_reads_overlap(world):
+    """The values a pass reads come 20 to a BatchGetSecretValue; the calls are asked for at
+    once, not each after the one before: while the first is held unanswered, the next one
+    arrives."""
+    n = 45  # three batches
+    world.repo.write_layout(owners_layout(world.uid, n, prefix="reads"))
+    world.gd.write_config(envs=["dev"])
+    r = world.gd.once()
+    assert r.rc == 0, r
+    relay = FailingSecretsManager(world.gd.moto_port, "BatchGetSecretValue", hold=True)
+    try:
+        world.gd.write_config(envs=["dev"], aws={"endpoint": f"http://127.0.0.1:{relay.port}"})
+        r = world.gd.once("--verify")
+    finally:
+        relay.close()
+        world.gd.write_config()
+    assert r.rc == 0, r
+    assert relay.seen == 3, relay.seen
+    assert relay.released_by_another is True, "the second read waited for the first"
+    assert "45 active" in r.out, r
