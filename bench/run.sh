@@ -11,13 +11,14 @@
 #      and takes the medians,
 #   3. after the first cold pass: times BENCH_NOOP_RUNS (5) no-op `gprdsd --once` and takes the
 #      median, one re-verification pass (every entry's verify_interval elapsed: every login
-#      checked) and, with libfaketime, one rotation pass,
+#      checked), the login floor (as many logins by pgbench -C) and, with libfaketime, one
+#      rotation pass,
 # recording peak RSS and CPU (/usr/bin/time) and cross-checking gprdsd's own statement and
 # Secrets Manager call counts against the server's statement log and moto's request log; then
 # prints a table, what a cold pass costs per entry (statements by kind from the server log,
 # Secrets Manager calls by action from the proxy's log, against the floor's), PASS/FAIL against
 # the targets (docs/benchmarks.md) and one summary line per configuration:
-#   N=100 sm_latency=40ms cold_median=..s floor_median=..s ratio=..x verify=..s noop=..s
+#   N=100 sm_latency=40ms cold_median=..s floor_median=..s ratio=..x verify=..s login_floor=..s noop=..s
 #   stmts/entry=.. api/entry=.. peak_rss=..MiB [<target>: PASS|FAIL; ...]
 # Exit status: 0, or 1 when something was wrong with the run itself (counts disagree, entries
 # failed, objects missing), 2 for a usage or setup error; a missed target alone does not
@@ -28,9 +29,9 @@
 # with BENCH_PG_LATENCY_MS, reaches PostgreSQL through the same proxy in TCP mode (every
 # client -> server chunk delayed: that much round-trip time; gprdsd and the floor's psql alike).
 # Everything runs on loopback in a temporary directory and is stopped and removed on exit.
-# Needs: PostgreSQL 15 server binaries ($PG_BIN), psql, a venv with moto[server] and boto3
-# ($BENCH_VENV; scripts/install-deps.sh makes one at .venv), python3, cc + libpq headers,
-# /usr/bin/time (package `time`).
+# Needs: PostgreSQL 15 server binaries ($PG_BIN, pgbench among them), psql, a venv with
+# moto[server] and boto3 ($BENCH_VENV; scripts/install-deps.sh makes one at .venv), python3,
+# cc + libpq headers, /usr/bin/time (package `time`).
 #
 # The figures of docs/benchmarks.md ("Baseline before overlap"; the targets at N = 100 and 1000):
 #   scripts/install-deps.sh                       # once: the venv at .venv
@@ -342,6 +343,8 @@ after_cold() { # config n dir tag
 		problem "$c re-verification pass: no summary line"
 	fi
 
+	login_floor "$c" "$n"
+
 	# -- rotation pass (informative, no target) ----------------------------------------
 	# The same state 31 days later (libfaketime): every password is due; rotation.max_per_pass
 	# (default 10) of them rotate, four steps each. verify_interval is long here so that the
@@ -362,6 +365,29 @@ after_cold() { # config n dir tag
 		else
 			problem "$c rotation pass: no summary line"
 		fi
+	fi
+}
+
+# The login floor: as many SCRAM logins as the re-verification pass makes, by PostgreSQL's
+# own client (pgbench -C: a new connection per transaction; the transaction runs no
+# statement), four at once as gprdsd's, as a role whose verifier has the same 4096 rounds:
+# what N logins cost this host, client and server together, with nothing else around them.
+login_floor() { # config n
+	local c=$1 n=$2 pw verifier t0 t1 rc=0
+	pw=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
+	verifier=$(python3 -B -c 'import sys; sys.path.insert(0, sys.argv[1]); import gen_repo; print(gen_repo.scram_verifier(sys.argv[2]))' "$HERE" "$pw")
+	"${SU_PSQL[@]}" -c "CREATE ROLE bench_login LOGIN PASSWORD '$verifier'" >/dev/null
+	printf '\\set x 1\n' >"$WORK/login_floor.sql"
+	say "bench: $c: login floor ($n logins by pgbench -C, 4 at once)"
+	t0=$(date +%s%3N)
+	PGPASSWORD=$pw "$PG_BIN/pgbench" -n -C -c 4 -j 4 -t $(((n + 3) / 4)) -f "$WORK/login_floor.sql" \
+		-h 127.0.0.1 -p "$PG_PORT" -U bench_login postgres >"$WORK/login_floor.out" 2>&1 || rc=$?
+	t1=$(date +%s%3N)
+	"${SU_PSQL[@]}" -c "DROP ROLE bench_login" >/dev/null
+	if [ "$rc" = 0 ]; then
+		RES[$c,loginfloor,wall]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1000 }')
+	else
+		problem "$c login floor: pgbench failed: $(tail -2 "$WORK/login_floor.out")"
 	fi
 }
 
@@ -471,7 +497,8 @@ judge() { # config
 		line+=" ratio=${ratio}x"
 		checks+=("cold<=${lim}x floor: $(pf "$ok")")
 	fi
-	line+=" verify=${RES[$c,verify,wall]:-?}s noop=${RES[$c,noop,wall]:-?}s"
+	line+=" verify=${RES[$c,verify,wall]:-?}s login_floor=${RES[$c,loginfloor,wall]:-?}s"
+	line+=" noop=${RES[$c,noop,wall]:-?}s"
 	line+=" stmts/entry=$(awk -v a="${RES[$c,cold,stmts]:-0}" -v n="$n" 'BEGIN { printf "%.2f", a / n }')"
 	line+=" api/entry=$(awk -v a="${RES[$c,cold,sm]:-0}" -v n="$n" 'BEGIN { printf "%.2f", a / n }')"
 	line+=" peak_rss=${RES[$c,cold,rss]}MiB"
@@ -479,6 +506,8 @@ judge() { # config
 		ok=$(lt "${RES[$c,verify,wall]}" 2)
 		verdict "$c verify wall < 2 s" "${RES[$c,verify,wall]} s" "2 s" "$ok"
 		checks+=("verify<2s: $(pf "$ok")")
+		[ -z "${RES[$c,loginfloor,wall]:-}" ] ||
+			echo "  $c verify / login floor: ${RES[$c,verify,wall]} s / ${RES[$c,loginfloor,wall]} s = $(awk -v a="${RES[$c,verify,wall]}" -v b="${RES[$c,loginfloor,wall]}" 'BEGIN { printf "%.2f", a / b }')x (informative)"
 	fi
 	if [ -n "${RES[$c,noop,wall]:-}" ]; then
 		smmax=$(awk -v n="$n" 'BEGIN { printf "%d", n / 100 + 5 }')

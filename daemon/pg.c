@@ -6,7 +6,8 @@
  * What it does: every call blocks with a bound (our connect deadline, the server's
  * statement_timeout, TCP keepalives); every value in a query is a bound parameter, and every
  * DDL text comes from lib/sql.c over quoted identifiers. Passwords reach the server only as
- * SCRAM verifiers computed here, and the buffers that held them are wiped.
+ * SCRAM verifiers (computed ahead by verifiers.c, or here), and the buffers that held them
+ * are wiped.
  *
  * What it deliberately does not do: decide anything (plan.c decides which actions to run and
  * in which order), retry (the pass schedules retries from err->transient), log or audit (the
