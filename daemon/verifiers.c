@@ -89,6 +89,9 @@ worker(void *arg)
 		pthread_mutex_unlock(&vs->lock);
 		v = compute(j->password);
 		pthread_mutex_lock(&vs->lock);
+		explicit_bzero(j->password, strlen(j->password));
+		free(j->password);
+		j->password = NULL;
 		j->verifier = v;
 		j->state = JOB_DONE;
 		if (j->released) /* its owner let go meanwhile (and unlinked it) */
