@@ -481,6 +481,17 @@ verdict() { # description figure limit ok
 	printf '  %-46s %-30s %-14s %s\n' "$1" "$2" "$3" "$([ "$4" = 1 ] && echo PASS || echo FAIL)"
 }
 pf() { if [ "$1" = 1 ]; then echo PASS; else echo FAIL; fi; }
+# The ratio of each cold pass to the floor run next to it (run i of each), and their median:
+# when the host's disk or CPU drifts during a configuration, a pair is measured at nearly the
+# same speed, while the medians of the two sides come from different moments.
+paired() { # "cold walls" "floor walls"
+	awk -v c="$1" -v f="$2" 'BEGIN {
+		n = split(c, a, " "); m = split(f, b, " "); if (m < n) n = m
+		for (i = 1; i <= n; i++) { r[i] = a[i] / b[i]; printf "%.2fx ", r[i] }
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+		printf "(median %.2fx)", n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
+	}'
+}
 le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? 1 : 0 }'; }
 lt() { awk -v a="$1" -v b="$2" 'BEGIN { print (a < b) ? 1 : 0 }'; }
 judge() { # config
@@ -496,6 +507,7 @@ judge() { # config
 		verdict "$c cold within ${lim}x the raw-DDL floor" "${RES[$c,cold,wall]} s / ${RES[$c,floor,wall]} s = ${ratio}x" "${lim}x" "$ok"
 		line+=" ratio=${ratio}x"
 		checks+=("cold<=${lim}x floor: $(pf "$ok")")
+		echo "  $c cold / floor of the runs made next to each other: $(paired "${RES[$c,cold,walls]}" "${RES[$c,floor,walls]}") (informative)"
 	fi
 	line+=" verify=${RES[$c,verify,wall]:-?}s login_floor=${RES[$c,loginfloor,wall]:-?}s"
 	line+=" noop=${RES[$c,noop,wall]:-?}s"

@@ -893,13 +893,15 @@ fetch_rest(struct gpd_sm *sm, char *const *names, size_t n, char *next, struct g
 		_cleanup_(gp_buf_release) struct gp_buf req = {0};
 		_cleanup_(gp_buf_release_secure) struct gp_buf resp = {0};
 		_cleanup_free_ char *token = TAKE_PTR(next);
-		struct gpd_error call_err;
+		struct gpd_error call_err = {0};
 
 		r = gp_sm_batch_request(names, n, token, &req);
-		r = r ?: sm_call(sm, "BatchGetSecretValue", &req, false, &resp, &call_err);
-		if (r < 0 && r != -ENOMEM)
+		if (r < 0)
+			break;
+		r = sm_call(sm, "BatchGetSecretValue", &req, false, &resp, &call_err);
+		if (r < 0)
 			*err = call_err;
-		if (r >= 0)
+		else
 			r = take_batch(sm, &resp, obs, stale, failed, &next, err);
 	}
 	free(next);
@@ -946,7 +948,7 @@ fetch_batches(struct gpd_sm *sm, const struct gp_strv *names, struct gp_observed
 	struct batch_read *v = calloc(n ? n : 1, sizeof(*v));
 	int r = v ? 0 : -ENOMEM;
 
-	for (; r >= 0 && started < n; started++) {
+	while (r >= 0 && started < n) {
 		size_t i = started * GP_SM_BATCH_MAX, k = names->n - i;
 		struct gpd_sm_op *op = op_new("BatchGetSecretValue", false, ANSWER_RAW);
 
@@ -960,6 +962,8 @@ fetch_batches(struct gpd_sm *sm, const struct gp_strv *names, struct gp_observed
 			     gp_sm_batch_request(names->v + i, k < GP_SM_BATCH_MAX ? k : GP_SM_BATCH_MAX,
 						 NULL, &op->req[0]),
 			     batch_done, &v[started]);
+		if (r >= 0) /* a call that could not be queued was freed: nothing waits for it */
+			started++;
 	}
 	/* Whatever started is waited for, also after a failure: its answer points into v. */
 	for (size_t i = 0; i < started; i++) {

@@ -15,8 +15,8 @@ from world import owners_layout, standard_layout
 
 
 class FailingSecretsManager:
-    """An HTTP relay in front of moto that answers one operation on one secret with a
-    ValidationException (not retried) and forwards every other request. With hold, it
+    """An HTTP relay in front of moto that answers one operation on one secret (None: on any)
+    with a ValidationException (not retried) and forwards every other request. With hold, it
     instead keeps the first request of that operation (any secret) unanswered until a second
     one arrives (or 20 s pass), and notes which it was."""
 
@@ -44,7 +44,8 @@ class FailingSecretsManager:
                     else:
                         relay.held.set()
                 elif target == f"secretsmanager.{op}" and \
-                        json.loads(body or b"{}").get("Name") == secret_name:
+                        (secret_name is None or
+                         json.loads(body or b"{}").get("Name") == secret_name):
                     relay.refused += 1
                     self._answer(400, json.dumps({"__type": "ValidationException",
                                                   "message": "refused by the test"}).encode())
@@ -163,3 +164,28 @@ def test_value_reads_overlap(world):
     assert relay.seen == 3, relay.seen
     assert relay.released_by_another is True, "the second read waited for the first"
     assert "45 active" in r.out, r
+
+
+def test_value_reads_refused(world):
+    """Every BatchGetSecretValue of a verify pass refused (three in flight at once): the pass
+    says so once, changes nothing and fails no entry; the next pass reads them."""
+    n = 45
+    world.repo.write_layout(owners_layout(world.uid, n, prefix="reads"))
+    world.gd.write_config(envs=["dev"])
+    assert world.gd.once().rc == 0
+    rows = len(world.gd.audit_rows("dev"))
+    relay = FailingSecretsManager(world.gd.moto_port, "BatchGetSecretValue")
+    try:
+        world.gd.write_config(envs=["dev"], aws={"endpoint": f"http://127.0.0.1:{relay.port}"})
+        r = world.gd.once("--verify")
+    finally:
+        relay.close()
+        world.gd.write_config(envs=["dev"])
+    assert r.rc == 1, r
+    assert relay.refused == 3, relay.refused
+    assert r.err.count("cannot read secret values: ValidationException") == 1, r
+    assert len(world.gd.audit_rows("dev")) == rows
+    st = _states(world)
+    assert all(x["state"] == "active" for x in st.values()), st
+    r = world.gd.once("--verify")
+    assert r.rc == 0 and "45 active" in r.out, r
