@@ -811,14 +811,32 @@ runtime_env(const char *state_dir, const char *env)
 
 /* The daemon rewrites the state file only when something in it changed; its runtime file
  * has the times of its latest passes. Shown: the newer of the two. */
-static void
+static bool
 newer_time(int64_t *t, const cJSON *rt, const char *name)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rt, name);
 	int64_t x;
 
-	if (cJSON_IsString(v) && gp_time_parse(v->valuestring, &x) >= 0 && x > *t)
-		*t = x;
+	if (!cJSON_IsString(v) || gp_time_parse(v->valuestring, &x) < 0 || x <= *t)
+		return false;
+	*t = x;
+	return true;
+}
+
+/* The state file's last_error is its last saved pass's; when the daemon has passed since
+ * without saving (a standby never writes the state; a leader skips a save that would only
+ * move the times), its runtime file says how its last pass went. */
+static int
+latest_error(struct gp_state_file *s, const cJSON *rt)
+{
+	const cJSON *err = cJSON_GetObjectItemCaseSensitive(rt, "last_error");
+	char *text = NULL;
+
+	if (cJSON_IsString(err) && !(text = strdup(err->valuestring)))
+		return -ENOMEM;
+	free(s->last_error);
+	s->last_error = text;
+	return 0;
 }
 
 /* The status table: cells pushed row by row, printed with each column as wide as its widest
@@ -994,6 +1012,7 @@ gpd_cmd_status(const struct gpd_cli *cli)
 		_cleanup_(gp_state_file_freep) struct gp_state_file *s = NULL;
 		_cleanup_free_ char *err = NULL;
 		cJSON *e, *entries, *rt;
+		bool from_rt;
 
 		if (!gpd_cli_env_selected(cli, cfg->envs[i].name))
 			continue;
@@ -1004,12 +1023,17 @@ gpd_cmd_status(const struct gpd_cli *cli)
 			rc = 1;
 			continue;
 		}
-		newer_time(&s->last_pass, rt, "last_pass");
+		from_rt = newer_time(&s->last_pass, rt, "last_pass");
+		if (from_rt && latest_error(s, rt) < 0) {
+			fprintf(stderr, "gprdsd: out of memory\n");
+			cJSON_Delete(rt);
+			return 1;
+		}
 		newer_time(&s->last_success, rt, "last_success");
 		if (!root) {
 			if (rt)
 				print_runtime(cfg->envs[i].name, rt);
-			if (s->last_error)
+			if (s->last_error && !from_rt) /* else on the daemon's line above */
 				printf("# %s: the last pass could not reconcile it: %s\n",
 				       cfg->envs[i].name, s->last_error);
 			cJSON_Delete(rt);

@@ -94,3 +94,40 @@ def test_two_daemons_one_leader_and_takeover(world, daemons):
     wait_until(lambda: e3.database in audit_keys(stand_audit), 5, what="the new leader's audit")
     assert e3.database not in audit_keys(lead_audit)
     assert stand.stop() == 0
+
+
+def test_standby_status_says_how_its_own_passes_went(world, daemons):
+    """A host's state file keeps the error of its last saved pass. Once its daemon runs as a
+    standby (which never saves the state), `gprdsd status` says how the daemon's own last
+    pass went, not that old error."""
+    lay = Layout(modes={"dev": "standalone"})
+    add_owner(world, lay, "first")
+    world.repo.write_layout(lay)
+    cfg_a = daemon_config(world, interval=f"{int(INTERVAL)}s", state="a")
+    cfg_b = daemon_config(world, interval=f"{int(INTERVAL)}s", state="b")
+    path_a = write_config(world, cfg_a, name="a.yaml")
+    path_b = write_config(world, cfg_b, name="b.yaml")
+    # b's last saved pass failed: Secrets Manager did not answer.
+    bad = dict(cfg_b, aws=dict(cfg_b["aws"], endpoint="http://127.0.0.1:9"))
+    r = world.gd.run("--once", config=write_config(world, bad, name="b-bad.yaml"))
+    assert r.rc == 1 and "cannot read the master secret" in r.err, r
+    r = world.gd.run("status", config=path_b)
+    assert "dev: the last pass could not reconcile it" in r.out, r
+
+    lead = daemons(path_a, name="a")
+    lead.start()
+    lead.wait_ready()
+    assert "dev: 1 active" in lead.wait_status(30)[2]["STATUS"]
+    stand = daemons(path_b, name="b")
+    stand.start()
+    stand.wait_ready()
+    assert "dev: standby" in stand.wait_status(30)[2]["STATUS"]
+
+    r = world.gd.run("status", config=path_b)
+    assert r.rc == 0, r
+    assert "is standby" in r.out and "could not reconcile" not in r.out, r
+    assert "error:" not in r.out, r
+    r = world.gd.run("status", "--json", config=path_b)
+    dev = next(e for e in r.json()["environments"] if e["env"] == "dev")
+    assert dev["last_error"] is None, dev
+    assert dev["daemon"]["role"] == "standby", dev
