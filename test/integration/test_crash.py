@@ -12,19 +12,20 @@ import signal
 
 import pytest
 
-from checks import assert_can_login
+from checks import assert_can_login, provision
 from relay import Relay
+from test_decommission import decommission, dev_config, scheduled_for_deletion, three_databases
 from test_rotation import labels, layout as rotation_layout, run_shifted
 from world import FAKETIME_LIB, standard_layout
 
 
-def _run_killed(world, kind, k, shift=None, envs=None):
+def _run_killed(world, kind, k, shift=None, envs=None, over=None):
     """Runs `--once` with PostgreSQL or Secrets Manager behind a relay that kills the process
     with SIGKILL as the k-th request passes; returns the relay's request count (the pass's
-    whole count when it ended before k)."""
+    whole count when it ended before k). over: the configuration's other overrides."""
     relay = Relay(world.pg.port if kind == "pg" else world.gd.moto_port,
                   protocol="pg" if kind == "pg" else "http")
-    _via(world, relay, kind, envs)
+    _via(world, relay, kind, envs, over)
     box = {}
 
     def at(n):
@@ -41,14 +42,14 @@ def _run_killed(world, kind, k, shift=None, envs=None):
             box["p"].kill()
             box["p"].wait()
         relay.close()
-        world.gd.write_config(envs=envs)
+        world.gd.write_config(envs=envs, **(over or {}))
     assert box.get("killed"), \
         f"the pass made {relay.requests} {kind} requests, fewer than {k}: move the point"
     return relay.requests
 
 
-def _via(world, relay, kind, envs=None):
-    cfg = world.gd.config(envs=envs)
+def _via(world, relay, kind, envs=None, over=None):
+    cfg = world.gd.config(envs=envs, **(over or {}))
     if kind == "pg":
         for env in cfg["environments"].values():
             env["postgres"]["port"] = relay.port
@@ -112,3 +113,31 @@ def test_kill_during_rotation_then_converge(world, kind, k):
     assert len(world.secret_versions(hi.secret_name)) == before + 1, \
         world.secret_versions(hi.secret_name)
     _assert_sound(world, [hi, rd, med], max_versions=before + 1)
+
+
+# A confirmed decommission of one database (owner, editor, reader) among three: 24
+# statements and 5 Secrets Manager calls, every one of them a point.
+DECOMMISSION_POINTS = [("pg", k) for k in range(1, 25)] + [("sm", k) for k in range(1, 6)]
+
+
+@pytest.mark.parametrize("kind,k", DECOMMISSION_POINTS,
+                         ids=[f"{a}{b}" for a, b in DECOMMISSION_POINTS])
+def test_kill_during_decommission_then_converge(world, kind, k):
+    lay, a, b, c = three_databases(world)
+    over = dev_config(world)
+    provision(world, lay, **over)
+    decommission(lay, a[0].database)
+    world.repo.write_layout(lay)
+    envs = over.pop("envs")
+    _run_killed(world, kind, k, envs=envs, over=over)
+    r = world.gd.once()
+    assert r.rc == 0, f"the run after kill -9 at {kind} request {k} did not converge:{r}"
+    assert a[0].database not in world.pg.databases()
+    for e in a:
+        assert world.pg.role(e.username) is None, e.username
+        assert scheduled_for_deletion(world, e.secret_name), e.secret_name
+    _assert_sound(world, [b, c], max_versions=1)
+    st = {x["key"]: x for x in world.gd.status_json()["environments"][0]["entries"]}
+    assert all(st[e.key]["state"] == "decommissioned" for e in a), st
+    r = world.gd.once()
+    assert r.rc == 0 and " 0 changes applied, 0 errors" in r.out, r
