@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <openssl/rand.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -76,8 +77,6 @@ struct gpd_sm {
 	char *sigv4; /* "aws:amz:<region>:secretsmanager" */
 	uint64_t timeout_ms;
 	uint64_t write_interval_ms;
-	uint64_t last_write_ms; /* CLOCK_MONOTONIC when the last write started */
-	bool wrote;
 	bool down;          /* a call found the endpoint not answering: no more calls this pass */
 	char down_code[64];
 	unsigned calls, throttles, errors;
@@ -475,10 +474,6 @@ attempt_start(struct gpd_sm *sm, struct xfer *x, struct gpd_sm_op *op)
 		set_error(&op->err, "NoMemory", false, "out of memory");
 		return attempt_done(sm, op, -ENOMEM);
 	}
-	if (op->write) {
-		sm->last_write_ms = now_ms();
-		sm->wrote = true;
-	}
 	curl_easy_setopt(x->curl, CURLOPT_HTTPHEADER, x->headers);
 	curl_easy_setopt(x->curl, CURLOPT_POSTFIELDS, req->p);
 	curl_easy_setopt(x->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->len);
@@ -537,16 +532,28 @@ free_xfer(struct gpd_sm *sm)
 	return NULL;
 }
 
-/* When the queued op may start an attempt (CLOCK_MONOTONIC ms): its backoff, and for a write
- * opts.write_interval_ms after the last write started. */
-static uint64_t
-ready_at(const struct gpd_sm *sm, const struct gpd_sm_op *op)
-{
-	uint64_t t = op->not_before;
+/*
+ * Write pacing is the process's, not a pass's: the quota it keeps under is the account's in
+ * the region (one region per configuration), and the daemon runs the passes of several
+ * environments at once, each with a client of its own. Every write of every pass takes its
+ * turn here, at least write_interval after the one before.
+ */
+static pthread_mutex_t pace_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t pace_last_ms; /* CLOCK_MONOTONIC when the process's last write started; 0: none */
 
-	if (op->write && sm->wrote && sm->last_write_ms + sm->write_interval_ms > t)
-		t = sm->last_write_ms + sm->write_interval_ms;
-	return t;
+/* 0 when a write may start at now (it is counted as started), else how long until one may. */
+static uint64_t
+pace_claim(uint64_t interval_ms, uint64_t now)
+{
+	uint64_t wait = 0;
+
+	pthread_mutex_lock(&pace_lock);
+	if (pace_last_ms && pace_last_ms + interval_ms > now)
+		wait = pace_last_ms + interval_ms - now;
+	else
+		pace_last_ms = now;
+	pthread_mutex_unlock(&pace_lock);
+	return wait;
 }
 
 /* Starts the queued attempts whose time has come, in order, while transfers are free;
@@ -559,12 +566,15 @@ start_ready(struct gpd_sm *sm)
 
 	while (*pp) {
 		struct gpd_sm_op *op = *pp;
-		uint64_t now = now_ms(), at = ready_at(sm, op);
+		uint64_t now = now_ms(), at = op->not_before, pace = 0;
 		struct xfer *x = NULL;
 
-		if (!sm->down && (at > now || !(x = free_xfer(sm)))) {
+		if (!sm->down && (at > now || !(x = free_xfer(sm)) ||
+				  (op->write && (pace = pace_claim(sm->write_interval_ms, now)) > 0))) {
 			if (at > now && at - now < wait)
 				wait = at - now;
+			if (pace > 0 && pace < wait)
+				wait = pace;
 			prev = op;
 			pp = &op->next;
 			continue;

@@ -20,7 +20,8 @@
  *    not applied twice.
  *  - Pacing: write calls (CreateSecret, PutSecretValue, TagResource, UpdateSecretVersionStage,
  *    DeleteSecret) start at least opts.write_interval_ms apart (the account-wide write quota is
- *    small); a write waits in the queue when needed, while other requests proceed.
+ *    small), across every client of the process (the daemon's passes of several environments
+ *    run at once); a write waits in the queue when needed, while other requests proceed.
  *  - Concurrency: up to GPD_SM_MAX_IN_FLIGHT requests in flight over libcurl's multi
  *    interface; reads block until answered, writes are answered through a callback.
  *  - Errors: 0 or -errno; err (may be NULL) is cleared on entry and filled on failure:

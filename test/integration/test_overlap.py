@@ -1,16 +1,19 @@
 """One pass applies several entries at once (the apply pipeline, docs/architecture.md): one
 entry's failure, in Secrets Manager or at its login check, fails that entry alone while the
 others, whose calls and logins overlap with it, go active in the same pass. The values a pass
-reads are asked for in overlapping calls too."""
+reads are asked for in overlapping calls too; the writes of passes that run at once are paced
+together."""
 
 import http.client
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from psycopg2 import sql
 
 from checks import assert_can_login
+from daemon_helpers import daemon_config, daemons, write_config  # noqa: F401
 from world import owners_layout, standard_layout
 
 
@@ -35,6 +38,10 @@ class FailingSecretsManager:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 target = self.headers.get("X-Amz-Target", "")
+                args = json.loads(body or b"{}")
+                with relay.lock:
+                    relay.log.append((time.monotonic(), target.split(".")[-1],
+                                      args.get("Name") or args.get("SecretId") or ""))
                 if hold and target == f"secretsmanager.{op}":
                     with relay.lock:
                         relay.seen += 1
@@ -44,8 +51,7 @@ class FailingSecretsManager:
                     else:
                         relay.held.set()
                 elif target == f"secretsmanager.{op}" and \
-                        (secret_name is None or
-                         json.loads(body or b"{}").get("Name") == secret_name):
+                        (secret_name is None or args.get("Name") == secret_name):
                     relay.refused += 1
                     self._answer(400, json.dumps({"__type": "ValidationException",
                                                   "message": "refused by the test"}).encode())
@@ -65,6 +71,7 @@ class FailingSecretsManager:
                 self.wfile.write(data)
 
         self.refused = 0
+        self.log = []  # (monotonic time of arrival, operation, secret) of every request
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -189,3 +196,37 @@ def test_value_reads_refused(world):
     assert all(x["state"] == "active" for x in st.values()), st
     r = world.gd.once("--verify")
     assert r.rc == 0 and "45 active" in r.out, r
+
+
+WRITES = {"CreateSecret", "PutSecretValue", "UpdateSecretVersionStage", "TagResource",
+          "RestoreSecret", "DeleteSecret"}
+
+
+def test_write_pacing_is_the_processs(world, daemons):
+    """The daemon reconciles two environments at once, each pass with a client of its own;
+    their writes together still start aws.write_interval apart: the quota is the account's."""
+    n = 8
+    lay = owners_layout(world.uid, n, env="dev", prefix="pd")
+    other = owners_layout(world.uid, n, env="test", prefix="pt")
+    lay.entries += other.entries
+    lay.catalog.update(other.catalog)
+    lay.modes.update(other.modes)
+    world.repo.write_layout(lay)
+    relay = FailingSecretsManager(world.gd.moto_port, "none")  # refuses nothing
+    try:
+        aws = dict(world.gd.config()["aws"], endpoint=f"http://127.0.0.1:{relay.port}",
+                   write_interval="150ms")
+        d = daemons(write_config(world, daemon_config(world, envs=("dev", "test"), aws=aws)))
+        d.start()
+        d.wait_ready()
+        d.wait_status(90, pred=lambda s: f"dev: {n} active" in s and f"test: {n} active" in s)
+    finally:
+        relay.close()
+    writes = sorted((t, name) for t, op, name in relay.log if op in WRITES)
+    assert len(writes) == 2 * n, writes
+    dev = [t for t, name in writes if "/dev/" in name]
+    test = [t for t, name in writes if "/test/" in name]
+    # The two passes did run at once: otherwise this test would prove nothing.
+    assert max(dev[0], test[0]) < min(dev[-1], test[-1]), (dev, test)
+    gaps = [b[0] - a[0] for a, b in zip(writes, writes[1:])]
+    assert min(gaps) > 0.075, f"two writes {min(gaps) * 1000:.0f} ms apart: {writes}"
