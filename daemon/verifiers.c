@@ -34,6 +34,7 @@ struct gpd_verifiers {
 	pthread_cond_t work; /* a job was queued, or stop */
 	pthread_cond_t done; /* a job was computed */
 	struct gpd_verifier_job *jobs; /* not released, oldest first */
+	bool started;                  /* the thread runs (from the first job on) */
 	bool stop;
 };
 
@@ -106,21 +107,12 @@ int
 gpd_verifiers_new(struct gpd_verifiers **ret)
 {
 	struct gpd_verifiers *vs = calloc(1, sizeof(*vs));
-	int r;
 
 	if (!vs)
 		return -ENOMEM;
 	pthread_mutex_init(&vs->lock, NULL);
 	pthread_cond_init(&vs->work, NULL);
 	pthread_cond_init(&vs->done, NULL);
-	r = pthread_create(&vs->thread, NULL, worker, vs);
-	if (r != 0) {
-		pthread_cond_destroy(&vs->done);
-		pthread_cond_destroy(&vs->work);
-		pthread_mutex_destroy(&vs->lock);
-		free(vs);
-		return -r;
-	}
 	*ret = vs;
 	return 0;
 }
@@ -134,7 +126,8 @@ gpd_verifiers_free(struct gpd_verifiers *vs)
 	vs->stop = true;
 	pthread_cond_signal(&vs->work);
 	pthread_mutex_unlock(&vs->lock);
-	pthread_join(vs->thread, NULL);
+	if (vs->started)
+		pthread_join(vs->thread, NULL);
 	/* The jobs not yet released belong to owners that release them later: they keep what
 	 * was computed (a queued one stays without a verifier). */
 	for (struct gpd_verifier_job *j = vs->jobs, *next; j; j = next) {
@@ -155,6 +148,12 @@ gpd_verifiers_submit(struct gpd_verifiers *vs, const char *password)
 
 	if (!vs || !password)
 		return NULL;
+	/* A pass without a new password (most) never starts the thread. */
+	if (!vs->started) {
+		if (pthread_create(&vs->thread, NULL, worker, vs) != 0)
+			return NULL;
+		vs->started = true;
+	}
 	j = calloc(1, sizeof(*j));
 	if (!j || !(j->password = strdup(password))) {
 		free(j);

@@ -6,10 +6,12 @@
  * once per role; computed as soon as the password exists (while its secret is written), it
  * is ready when the statement's turn comes. One thread computes them in the order asked.
  *
- *   gpd_verifiers_new()      the thread; gpd_verifiers_free() stops it (a job under way is
- *                            finished first, about 5 ms) and frees the jobs not yet taken.
+ *   gpd_verifiers_new()      the set; its thread starts with the first job.
+ *                            gpd_verifiers_free() stops it (a job under way is finished
+ *                            first, about 5 ms) and detaches the jobs not yet released.
  *   gpd_verifiers_submit()   a job for password (copied): NULL when out of memory or the
  *                            thread could not be started (the caller computes it itself).
+ *                            Called from one thread (the pass's).
  *   gpd_verifier_wait()      the job's verifier, waiting for it if it is still to come; NULL
  *                            when it could not be made (e.g. text that needs SASLprep: the
  *                            caller asks libpq). Owned by the job.
