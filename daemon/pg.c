@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "codec/secret.h"
+
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define DEFAULT_STATEMENT_TIMEOUT_MS 30000
@@ -465,10 +467,7 @@ login_release(struct login *l)
 		pthread_join(l->thread, NULL);
 	free(l->user);
 	free(l->dbname);
-	if (l->password) {
-		explicit_bzero(l->password, strlen(l->password));
-		free(l->password);
-	}
+	gp_secret_free_string(l->password);
 	*l = (struct login){0};
 }
 

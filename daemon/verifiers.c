@@ -15,7 +15,9 @@
 
 #include <openssl/rand.h>
 
+#include "base/util.h"
 #include "codec/scram.h"
+#include "codec/secret.h"
 
 enum job_state { JOB_QUEUED, JOB_RUNNING, JOB_DONE };
 
@@ -41,11 +43,8 @@ struct gpd_verifiers {
 static void
 job_free(struct gpd_verifier_job *j)
 {
-	if (j->password) {
-		explicit_bzero(j->password, strlen(j->password));
-		free(j->password);
-	}
-	gp_scram_verifier_free(j->verifier);
+	gp_secret_free_string(j->password);
+	gp_secret_free_string(j->verifier);
 	free(j);
 }
 
@@ -90,9 +89,7 @@ worker(void *arg)
 		pthread_mutex_unlock(&vs->lock);
 		v = compute(j->password);
 		pthread_mutex_lock(&vs->lock);
-		explicit_bzero(j->password, strlen(j->password));
-		free(j->password);
-		j->password = NULL;
+		gp_secret_free_string(TAKE_PTR(j->password));
 		j->verifier = v;
 		j->state = JOB_DONE;
 		if (j->released) /* its owner let go meanwhile (and unlinked it) */

@@ -68,12 +68,3 @@ gp_scram_verifier(const char *password, const uint8_t *salt, size_t salt_len,
 		*ret = v;
 	return r;
 }
-
-void
-gp_scram_verifier_free(char *v)
-{
-	if (v) {
-		OPENSSL_cleanse(v, strlen(v));
-		free(v);
-	}
-}

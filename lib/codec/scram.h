@@ -15,10 +15,9 @@
 
 /*
  * The verifier of password with salt and iterations, in *ret (free with
- * gp_scram_verifier_free(), which wipes it). -EDOM when password is not plain ASCII:
+ * gp_secret_free_string(), codec/secret.h, which wipes it). -EDOM when password is not plain ASCII:
  * PostgreSQL normalises other text with SASLprep first, which this does not do (the caller
  * asks libpq instead); -EINVAL for an empty password, salt or no iterations; -ENOMEM.
  */
 int gp_scram_verifier(const char *password, const uint8_t *salt, size_t salt_len,
 		      unsigned iterations, char **ret);
-void gp_scram_verifier_free(char *v);

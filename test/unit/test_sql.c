@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "codec/scram.h"
+#include "codec/secret.h"
 #include "codec/sql.h"
 
 #define VERIFIER                                                                                   \
@@ -345,7 +346,7 @@ test_scram_verifier(void **state)
 			       "WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:"
 			       "wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=");
 	assert_true(gp_sql_is_scram_verifier(v));
-	gp_scram_verifier_free(v);
+	gp_secret_free_string(v);
 	v = NULL;
 	/* Text PostgreSQL would SASLprep first is left to libpq; nothing else is accepted. */
 	assert_int_equal(gp_scram_verifier("p\xc3\xa4ssword", salt, sizeof(salt), 4096, &v), -EDOM);
