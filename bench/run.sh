@@ -485,12 +485,12 @@ pf() { if [ "$1" = 1 ]; then echo PASS; else echo FAIL; fi; }
 # when the host's disk or CPU drifts during a configuration, a pair is measured at nearly the
 # same speed, while the medians of the two sides come from different moments.
 paired() { # "cold walls" "floor walls"
-	awk -v c="$1" -v f="$2" 'BEGIN {
+	local ratios
+	ratios=$(awk -v c="$1" -v f="$2" 'BEGIN {
 		n = split(c, a, " "); m = split(f, b, " "); if (m < n) n = m
-		for (i = 1; i <= n; i++) { r[i] = a[i] / b[i]; printf "%.2fx ", r[i] }
-		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
-		printf "(median %.2fx)", n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2
-	}'
+		for (i = 1; i <= n; i++) printf "%.2f ", a[i] / b[i]
+	}')
+	echo "${ratios// /x }(median $(med $ratios)x)"
 }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? 1 : 0 }'; }
 lt() { awk -v a="$1" -v b="$2" 'BEGIN { print (a < b) ? 1 : 0 }'; }
